@@ -1,0 +1,53 @@
+/**
+ * The one contract every channel adapter satisfies. Providers' words
+ * (Twilio statuses, SendGrid events) never leak past a channel's folder:
+ * adapters speak NormalizedInbound, OutboundEnvelope and SendOutcome.
+ */
+import type { ChannelId } from './channel-id.ts';
+
+export type { ChannelId };
+
+/** What an adapter hands the timeline for every inbound message. */
+export interface NormalizedInbound {
+  channel: ChannelId;
+  /** The sender as the channel saw it; the timeline normalizes it. */
+  from: { kind: 'phone' | 'email' | 'web'; value: string };
+  /** Unique per provider message, e.g. `twilio:SM…`; retries of it are stored once. */
+  providerKey: string;
+  providerMessageId?: string;
+  body: string;
+  displayName?: string;
+  subject?: string;
+  attachments?: { name: string; contentType: string; size: number; ref: string }[];
+  /** Auto-replies and bounces must not reopen a resolved conversation. */
+  isAutomated?: boolean;
+}
+
+/** One outbound message, addressed, ready for a provider. */
+export interface OutboundEnvelope {
+  messageId: string;
+  conversationId: string;
+  channel: ChannelId;
+  /** E.164 phone, lowercased email or web visitor id. */
+  to: string;
+  body: string;
+  subject?: string;
+}
+
+export type OutboundStatus = 'sent' | 'delivered' | 'queued';
+
+export type SendOutcome =
+  | { ok: true; providerMessageId: string; status: OutboundStatus }
+  | { ok: false; error: { code: string; message: string; retryable: boolean } };
+
+export interface ChannelAdapter {
+  readonly id: ChannelId;
+  /** Human label for agents ("SMS", "Email", "Web chat"). */
+  readonly label: string;
+  send(envelope: OutboundEnvelope): Promise<SendOutcome>;
+}
+
+/** Where sandbox transports record what would have been sent (GET /api/dev/outbox). */
+export interface SandboxOutbox {
+  record(entry: { id: string; channel: ChannelId; messageId: string; request: Record<string, unknown> }): Promise<void>;
+}

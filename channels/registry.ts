@@ -1,0 +1,19 @@
+/** Every channel's adapter, by id. A channel missing here is a type error. */
+import type { ChannelId } from './channel-id.ts';
+import type { ChannelAdapter, SandboxOutbox } from './contract.ts';
+import { createEmailAdapter, type EmailAdapterConfig } from './email/email-adapter.ts';
+import { createSmsAdapter, type SmsAdapterConfig } from './sms/sms-adapter.ts';
+import { createWebchatAdapter } from './webchat/webchat-adapter.ts';
+
+export interface ChannelsConfig {
+  sms: SmsAdapterConfig;
+  email: EmailAdapterConfig;
+}
+
+export function createChannelAdapters(config: ChannelsConfig, outbox: SandboxOutbox): Record<ChannelId, ChannelAdapter> {
+  return {
+    sms: createSmsAdapter(config.sms, outbox),
+    email: createEmailAdapter(config.email, outbox),
+    webchat: createWebchatAdapter(),
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * The hub's settings, read and validated once from the environment. This is
+ * the only module that reads `process.env`; everything else receives a Config.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const base64Key = z
+  .string()
+  .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of exactly 32 random bytes');
+
+/** `PHI_ENCRYPTION_KEY`: one base64 key, or `keyId:base64,keyId:base64` during a rotation (first encrypts). */
+const phiKeyList = z.string().transform((raw, ctx) => {
+  const parts = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  const keys = parts.map((part, index) => {
+    const [id, b64] = part.includes(':') ? (part.split(':', 2) as [string, string]) : [`k${index + 1}`, part];
+    const key = Buffer.from(b64, 'base64');
+    if (key.length !== 32) ctx.addIssue({ code: 'custom', message: `key "${id}" must be base64 of exactly 32 bytes` });
+    return { id, key };
+  });
+  if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'at least one key is required' });
+  return keys;
+});
+
+const optionalText = z.string().trim().min(1).optional();
+const csv = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_BASE_URL: z.url().optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .optional(),
+  MONGODB_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'letters, digits, _ and - only').default('carethread'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  PHI_ENCRYPTION_KEY: phiKeyList,
+  PHI_BLIND_INDEX_KEY: base64Key,
+  BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
+  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16),
+  TWILIO_FROM_NUMBER: optionalText,
+  TWILIO_MESSAGING_SERVICE_SID: optionalText,
+  SENDGRID_API_KEY: optionalText,
+  SENDGRID_FROM_EMAIL: z.email().default('clinic@example.org'),
+  SENDGRID_INBOUND_SECRET: z.string().min(16),
+  SENDGRID_EVENT_PUBLIC_KEY: optionalText,
+  INBOUND_EMAIL_DOMAIN: z.string().default('reply.example.org'),
+  WIDGET_IDENTITY_SECRET: z.string().min(32),
+  WIDGET_ALLOWED_ORIGINS: csv,
+  CORS_ALLOWED_ORIGINS: csv,
+  CLINIC_NAME: z.string().min(1).default('CareThread Clinic'),
+  DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US').default('US'),
+  REOPEN_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 90).default(72),
+  REFRESH_TOKEN_TTL_HOURS: z.coerce.number().min(1).max(24 * 30).default(12),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  readonly env: 'development' | 'test' | 'production';
+  readonly port: number;
+  readonly publicBaseUrl: string;
+  readonly dataDir: string;
+  readonly mongodbUri: string | undefined;
+  readonly databaseName: string;
+  readonly redisUrl: string | undefined;
+  readonly jwtSecret: string;
+  readonly phiKeys: readonly { id: string; key: Buffer }[];
+  readonly blindIndexKey: Buffer;
+  readonly bootstrapAdmin: { email: string; password: string } | undefined;
+  readonly twilio: { accountSid?: string; authToken: string; fromNumber?: string; messagingServiceSid?: string };
+  readonly sendgrid: { apiKey?: string; fromEmail: string; inboundSecret: string; eventPublicKey?: string; inboundDomain: string };
+  readonly widget: { identitySecret: string; allowedOrigins: readonly string[] };
+  readonly corsAllowedOrigins: readonly string[];
+  readonly clinicName: string;
+  readonly defaultPhoneRegion: string;
+  readonly reopenWindowMs: number;
+  readonly refreshTokenTtlMs: number;
+  readonly accessTokenTtlSeconds: number;
+  readonly logLevel: string;
+  /** Where development secrets were generated, when they were. */
+  readonly devSecretsFile: string | undefined;
+  /** Outbound SMS / email are recorded instead of sent when their provider is not configured. */
+  readonly sandbox: { sms: boolean; email: boolean };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Secrets that development may generate for itself; production must be given them. */
+const GENERATED_IN_DEVELOPMENT = {
+  JWT_SECRET: () => randomBytes(48).toString('base64url'),
+  PHI_ENCRYPTION_KEY: () => `dev1:${randomBytes(32).toString('base64')}`,
+  PHI_BLIND_INDEX_KEY: () => randomBytes(32).toString('base64'),
+  TWILIO_AUTH_TOKEN: () => randomBytes(16).toString('hex'),
+  SENDGRID_INBOUND_SECRET: () => randomBytes(24).toString('base64url'),
+  WIDGET_IDENTITY_SECRET: () => randomBytes(48).toString('base64url'),
+  BOOTSTRAP_ADMIN_EMAIL: () => 'admin@carethread.local',
+  BOOTSTRAP_ADMIN_PASSWORD: () => randomBytes(12).toString('base64url'),
+} as const;
+
+/** Parses and validates the environment; throws ConfigError naming every bad setting at once. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const [name, value] of Object.entries(source)) if (value !== undefined && value !== '') raw[name] = value;
+  const nodeEnv = raw.NODE_ENV ?? 'development';
+  let devSecretsFile: string | undefined;
+  if (nodeEnv === 'development') {
+    const generated = fillDevelopmentSecrets(raw);
+    devSecretsFile = generated;
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    if (!e.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production');
+    if (e.PHI_ENCRYPTION_KEY.some((k) => k.id.startsWith('dev'))) problems.push('PHI_ENCRYPTION_KEY: development keys are refused in production');
+  }
+  if (Boolean(e.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(e.BOOTSTRAP_ADMIN_PASSWORD)) {
+    problems.push('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    dataDir: resolve(e.DATA_DIR),
+    mongodbUri: e.MONGODB_URI,
+    databaseName: e.MONGODB_DATABASE,
+    redisUrl: e.REDIS_URL,
+    jwtSecret: e.JWT_SECRET,
+    phiKeys: e.PHI_ENCRYPTION_KEY,
+    blindIndexKey: Buffer.from(e.PHI_BLIND_INDEX_KEY, 'base64'),
+    bootstrapAdmin:
+      e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_PASSWORD
+        ? { email: e.BOOTSTRAP_ADMIN_EMAIL.toLowerCase(), password: e.BOOTSTRAP_ADMIN_PASSWORD }
+        : undefined,
+    twilio: {
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      fromNumber: e.TWILIO_FROM_NUMBER,
+      messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
+    },
+    sendgrid: {
+      apiKey: e.SENDGRID_API_KEY,
+      fromEmail: e.SENDGRID_FROM_EMAIL,
+      inboundSecret: e.SENDGRID_INBOUND_SECRET,
+      eventPublicKey: e.SENDGRID_EVENT_PUBLIC_KEY,
+      inboundDomain: e.INBOUND_EMAIL_DOMAIN,
+    },
+    widget: { identitySecret: e.WIDGET_IDENTITY_SECRET, allowedOrigins: e.WIDGET_ALLOWED_ORIGINS },
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
+    clinicName: e.CLINIC_NAME,
+    defaultPhoneRegion: e.DEFAULT_PHONE_REGION,
+    reopenWindowMs: e.REOPEN_WINDOW_HOURS * 3600_000,
+    refreshTokenTtlMs: e.REFRESH_TOKEN_TTL_HOURS * 3600_000,
+    accessTokenTtlSeconds: 15 * 60,
+    logLevel: e.LOG_LEVEL,
+    devSecretsFile,
+    sandbox: { sms: !e.TWILIO_ACCOUNT_SID, email: !e.SENDGRID_API_KEY },
+  });
+}
+
+/**
+ * In development, a secret that is not set is generated once and kept in
+ * DATA_DIR/dev-secrets.json (mode 600), so restarts keep tokens and
+ * encrypted data readable. Returns the file's path when it was used.
+ */
+function fillDevelopmentSecrets(raw: Record<string, string>): string | undefined {
+  const missing = (Object.keys(GENERATED_IN_DEVELOPMENT) as (keyof typeof GENERATED_IN_DEVELOPMENT)[]).filter((k) => !raw[k]);
+  if (missing.length === 0) return undefined;
+  const dataDir = resolve(raw.DATA_DIR ?? './data');
+  const file = join(dataDir, 'dev-secrets.json');
+  const stored: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  let changed = false;
+  for (const name of missing) {
+    if (!stored[name]) {
+      stored[name] = GENERATED_IN_DEVELOPMENT[name]();
+      changed = true;
+    }
+    raw[name] = stored[name];
+  }
+  if (changed) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return file;
+}

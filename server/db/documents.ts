@@ -1,0 +1,153 @@
+/** Stored document shapes. Fields ending in `Enc` hold PhiCipher-sealed text. */
+import type { ChannelId } from '../../channels/channel-id.ts';
+
+export type ConsentStatus = 'opted_in' | 'opted_out' | 'unknown';
+export type IdentityKind = 'phone' | 'email' | 'web';
+export type ConversationStatus = 'open' | 'pending' | 'resolved';
+export type Priority = 'low' | 'normal' | 'high' | 'urgent';
+export type Direction = 'inbound' | 'outbound' | 'note' | 'system';
+export type DeliveryStatus = 'received' | 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | 'none';
+export type Role = 'admin' | 'supervisor' | 'agent';
+
+export interface Consent {
+  status: ConsentStatus;
+  at?: Date;
+  source?: string;
+  wording?: string;
+}
+
+export interface PatientDoc {
+  _id: string;
+  nameEnc: string | null;
+  preferences: { channel: ChannelId | null; language: string | null; timezone: string | null };
+  consent: Record<ChannelId, Consent>;
+  consentHistory: { channel: ChannelId; status: ConsentStatus; at: Date; source: string }[];
+  latestConversationId: string | null;
+  conversationCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface IdentityDoc {
+  _id: string;
+  kind: IdentityKind;
+  patientId: string;
+  valueEnc: string;
+  verifiedAt: Date | null;
+  lastSeenAt: Date;
+  createdAt: Date;
+}
+
+export interface ConversationDoc {
+  _id: string;
+  patientId: string;
+  status: ConversationStatus;
+  assigneeId: string | null;
+  teamId: string;
+  priority: Priority;
+  subject: string | null;
+  channels: ChannelId[];
+  lastInboundChannel: ChannelId | null;
+  lastInboundAt: Date | null;
+  lastMessageAt: Date;
+  lastSeq: number;
+  previewEnc: string | null;
+  previewDirection: Direction | null;
+  patientNameEnc: string | null;
+  unreadCount: number;
+  messageCount: number;
+  openedAt: Date;
+  firstResponseAt: Date | null;
+  assignedAt: Date | null;
+  resolvedAt: Date | null;
+  reopenedAt: Date | null;
+  reopenCount: number;
+  updatedAt: Date;
+}
+
+export interface AttachmentDoc {
+  nameEnc: string;
+  contentType: string;
+  size: number;
+  ref: string;
+}
+
+export interface DeliveryError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface MessageDoc {
+  _id: string;
+  conversationId: string;
+  patientId: string;
+  seq: number;
+  /** `<conversationId>:<seq>`: unique, so two appends can never take the same seq. */
+  seqKey: string;
+  /** Unique: `twilio:SM…` for provider messages, `hub:<id>` for ours, so retries never duplicate. */
+  providerKey: string;
+  providerMessageId: string | null;
+  direction: Direction;
+  channel: ChannelId | 'internal';
+  kind: 'text' | 'vcard' | 'event';
+  bodyEnc: string;
+  attachments: AttachmentDoc[];
+  author: { type: 'patient' | 'agent' | 'system'; agentId: string | null };
+  clientId: string | null;
+  channelReason: string | null;
+  /** The identity an outbound message goes to (its address is sealed there, not copied here). */
+  recipientIdentityId: string | null;
+  delivery: {
+    status: DeliveryStatus;
+    history: { status: DeliveryStatus; at: Date; errorCode?: string }[];
+    error: DeliveryError | null;
+  };
+  /** Set while the message waits in the outbox for the delivery worker. */
+  outboxDueAt: Date | null;
+  attempts: number;
+  createdAt: Date;
+}
+
+export interface AgentDoc {
+  _id: string;
+  email: string;
+  name: string;
+  role: Role;
+  teamIds: string[];
+  passwordHash: string;
+  disabledAt: Date | null;
+  createdAt: Date;
+}
+
+export interface TeamDoc {
+  _id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface SessionDoc {
+  _id: string;
+  agentId: string;
+  refreshHash: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  revokedReason: string | null;
+  createdAt: Date;
+  lastRefreshAt: Date;
+}
+
+export interface LoginThrottleDoc {
+  _id: string;
+  failures: number;
+  lockedUntil: Date | null;
+  lastFailureAt: Date;
+}
+
+export interface DevOutboxDoc {
+  _id: string;
+  channel: ChannelId;
+  messageId: string;
+  request: Record<string, unknown>;
+  createdAt: Date;
+}

@@ -1,0 +1,114 @@
+/**
+ * Runs the embedded FerretDB (SQLite backend) on a free loopback port, with
+ * its data under `<dataDir>/ferretdb`, and stops it with the hub.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { ensureFerretDbBinary } from './ferretdb-binary.ts';
+
+export interface EmbeddedDatabase {
+  /** mongodb:// URI without a database name. */
+  readonly uri: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedDatabaseOptions {
+  dataDir: string;
+  log?: (line: string) => void;
+}
+
+export async function startEmbeddedFerretDb({ dataDir, log = () => {} }: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+  const binary = await ensureFerretDbBinary(log);
+  const root = resolve(dataDir);
+  const sqliteDir = join(root, 'ferretdb');
+  const stateDir = join(root, 'ferretdb-state');
+  await mkdir(sqliteDir, { recursive: true });
+  await mkdir(stateDir, { recursive: true });
+
+  for (let attempt = 1; ; attempt++) {
+    const port = await freeLoopbackPort();
+    const child = spawn(
+      binary,
+      [
+        '--handler=sqlite',
+        `--sqlite-url=file:${sqliteDir}/`,
+        `--listen-addr=127.0.0.1:${port}`,
+        `--state-dir=${stateDir}`,
+        '--debug-addr=-',
+        '--telemetry=disable',
+        '--log-level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    try {
+      await waitForPort(port, child, 30_000);
+    } catch (error) {
+      process.removeListener('exit', killOnExit);
+      child.kill('SIGKILL');
+      // Another process may have taken the port between our probe and FerretDB's bind.
+      if (attempt < 3 && /address already in use/.test(stderr)) continue;
+      throw new Error(`embedded FerretDB did not start: ${(error as Error).message}\n${stderr}`);
+    }
+    log(`embedded FerretDB listening on 127.0.0.1:${port}, data in ${sqliteDir}`);
+    return {
+      uri: `mongodb://127.0.0.1:${port}/`,
+      stop: async () => {
+        process.removeListener('exit', killOnExit);
+        await stopChild(child);
+      },
+    };
+  }
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`FerretDB exited with code ${child.exitCode}`);
+    if (await canConnect(port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`FerretDB did not answer on port ${port} within ${timeoutMs} ms`);
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,226 @@
+/**
+ * The collections and their indexes. Models are bound to one mongoose
+ * connection (no global mongoose), so tests can run several hubs in one process.
+ *
+ * FerretDB 1.x on SQLite builds no index on nested fields or arrays, so every
+ * uniqueness the product relies on is `_id` or a top-level field:
+ * identities (`_id` = kind + blind index), messages (`providerKey`, `seqKey`),
+ * agents (`email`). test/integration/store/uniqueness.test.ts proves each one.
+ */
+import { Schema, type Connection, type Model } from 'mongoose';
+import type {
+  AgentDoc,
+  ConversationDoc,
+  DevOutboxDoc,
+  IdentityDoc,
+  LoginThrottleDoc,
+  MessageDoc,
+  PatientDoc,
+  SessionDoc,
+  TeamDoc,
+} from './documents.ts';
+
+const options = { versionKey: false as const, minimize: false, strict: 'throw' as const, autoIndex: false, autoCreate: false };
+
+const consentSchema = new Schema(
+  { status: { type: String, default: 'unknown' }, at: Date, source: String, wording: String },
+  { _id: false },
+);
+
+const patientSchema = new Schema<PatientDoc>(
+  {
+    _id: String,
+    nameEnc: { type: String, default: null },
+    preferences: {
+      channel: { type: String, default: null },
+      language: { type: String, default: null },
+      timezone: { type: String, default: null },
+    },
+    consent: {
+      sms: { type: consentSchema, default: () => ({ status: 'unknown' }) },
+      email: { type: consentSchema, default: () => ({ status: 'unknown' }) },
+      webchat: { type: consentSchema, default: () => ({ status: 'unknown' }) },
+    },
+    consentHistory: { type: [{ channel: String, status: String, at: Date, source: String, _id: false }], default: [] },
+    latestConversationId: { type: String, default: null },
+    conversationCount: { type: Number, default: 0 },
+    createdAt: Date,
+    updatedAt: Date,
+  },
+  { ...options, collection: 'patients' },
+);
+
+const identitySchema = new Schema<IdentityDoc>(
+  {
+    _id: String,
+    kind: String,
+    patientId: String,
+    valueEnc: String,
+    verifiedAt: { type: Date, default: null },
+    lastSeenAt: Date,
+    createdAt: Date,
+  },
+  { ...options, collection: 'identities' },
+);
+identitySchema.index({ patientId: 1 });
+
+const conversationSchema = new Schema<ConversationDoc>(
+  {
+    _id: String,
+    patientId: String,
+    status: String,
+    assigneeId: { type: String, default: null },
+    teamId: String,
+    priority: String,
+    subject: { type: String, default: null },
+    channels: [String],
+    lastInboundChannel: { type: String, default: null },
+    lastInboundAt: { type: Date, default: null },
+    lastMessageAt: Date,
+    lastSeq: Number,
+    previewEnc: { type: String, default: null },
+    previewDirection: { type: String, default: null },
+    patientNameEnc: { type: String, default: null },
+    unreadCount: Number,
+    messageCount: Number,
+    openedAt: Date,
+    firstResponseAt: { type: Date, default: null },
+    assignedAt: { type: Date, default: null },
+    resolvedAt: { type: Date, default: null },
+    reopenedAt: { type: Date, default: null },
+    reopenCount: Number,
+    updatedAt: Date,
+  },
+  { ...options, collection: 'conversations' },
+);
+// The inbox list sorts newest activity first within each filter.
+conversationSchema.index({ lastMessageAt: -1, _id: -1 });
+conversationSchema.index({ status: 1, lastMessageAt: -1, _id: -1 });
+conversationSchema.index({ teamId: 1, lastMessageAt: -1, _id: -1 });
+conversationSchema.index({ assigneeId: 1, lastMessageAt: -1, _id: -1 });
+conversationSchema.index({ patientId: 1, openedAt: -1 });
+
+const attachmentSchema = new Schema(
+  { nameEnc: String, contentType: String, size: Number, ref: String },
+  { _id: false },
+);
+
+const messageSchema = new Schema<MessageDoc>(
+  {
+    _id: String,
+    conversationId: String,
+    patientId: String,
+    seq: Number,
+    seqKey: String,
+    providerKey: String,
+    providerMessageId: { type: String, default: null },
+    direction: String,
+    channel: String,
+    kind: String,
+    bodyEnc: String,
+    attachments: { type: [attachmentSchema], default: [] },
+    author: { type: { type: String }, agentId: { type: String, default: null } },
+    clientId: { type: String, default: null },
+    channelReason: { type: String, default: null },
+    recipientIdentityId: { type: String, default: null },
+    delivery: {
+      status: String,
+      history: { type: [{ status: String, at: Date, errorCode: String, _id: false }], default: [] },
+      error: { type: { code: String, message: String, retryable: Boolean }, default: null, _id: false },
+    },
+    outboxDueAt: { type: Date, default: null },
+    attempts: { type: Number, default: 0 },
+    createdAt: Date,
+  },
+  { ...options, collection: 'messages' },
+);
+messageSchema.index({ providerKey: 1 }, { unique: true });
+messageSchema.index({ seqKey: 1 }, { unique: true });
+messageSchema.index({ conversationId: 1, seq: 1 });
+messageSchema.index({ outboxDueAt: 1 });
+messageSchema.index({ providerMessageId: 1 });
+messageSchema.index({ patientId: 1, createdAt: -1 });
+
+const agentSchema = new Schema<AgentDoc>(
+  {
+    _id: String,
+    email: String,
+    name: String,
+    role: String,
+    teamIds: [String],
+    passwordHash: String,
+    disabledAt: { type: Date, default: null },
+    createdAt: Date,
+  },
+  { ...options, collection: 'agents' },
+);
+agentSchema.index({ email: 1 }, { unique: true });
+
+const teamSchema = new Schema<TeamDoc>({ _id: String, name: String, createdAt: Date }, { ...options, collection: 'teams' });
+
+const sessionSchema = new Schema<SessionDoc>(
+  {
+    _id: String,
+    agentId: String,
+    refreshHash: String,
+    expiresAt: Date,
+    revokedAt: { type: Date, default: null },
+    revokedReason: { type: String, default: null },
+    createdAt: Date,
+    lastRefreshAt: Date,
+  },
+  { ...options, collection: 'sessions' },
+);
+sessionSchema.index({ agentId: 1 });
+
+const loginThrottleSchema = new Schema<LoginThrottleDoc>(
+  { _id: String, failures: Number, lockedUntil: { type: Date, default: null }, lastFailureAt: Date },
+  { ...options, collection: 'login_throttle' },
+);
+
+const devOutboxSchema = new Schema<DevOutboxDoc>(
+  { _id: String, channel: String, messageId: String, request: Schema.Types.Mixed, createdAt: Date },
+  { ...options, collection: 'dev_outbox' },
+);
+devOutboxSchema.index({ createdAt: -1 });
+
+export interface Models {
+  Patient: Model<PatientDoc>;
+  Identity: Model<IdentityDoc>;
+  Conversation: Model<ConversationDoc>;
+  Message: Model<MessageDoc>;
+  Agent: Model<AgentDoc>;
+  Team: Model<TeamDoc>;
+  Session: Model<SessionDoc>;
+  LoginThrottle: Model<LoginThrottleDoc>;
+  DevOutbox: Model<DevOutboxDoc>;
+}
+
+export function bindModels(connection: Connection): Models {
+  return {
+    Patient: connection.model<PatientDoc>('Patient', patientSchema),
+    Identity: connection.model<IdentityDoc>('Identity', identitySchema),
+    Conversation: connection.model<ConversationDoc>('Conversation', conversationSchema),
+    Message: connection.model<MessageDoc>('Message', messageSchema),
+    Agent: connection.model<AgentDoc>('Agent', agentSchema),
+    Team: connection.model<TeamDoc>('Team', teamSchema),
+    Session: connection.model<SessionDoc>('Session', sessionSchema),
+    LoginThrottle: connection.model<LoginThrottleDoc>('LoginThrottle', loginThrottleSchema),
+    DevOutbox: connection.model<DevOutboxDoc>('DevOutbox', devOutboxSchema),
+  };
+}
+
+/** Creates collections and indexes; idempotent, run at every start. */
+export async function ensureIndexes(models: Models): Promise<void> {
+  for (const model of Object.values(models) as Model<unknown>[]) {
+    await model.createCollection().catch((error: { code?: number }) => {
+      if (error.code !== 48) throw error; // 48: NamespaceExists
+    });
+    await model.createIndexes();
+  }
+}
+
+/** True for a duplicate-key error (E11000) from MongoDB or FerretDB. */
+export function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}

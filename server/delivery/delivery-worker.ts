@@ -1,0 +1,130 @@
+/**
+ * Sends queued outbound messages through their channel adapter.
+ *
+ * The outbox is the `outboxDueAt` field on messages: a worker claims one
+ * message at a time with a findOneAndUpdate that pushes its due time a lease
+ * ahead, so two hub nodes never send the same message and a node that dies
+ * mid-send leaves the message to be retried when the lease runs out.
+ */
+import type { ChannelAdapter } from '../../channels/contract.ts';
+import type { ChannelId } from '../../channels/channel-id.ts';
+import type { MessageDoc } from '../db/documents.ts';
+import type { TimelineContext } from '../timeline/timeline-context.ts';
+import { advanceDeliveryStatus, publishMessageUpdate } from './delivery-status.ts';
+
+export interface DeliveryWorkerOptions {
+  pollIntervalMs?: number;
+  leaseMs?: number;
+  maxAttempts?: number;
+}
+
+export class DeliveryWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly pollIntervalMs: number;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly ctx: TimelineContext,
+    private readonly adapters: Record<ChannelId, ChannelAdapter>,
+    options: DeliveryWorkerOptions = {},
+  ) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.maxAttempts = options.maxAttempts ?? 6;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.pollIntervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Drains the outbox now (coalesces concurrent kicks). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drain()
+      .catch((error) => this.ctx.logger.error({ err: error }, 'delivery worker failed'))
+      .finally(() => {
+        this.draining = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped) {
+      const message = await this.claim();
+      if (!message) return;
+      await this.deliver(message);
+    }
+  }
+
+  private claim(): Promise<MessageDoc | null> {
+    const now = this.ctx.clock();
+    return this.ctx.models.Message.findOneAndUpdate(
+      { outboxDueAt: { $lte: now } },
+      { $set: { outboxDueAt: new Date(now.getTime() + this.leaseMs) }, $inc: { attempts: 1 } },
+      { sort: { outboxDueAt: 1 }, returnDocument: 'after', lean: true },
+    );
+  }
+
+  private async deliver(message: MessageDoc): Promise<void> {
+    const { models, cipher, logger } = this.ctx;
+    const adapter = this.adapters[message.channel as ChannelId];
+    const identity = message.recipientIdentityId ? await models.Identity.findById(message.recipientIdentityId).lean() : null;
+    if (!adapter || !identity) {
+      await this.fail(message, { code: 'NO_RECIPIENT', message: 'The recipient address is gone', retryable: false });
+      return;
+    }
+    const outcome = await adapter
+      .send({
+        messageId: message._id,
+        conversationId: message.conversationId,
+        channel: adapter.id,
+        to: cipher.decrypt(identity.valueEnc),
+        body: cipher.decrypt(message.bodyEnc),
+      })
+      .catch((error: Error) => ({ ok: false as const, error: { code: 'ADAPTER_ERROR', message: error.message, retryable: true } }));
+
+    if (outcome.ok) {
+      await models.Message.updateOne({ _id: message._id }, { $set: { outboxDueAt: null, providerMessageId: outcome.providerMessageId } });
+      await advanceDeliveryStatus(this.ctx, message._id, outcome.status, { providerMessageId: outcome.providerMessageId, error: null });
+      logger.info({ messageId: message._id, channel: adapter.id, attempts: message.attempts }, 'message handed to provider');
+      return;
+    }
+    if (outcome.error.retryable && message.attempts < this.maxAttempts) {
+      const backoffMs = Math.min(2 ** message.attempts * 1000, 5 * 60_000);
+      const updated = await models.Message.findOneAndUpdate(
+        { _id: message._id },
+        { $set: { outboxDueAt: new Date(this.ctx.clock().getTime() + backoffMs), 'delivery.error': outcome.error } },
+        { returnDocument: 'after', lean: true },
+      );
+      if (updated) await publishMessageUpdate(this.ctx, updated);
+      logger.warn({ messageId: message._id, code: outcome.error.code, attempts: message.attempts, backoffMs }, 'delivery will be retried');
+      return;
+    }
+    await this.fail(message, outcome.error);
+  }
+
+  private async fail(message: MessageDoc, error: { code: string; message: string; retryable: boolean }): Promise<void> {
+    await this.ctx.models.Message.updateOne({ _id: message._id }, { $set: { outboxDueAt: null } });
+    await advanceDeliveryStatus(this.ctx, message._id, 'failed', { error, errorCode: error.code });
+    this.ctx.logger.warn({ messageId: message._id, code: error.code }, 'delivery failed');
+  }
+}

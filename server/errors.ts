@@ -1,0 +1,46 @@
+/**
+ * The catalogue of errors the hub answers with. Each has a stable code that
+ * clients and tests rely on, an HTTP status, and a message a person can act on.
+ * Serialized as `{error: {code, message, field?}}`.
+ */
+export const ERROR_CATALOGUE = {
+  INVALID_INPUT: 400,
+  INVALID_PHONE_NUMBER: 400,
+  INVALID_CURSOR: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  TOKEN_EXPIRED: 401,
+  SESSION_REVOKED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONSENT_MISSING: 409,
+  NO_IDENTITY_FOR_CHANNEL: 409,
+  NO_REACHABLE_CHANNEL: 409,
+  CONVERSATION_RESOLVED: 409,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_ATTEMPTS: 429,
+  DATABASE_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: { field?: string; retryAfterSeconds?: number } = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = ERROR_CATALOGUE[code];
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; field?: string } } {
+    return { error: { code: this.code, message: this.message, ...(this.details.field ? { field: this.details.field } : {}) } };
+  }
+}
+
+export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
+export const forbidden = (why = 'You do not have access to this resource') => new AppError('FORBIDDEN', why);

@@ -1,0 +1,55 @@
+/** Mounts declared routes on express: authentication, zod validation, the handler, its answer. */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { ZodType } from 'zod';
+import type { Actor } from '../access/access-policy.ts';
+import type { AuthService } from '../auth/auth-service.ts';
+import { AppError, forbidden } from '../errors.ts';
+import { Reply, type Route } from './route.ts';
+
+export function mountRoutes(routes: Route[], auth: AuthService): express.Router {
+  const router = express.Router();
+  for (const route of routes) {
+    router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const actor = route.auth === 'public' ? (undefined as unknown as Actor) : await authenticateRequest(req, auth);
+        if (route.auth === 'admin' && actor.role !== 'admin') throw forbidden('Only administrators can do this');
+        const result = await route.handler({
+          params: parse(route.params, req.params, 'path'),
+          query: parse(route.query, req.query, 'query'),
+          body: parse(route.body, req.body, 'body'),
+          actor,
+          ip: req.ip ?? '',
+          req,
+          res,
+        });
+        if (res.headersSent) return;
+        if (result instanceof Reply) {
+          res.set(result.headers).status(result.status);
+          if (result.body === undefined) res.end();
+          else res.json(result.body);
+        } else {
+          res.status(200).json(result);
+        }
+      } catch (error) {
+        next(error);
+      }
+    });
+  }
+  return router;
+}
+
+async function authenticateRequest(req: Request, auth: AuthService): Promise<Actor> {
+  const header = req.get('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new AppError('UNAUTHENTICATED', 'Send the access token as "Authorization: Bearer <token>"');
+  return auth.authenticate(match[1]!);
+}
+
+function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: 'path' | 'query' | 'body'): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(where === 'body' ? (value ?? {}) : value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.map(String).join('.') || where;
+  throw new AppError('INVALID_INPUT', `${field}: ${issue.message}`, { field });
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { createAgent, newAgentSchema } from '../../auth/agent-directory.ts';
+import type { HubServices } from '../../hub-services.ts';
+import { Reply, defineRoute } from '../route.ts';
+
+const agentShape = z.object({ id: z.string(), email: z.string(), name: z.string(), role: z.string(), teamIds: z.array(z.string()) });
+
+export function agentRoutes(hub: HubServices) {
+  const { models } = hub.db;
+  return [
+    defineRoute({
+      method: 'get', path: '/api/agents', tag: 'agents', auth: 'agent',
+      summary: 'Active agents (for assignment)',
+      responses: { 200: { description: 'Agents', schema: z.object({ items: z.array(agentShape) }) } },
+      handler: async () => {
+        const agents = await models.Agent.find({ disabledAt: null }).sort({ name: 1 }).lean();
+        return { items: agents.map((a) => ({ id: a._id, email: a.email, name: a.name, role: a.role, teamIds: a.teamIds })) };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/api/agents', tag: 'agents', auth: 'admin',
+      summary: 'Create an agent account (admins only)',
+      body: newAgentSchema,
+      responses: { 201: { description: 'The agent', schema: agentShape } },
+      handler: async ({ body }) => {
+        const a = await createAgent(models, body, hub.timeline.clock());
+        return new Reply(201, { id: a._id, email: a.email, name: a.name, role: a.role, teamIds: a.teamIds });
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/api/teams', tag: 'agents', auth: 'agent',
+      summary: 'Teams',
+      responses: { 200: { description: 'Teams' } },
+      handler: async () => ({ items: (await models.Team.find().sort({ name: 1 }).lean()).map((t) => ({ id: t._id, name: t.name })) }),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/teams', tag: 'agents', auth: 'admin',
+      summary: 'Create a team (admins only)',
+      body: z.object({ id: z.string().regex(/^[a-z0-9-]{2,40}$/, 'lowercase letters, digits and -'), name: z.string().trim().min(1).max(80) }),
+      responses: { 201: { description: 'The team' } },
+      handler: async ({ body }) => {
+        await models.Team.updateOne({ _id: body.id }, { $setOnInsert: { name: body.name, createdAt: hub.timeline.clock() } }, { upsert: true });
+        return new Reply(201, { id: body.id, name: body.name });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { CHANNEL_IDS } from '../../../channels/channel-id.ts';
+import { loadConversationFor } from '../../access/access-policy.ts';
+import type { HubServices } from '../../hub-services.ts';
+import { assignConversation, markRead, reopenConversation, resolveConversation, setPriority } from '../../timeline/conversation-actions.ts';
+import { listInbox } from '../../timeline/inbox-list.ts';
+import { listMessages } from '../../timeline/message-history.ts';
+import { toConversationRecord } from '../../timeline/records.ts';
+import { addNote, describeReplyOptions, sendReply } from '../../timeline/reply/send-reply.ts';
+import { Reply, defineRoute } from '../route.ts';
+
+const STATUSES = ['open', 'pending', 'resolved'] as const;
+const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+const body = z.string().trim().min(1, 'must not be empty').max(10_000, 'must be at most 10,000 characters');
+
+const messageShape = z.object({
+  id: z.string(), conversationId: z.string(), seq: z.number().int(),
+  direction: z.enum(['inbound', 'outbound', 'note', 'system']),
+  channel: z.string(), body: z.string(), channelReason: z.string().nullable(),
+  delivery: z.object({ status: z.string() }), createdAt: z.string(),
+});
+const conversationShape = z.object({
+  id: z.string(), patientId: z.string(), status: z.enum(STATUSES), assigneeId: z.string().nullable(),
+  teamId: z.string(), priority: z.enum(PRIORITIES), lastMessageAt: z.string(), lastSeq: z.number().int(),
+});
+const list = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export function conversationRoutes(hub: HubServices) {
+  const { timeline } = hub;
+  const load = (actor: Parameters<typeof loadConversationFor>[1], id: string) => loadConversationFor(timeline.models, actor, id);
+  return [
+    defineRoute({
+      method: 'get', path: '/api/conversations', tag: 'conversations', auth: 'agent',
+      summary: 'The inbox: conversations the agent may see, newest activity first',
+      query: z.object({
+        status: z.string().optional().transform((v) => (v ? v.split(',') : undefined)).pipe(z.array(z.enum(STATUSES)).optional()),
+        assignee: z.string().max(100).optional().describe('"me", "unassigned" or an agent id'),
+        team: z.string().max(100).optional(),
+        channel: z.enum(CHANNEL_IDS).optional(),
+        priority: z.enum(PRIORITIES).optional(),
+        patient: z.string().max(100).optional(),
+        limit: z.coerce.number().int().min(1).max(100).default(25),
+        cursor: z.string().max(200).optional(),
+      }),
+      responses: { 200: { description: 'A page of conversations', schema: list(conversationShape) } },
+      handler: async ({ actor, query }) =>
+        listInbox(timeline, actor, {
+          status: query.status, assignee: query.assignee, teamId: query.team, channel: query.channel,
+          priority: query.priority, patientId: query.patient, limit: query.limit, cursor: query.cursor,
+        }),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/conversations/:id', tag: 'conversations', auth: 'agent',
+      summary: 'One conversation', params: idParams,
+      responses: { 200: { description: 'The conversation', schema: conversationShape } },
+      handler: async ({ actor, params }) => toConversationRecord(await load(actor, params.id), timeline.cipher),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/conversations/:id/messages', tag: 'conversations', auth: 'agent',
+      summary: 'Messages by seq: `after` N to catch up, `before` N (or nothing: the latest) to scroll back',
+      params: idParams,
+      query: z.object({
+        after: z.coerce.number().int().min(0).optional(),
+        before: z.coerce.number().int().min(1).optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+      }).refine((q) => q.after === undefined || q.before === undefined, { message: 'give after or before, not both', path: ['after'] }),
+      responses: { 200: { description: 'A page of messages in seq order', schema: list(messageShape) } },
+      handler: async ({ actor, params, query }) => {
+        const conversation = await load(actor, params.id);
+        return listMessages(timeline, conversation._id, query);
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/api/conversations/:id/messages', tag: 'conversations', auth: 'agent',
+      summary: 'Reply to the patient; channel "auto" follows the continuity rules and the choice is stored with its reason',
+      params: idParams,
+      body: z.object({
+        body,
+        channel: z.enum(['auto', ...CHANNEL_IDS]).default('auto'),
+        clientId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - (up to 64)').optional(),
+      }),
+      responses: { 201: { description: 'The reply, queued for delivery', schema: messageShape } },
+      handler: async ({ actor, params, body: input }) => {
+        const conversation = await load(actor, params.id);
+        return new Reply(201, await sendReply(timeline, actor, conversation, input));
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/api/conversations/:id/reply-options', tag: 'conversations', auth: 'agent',
+      summary: 'Which channel "auto" would use and why, and why other channels are unavailable',
+      params: idParams,
+      responses: { 200: { description: 'The channel picker’s facts' } },
+      handler: async ({ actor, params }) => describeReplyOptions(timeline, await load(actor, params.id)),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/conversations/:id/notes', tag: 'conversations', auth: 'agent',
+      summary: 'An internal note: visible to agents, never sent to the patient',
+      params: idParams, body: z.object({ body }),
+      responses: { 201: { description: 'The note', schema: messageShape } },
+      handler: async ({ actor, params, body: input }) => new Reply(201, await addNote(timeline, actor, await load(actor, params.id), input.body)),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/conversations/:id/assign', tag: 'conversations', auth: 'agent',
+      summary: 'Assign to an agent ("me", an id, or null for nobody) and/or transfer to a team',
+      params: idParams,
+      body: z.object({ assigneeId: z.string().min(1).max(100).nullable().optional(), teamId: z.string().min(1).max(100).optional() })
+        .refine((b) => b.assigneeId !== undefined || b.teamId !== undefined, { message: 'give assigneeId or teamId', path: ['assigneeId'] }),
+      responses: { 200: { description: 'The conversation', schema: conversationShape } },
+      handler: async ({ actor, params, body: input }) => {
+        const conversation = await load(actor, params.id);
+        const assigneeId = input.assigneeId === 'me' ? actor.agentId : input.assigneeId;
+        return assignConversation(timeline, actor, conversation, { assigneeId, ...(input.teamId ? { teamId: input.teamId } : {}) });
+      },
+    }),
+    defineRoute({
+      method: 'patch', path: '/api/conversations/:id', tag: 'conversations', auth: 'agent',
+      summary: 'Set the priority', params: idParams, body: z.object({ priority: z.enum(PRIORITIES) }),
+      responses: { 200: { description: 'The conversation', schema: conversationShape } },
+      handler: async ({ actor, params, body: input }) => setPriority(timeline, actor, await load(actor, params.id), input.priority),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/conversations/:id/resolve', tag: 'conversations', auth: 'agent',
+      summary: 'Resolve; a new message within the reopen window reopens it', params: idParams,
+      responses: { 200: { description: 'The conversation', schema: conversationShape } },
+      handler: async ({ actor, params }) => resolveConversation(timeline, actor, await load(actor, params.id)),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/conversations/:id/reopen', tag: 'conversations', auth: 'agent',
+      summary: 'Reopen a resolved conversation (the patient’s latest only)', params: idParams,
+      responses: { 200: { description: 'The conversation', schema: conversationShape } },
+      handler: async ({ actor, params }) => reopenConversation(timeline, actor, await load(actor, params.id)),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/conversations/:id/read', tag: 'conversations', auth: 'agent',
+      summary: 'Mark the conversation read (unread count to 0)', params: idParams,
+      responses: { 200: { description: 'The conversation', schema: conversationShape } },
+      handler: async ({ actor, params }) => markRead(timeline, await load(actor, params.id)),
+    }),
+  ];
+}

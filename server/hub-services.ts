@@ -1,0 +1,12 @@
+/** What routes and socket handlers get: the hub's wired services, built once in buildHub. */
+import type { AuthService } from './auth/auth-service.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/connect.ts';
+import type { TimelineContext } from './timeline/timeline-context.ts';
+
+export interface HubServices {
+  config: Config;
+  db: Database;
+  timeline: TimelineContext;
+  auth: AuthService;
+}

@@ -1,0 +1,147 @@
+/**
+ * buildHub wires the hub from its dependencies and returns it unstarted;
+ * main.ts only reads config and listens. Tests build hubs on port 0 against
+ * the real embedded database and close them after.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import helmet from 'helmet';
+import { Server as SocketServer } from 'socket.io';
+import type { ChannelAdapter } from '../channels/contract.ts';
+import type { ChannelId } from '../channels/channel-id.ts';
+import { createChannelAdapters } from '../channels/registry.ts';
+import { AuthService } from './auth/auth-service.ts';
+import { bootstrapAdmin, DEFAULT_TEAM } from './auth/agent-directory.ts';
+import type { Config } from './config.ts';
+import { PhiCipher } from './crypto/phi-cipher.ts';
+import { connectDatabase, type Database } from './db/connect.ts';
+import { DeliveryWorker } from './delivery/delivery-worker.ts';
+import { errorHandler, notFoundHandler } from './http/error-handler.ts';
+import { mountRoutes } from './http/mount-routes.ts';
+import { buildOpenApiDocument } from './http/openapi.ts';
+import { defineRoute, type Route } from './http/route.ts';
+import { agentRoutes } from './http/routes/agent-routes.ts';
+import { authRoutes } from './http/routes/auth-routes.ts';
+import { conversationRoutes } from './http/routes/conversation-routes.ts';
+import { devRoutes } from './http/routes/dev-routes.ts';
+import { healthRoutes } from './http/routes/health-routes.ts';
+import { patientRoutes } from './http/routes/patient-routes.ts';
+import type { HubServices } from './hub-services.ts';
+import type { Logger } from './logger.ts';
+import { AgentsRealtime } from './realtime/agents-namespace.ts';
+import type { Clock, TimelineContext } from './timeline/timeline-context.ts';
+
+export const HUB_VERSION = '0.1.0';
+
+export interface HubOptions {
+  config: Config;
+  mongoUri: string;
+  logger: Logger;
+  clock?: Clock;
+  /** Replace channel adapters (e.g. to exercise delivery failures). Defaults to the registry's. */
+  adapters?: Partial<Record<ChannelId, ChannelAdapter>>;
+  deliveryPollMs?: number;
+}
+
+export interface Hub {
+  readonly services: HubServices;
+  readonly httpServer: HttpServer;
+  readonly routes: readonly Route[];
+  listen(port: number, host?: string): Promise<{ port: number; url: string }>;
+  close(): Promise<void>;
+}
+
+export async function buildHub(options: HubOptions): Promise<Hub> {
+  const { config, logger } = options;
+  const clock = options.clock ?? (() => new Date());
+  const db: Database = await connectDatabase(options.mongoUri, config.databaseName);
+  const cipher = new PhiCipher(config.phiKeys, config.blindIndexKey);
+  const auth = new AuthService(
+    db.models,
+    { jwtSecret: config.jwtSecret, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlMs: config.refreshTokenTtlMs },
+    clock,
+    logger,
+  );
+
+  const app = express();
+  const httpServer = createServer(app);
+  const io = new SocketServer(httpServer, { serveClient: false });
+  let timeline: TimelineContext | undefined;
+  const realtime = new AgentsRealtime(io, auth, () => timeline!);
+  const adapters = {
+    ...createChannelAdapters(
+      {
+        sms: { ...config.twilio, publicBaseUrl: config.publicBaseUrl },
+        email: { apiKey: config.sendgrid.apiKey, fromEmail: config.sendgrid.fromEmail, clinicName: config.clinicName },
+      },
+      {
+        record: async (entry) => {
+          await db.models.DevOutbox.create({ _id: entry.id, channel: entry.channel, messageId: entry.messageId, request: entry.request, createdAt: clock() });
+        },
+      },
+    ),
+    ...options.adapters,
+  };
+  let worker: DeliveryWorker | undefined;
+  timeline = {
+    models: db.models,
+    cipher,
+    clock,
+    events: realtime,
+    logger,
+    settings: { defaultPhoneRegion: config.defaultPhoneRegion, reopenWindowMs: config.reopenWindowMs, defaultTeamId: DEFAULT_TEAM.id },
+    isWidgetConnected: () => false,
+    kickDelivery: () => worker?.kick(),
+  };
+  worker = new DeliveryWorker(timeline, adapters, { pollIntervalMs: options.deliveryPollMs ?? 1000 });
+
+  const admin = await bootstrapAdmin(db.models, config.bootstrapAdmin, clock());
+  if (admin) logger.info({ agentId: admin._id }, 'created the bootstrap administrator');
+
+  const services: HubServices = { config, db, timeline, auth };
+  const routes: Route[] = [
+    ...healthRoutes(services),
+    ...authRoutes(services),
+    ...conversationRoutes(services),
+    ...patientRoutes(services),
+    ...agentRoutes(services),
+    ...devRoutes(services),
+  ].filter((r) => r.enabled?.() ?? true);
+  const openApiRoute = defineRoute({
+    method: 'get', path: '/api/openapi.json', tag: 'meta', auth: 'public',
+    summary: 'This document',
+    responses: { 200: { description: 'OpenAPI 3.1' } },
+    handler: async () => openApiDocument,
+  });
+  routes.push(openApiRoute);
+  const openApiDocument = buildOpenApiDocument(routes, { version: HUB_VERSION, serverUrl: config.publicBaseUrl });
+
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet({ strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true } }));
+  app.use('/api', express.json({ limit: '1mb' }));
+  app.use(mountRoutes(routes, auth));
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+
+  return {
+    services,
+    httpServer,
+    routes,
+    async listen(port, host = '0.0.0.0') {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => resolve());
+      });
+      worker!.start();
+      const actual = (httpServer.address() as AddressInfo).port;
+      return { port: actual, url: `http://127.0.0.1:${actual}` };
+    },
+    async close() {
+      await worker!.stop();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await db.close();
+    },
+  };
+}

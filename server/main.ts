@@ -1,0 +1,40 @@
+/** `npm start`: read config, bring up the database (embedded unless MONGODB_URI), serve. */
+import { ConfigError, loadConfig } from './config.ts';
+import { startEmbeddedFerretDb, type EmbeddedDatabase } from './db/embedded/ferretdb-process.ts';
+import { buildHub } from './hub.ts';
+import { createLogger } from './logger.ts';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`CareThread cannot start.\n${error.message}\nSee .env.example and README.md.`);
+    process.exit(1);
+  }
+  throw error;
+}
+const logger = createLogger({ level: config.logLevel });
+
+let embedded: EmbeddedDatabase | undefined;
+if (!config.mongodbUri) {
+  embedded = await startEmbeddedFerretDb({ dataDir: config.dataDir, log: (line) => logger.info(line) });
+}
+const hub = await buildHub({ config, mongoUri: config.mongodbUri ?? embedded!.uri, logger });
+const { port } = await hub.listen(config.port);
+logger.info({ port, database: embedded ? 'embedded FerretDB' : 'MONGODB_URI', sandboxSms: config.sandbox.sms, sandboxEmail: config.sandbox.email }, `CareThread listening on ${config.publicBaseUrl}`);
+if (config.devSecretsFile) {
+  logger.warn(`development secrets (and the bootstrap admin's password) are in ${config.devSecretsFile}`);
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  await hub.close().catch((error) => logger.error({ err: error }, 'error while closing the hub'));
+  await embedded?.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,130 @@
+/**
+ * Socket.IO namespace /agents: the agents' live inbox.
+ *
+ * The access token is checked in the handshake (expired or forged: refused).
+ * Each socket joins its agent room, its team rooms and, for admins, the admin
+ * room; a conversation's events go to its team, its assignee and the admins,
+ * so an agent only ever receives what the access policy lets them read.
+ */
+import type { Namespace, Server, Socket } from 'socket.io';
+import { loadConversationFor, type Actor } from '../access/access-policy.ts';
+import type { AuthService } from '../auth/auth-service.ts';
+import { AppError } from '../errors.ts';
+import { listMessages } from '../timeline/message-history.ts';
+import type { ConversationRecord, MessageRecord } from '../timeline/records.ts';
+import type { TimelineContext, TimelineEvents } from '../timeline/timeline-context.ts';
+import {
+  AGENT_ROOMS,
+  type AckError,
+  type AgentClientToServerEvents,
+  type AgentInterServerEvents,
+  type AgentServerToClientEvents,
+  type AgentSocketData,
+} from './events.ts';
+
+type AgentNamespace = Namespace<AgentClientToServerEvents, AgentServerToClientEvents, AgentInterServerEvents, AgentSocketData>;
+type AgentSocket = Socket<AgentClientToServerEvents, AgentServerToClientEvents, AgentInterServerEvents, AgentSocketData>;
+
+export class AgentsRealtime implements TimelineEvents {
+  private readonly nsp: AgentNamespace;
+  private readonly online = new Map<string, number>();
+
+  constructor(io: Server, private readonly auth: AuthService, private readonly timeline: () => TimelineContext) {
+    this.nsp = io.of('/agents') as AgentNamespace;
+    this.nsp.use((socket, next) => {
+      const token = (socket.handshake.auth as { token?: unknown }).token;
+      if (typeof token !== 'string') return next(handshakeError(new AppError('UNAUTHENTICATED', 'Send the access token as auth.token')));
+      this.auth.authenticate(token).then(
+        (actor) => {
+          socket.data = { agentId: actor.agentId, role: actor.role, teamIds: [...actor.teamIds], sessionId: actor.sessionId };
+          next();
+        },
+        (error: unknown) => next(handshakeError(error)),
+      );
+    });
+    this.nsp.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  messageCreated(message: MessageRecord, conversation: ConversationRecord): void {
+    this.roomsFor(conversation).emit('message:created', { message, conversation });
+  }
+
+  messageUpdated(message: MessageRecord, conversation: ConversationRecord): void {
+    this.roomsFor(conversation).emit('message:updated', { message, conversation });
+  }
+
+  conversationUpdated(conversation: ConversationRecord): void {
+    this.roomsFor(conversation).emit('conversation:updated', { conversation });
+  }
+
+  private roomsFor(conversation: ConversationRecord) {
+    const rooms = [AGENT_ROOMS.team(conversation.teamId), AGENT_ROOMS.admins];
+    if (conversation.assigneeId) rooms.push(AGENT_ROOMS.agent(conversation.assigneeId));
+    return this.nsp.to(rooms);
+  }
+
+  private onConnection(socket: AgentSocket): void {
+    const actor: Actor = { ...socket.data };
+    void socket.join([AGENT_ROOMS.agent(actor.agentId), ...actor.teamIds.map(AGENT_ROOMS.team)]);
+    if (actor.role === 'admin') void socket.join(AGENT_ROOMS.admins);
+    this.markOnline(actor.agentId, +1);
+
+    socket.on('conversation:join', (conversationId, ack) => {
+      this.guard(ack, async () => {
+        const conversation = await loadConversationFor(this.timeline().models, actor, String(conversationId));
+        await socket.join(AGENT_ROOMS.conversation(conversation._id));
+        return { lastSeq: conversation.lastSeq };
+      });
+    });
+    socket.on('conversation:leave', (conversationId) => void socket.leave(AGENT_ROOMS.conversation(String(conversationId))));
+    socket.on('messages:since', (query, ack) => {
+      this.guard(ack, async () => {
+        const afterSeq = Number(query?.afterSeq);
+        if (!Number.isInteger(afterSeq) || afterSeq < 0) throw new AppError('INVALID_INPUT', 'afterSeq: must be a whole number ≥ 0', { field: 'afterSeq' });
+        const limit = Math.min(Math.max(Number(query.limit) || 200, 1), 500);
+        const conversation = await loadConversationFor(this.timeline().models, actor, String(query.conversationId));
+        return listMessages(this.timeline(), conversation._id, { after: afterSeq, limit });
+      });
+    });
+    socket.on('typing', (payload) => {
+      const conversationId = String(payload?.conversationId ?? '');
+      // Only sockets that joined the conversation (access checked there) relay typing to it.
+      if (!socket.rooms.has(AGENT_ROOMS.conversation(conversationId))) return;
+      socket.to(AGENT_ROOMS.conversation(conversationId)).emit('typing', { conversationId, agentId: actor.agentId, isTyping: Boolean(payload.isTyping) });
+    });
+    socket.on('presence:list', (ack) => {
+      if (typeof ack === 'function') ack({ ok: true, agentIds: [...this.online.keys()] });
+    });
+    socket.on('disconnect', () => this.markOnline(actor.agentId, -1));
+  }
+
+  private markOnline(agentId: string, delta: number): void {
+    const before = this.online.get(agentId) ?? 0;
+    const after = Math.max(0, before + delta);
+    if (after === 0) this.online.delete(agentId);
+    else this.online.set(agentId, after);
+    if ((before === 0) !== (after === 0)) this.nsp.emit('presence', { agentId, online: after > 0 });
+  }
+
+  private guard<T extends object>(ack: unknown, work: () => Promise<T>): void {
+    if (typeof ack !== 'function') return;
+    work().then(
+      (result) => ack({ ok: true, ...result }),
+      (error: unknown) => {
+        const e: AckError =
+          error instanceof AppError
+            ? { ok: false, error: { code: error.code, message: error.message } }
+            : { ok: false, error: { code: 'INTERNAL', message: 'Something went wrong on our side' } };
+        if (!(error instanceof AppError)) this.timeline().logger.error({ err: error }, 'socket handler failed');
+        ack(e);
+      },
+    );
+  }
+}
+
+function handshakeError(error: unknown): Error {
+  const appError = error instanceof AppError ? error : new AppError('UNAUTHENTICATED', 'Authentication failed');
+  const refused = new Error(appError.message) as Error & { data: unknown };
+  refused.data = { code: appError.code };
+  return refused;
+}

@@ -1,0 +1,43 @@
+/**
+ * The typed event maps of the /agents namespace, shared by the hub and its
+ * clients (the inbox, tests). Payloads carry stored records with their seq.
+ */
+import type { ConversationRecord, MessageRecord } from '../timeline/records.ts';
+
+export type AckError = { ok: false; error: { code: string; message: string } };
+export type Ack<T> = (answer: ({ ok: true } & T) | AckError) => void;
+
+export interface AgentServerToClientEvents {
+  'message:created': (payload: { message: MessageRecord; conversation: ConversationRecord }) => void;
+  'message:updated': (payload: { message: MessageRecord; conversation: ConversationRecord }) => void;
+  'conversation:updated': (payload: { conversation: ConversationRecord }) => void;
+  typing: (payload: { conversationId: string; agentId: string; isTyping: boolean }) => void;
+  presence: (payload: { agentId: string; online: boolean }) => void;
+}
+
+export interface AgentClientToServerEvents {
+  'conversation:join': (conversationId: string, ack: Ack<{ lastSeq: number }>) => void;
+  'conversation:leave': (conversationId: string) => void;
+  'messages:since': (
+    query: { conversationId: string; afterSeq: number; limit?: number },
+    ack: Ack<{ items: MessageRecord[]; nextCursor: string | null }>,
+  ) => void;
+  typing: (payload: { conversationId: string; isTyping: boolean }) => void;
+  'presence:list': (ack: Ack<{ agentIds: string[] }>) => void;
+}
+
+export type AgentInterServerEvents = Record<string, never>;
+
+export interface AgentSocketData {
+  agentId: string;
+  role: 'admin' | 'supervisor' | 'agent';
+  teamIds: string[];
+  sessionId: string;
+}
+
+export const AGENT_ROOMS = {
+  agent: (id: string) => `agent:${id}`,
+  team: (id: string) => `team:${id}`,
+  conversation: (id: string) => `conversation:${id}`,
+  admins: 'role:admin',
+} as const;

@@ -1,0 +1,88 @@
+/**
+ * The one entry point for inbound traffic from every channel:
+ * resolve identity -> patient, find (or reopen, or open) the patient's
+ * conversation, append the message, publish. Idempotent on providerKey.
+ */
+import type { NormalizedInbound } from '../../../channels/contract.ts';
+import type { ChannelId } from '../../../channels/channel-id.ts';
+import type { PatientDoc } from '../../db/documents.ts';
+import { appendMessage } from '../append-message.ts';
+import { toConversationRecord, toMessageRecord, type ConversationRecord, type MessageRecord } from '../records.ts';
+import type { TimelineContext } from '../timeline-context.ts';
+import { findOrOpenConversation } from './find-or-open-conversation.ts';
+import { resolveIdentity } from './resolve-identity.ts';
+
+export interface IngestResult {
+  message: MessageRecord;
+  conversation: ConversationRecord;
+  patientId: string;
+  duplicate: boolean;
+  newPatient: boolean;
+}
+
+export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInbound): Promise<IngestResult> {
+  const replay = await ctx.models.Message.findOne({ providerKey: inbound.providerKey }).lean();
+  if (replay) {
+    const conversation = await ctx.models.Conversation.findById(replay.conversationId).lean().orFail();
+    return {
+      message: toMessageRecord(replay, ctx.cipher),
+      conversation: toConversationRecord(conversation, ctx.cipher),
+      patientId: replay.patientId,
+      duplicate: true,
+      newPatient: false,
+    };
+  }
+
+  const { patient, created } = await resolveIdentity(ctx, inbound.from, { verified: true, displayName: inbound.displayName });
+  await recordPatientInitiatedConsent(ctx, patient, inbound.channel);
+  const found = await findOrOpenConversation(ctx, patient, { allowReopen: !inbound.isAutomated });
+  let conversation = found.conversation;
+  if (found.reopened) {
+    const reopenNote = await appendMessage(ctx, conversation, {
+      direction: 'system',
+      channel: 'internal',
+      kind: 'event',
+      body: `Conversation reopened by a new ${inbound.channel} message`,
+      author: { type: 'system', agentId: null },
+      deliveryStatus: 'none',
+    });
+    conversation = reopenNote.conversation;
+    ctx.events.messageCreated(toMessageRecord(reopenNote.message, ctx.cipher), toConversationRecord(conversation, ctx.cipher));
+  }
+
+  const appended = await appendMessage(ctx, conversation, {
+    direction: 'inbound',
+    channel: inbound.channel,
+    body: inbound.body,
+    attachments: inbound.attachments,
+    author: { type: 'patient', agentId: null },
+    providerKey: inbound.providerKey,
+    providerMessageId: inbound.providerMessageId ?? null,
+    deliveryStatus: 'received',
+  });
+  const message = toMessageRecord(appended.message, ctx.cipher);
+  const conversationRecord = toConversationRecord(appended.conversation, ctx.cipher);
+  if (!appended.duplicate) ctx.events.messageCreated(message, conversationRecord);
+  ctx.logger.info(
+    { conversationId: conversationRecord.id, messageId: message.id, channel: inbound.channel, seq: message.seq, duplicate: appended.duplicate },
+    'inbound message stored',
+  );
+  return { message, conversation: conversationRecord, patientId: patient._id, duplicate: appended.duplicate, newPatient: created };
+}
+
+/**
+ * A patient who writes to the clinic may be answered on that channel
+ * (patient-initiated, conversational messaging). An explicit opt-out always wins.
+ */
+async function recordPatientInitiatedConsent(ctx: TimelineContext, patient: PatientDoc, channel: ChannelId): Promise<void> {
+  if (patient.consent[channel]?.status !== 'unknown') return;
+  const at = ctx.clock();
+  const source = 'patient_initiated';
+  await ctx.models.Patient.updateOne(
+    { _id: patient._id, [`consent.${channel}.status`]: 'unknown' },
+    {
+      $set: { [`consent.${channel}`]: { status: 'opted_in', at, source }, updatedAt: at },
+      $push: { consentHistory: { channel, status: 'opted_in', at, source } },
+    },
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * Finds the patient behind an identity, creating both when the identity is new.
+ *
+ * No read-then-write: the identity is an upsert on its blind-index `_id`, which
+ * either creates it (pointing at a fresh patient id) or returns the winner's,
+ * and the patient is an idempotent upsert on that id. Two webhooks racing for
+ * a new phone number therefore end in one identity and one patient.
+ */
+import { Types } from 'mongoose';
+import { isDuplicateKeyError } from '../../db/models.ts';
+import type { IdentityDoc, PatientDoc } from '../../db/documents.ts';
+import { normalizeIdentity, type IdentityValue } from '../identity/normalize-identity.ts';
+import type { TimelineContext } from '../timeline-context.ts';
+
+export interface ResolvedIdentity {
+  identity: IdentityDoc;
+  patient: PatientDoc;
+  created: boolean;
+}
+
+/** The identity document's `_id` for a raw value (normalized first). */
+export function identityKey(ctx: TimelineContext, raw: IdentityValue): { id: string; normalized: IdentityValue } {
+  const normalized = normalizeIdentity(raw, ctx.settings.defaultPhoneRegion);
+  return { id: `${normalized.kind}:${ctx.cipher.blindIndex(normalized.kind, normalized.value)}`, normalized };
+}
+
+export async function resolveIdentity(
+  ctx: TimelineContext,
+  raw: IdentityValue,
+  options: { verified: boolean; displayName?: string | undefined },
+): Promise<ResolvedIdentity> {
+  const { models, cipher } = ctx;
+  const { id, normalized } = identityKey(ctx, raw);
+  const now = ctx.clock();
+  const candidatePatientId = new Types.ObjectId().toHexString();
+
+  const identity = await retryOnDuplicate(() =>
+    models.Identity.findOneAndUpdate(
+      { _id: id },
+      {
+        $setOnInsert: {
+          kind: normalized.kind,
+          patientId: candidatePatientId,
+          valueEnc: cipher.encrypt(normalized.value),
+          verifiedAt: options.verified ? now : null,
+          createdAt: now,
+        },
+        $set: { lastSeenAt: now },
+      },
+      { upsert: true, returnDocument: 'after', lean: true },
+    ).orFail(),
+  );
+  if (options.verified && !identity.verifiedAt) {
+    await models.Identity.updateOne({ _id: id, verifiedAt: null }, { $set: { verifiedAt: now } });
+    identity.verifiedAt = now;
+  }
+
+  const patient = await retryOnDuplicate(() =>
+    models.Patient.findOneAndUpdate(
+      { _id: identity.patientId },
+      {
+        $setOnInsert: {
+          nameEnc: options.displayName ? cipher.encrypt(options.displayName) : null,
+          preferences: { channel: null, language: null, timezone: null },
+          consent: { sms: { status: 'unknown' }, email: { status: 'unknown' }, webchat: { status: 'unknown' } },
+          consentHistory: [],
+          latestConversationId: null,
+          conversationCount: 0,
+          createdAt: now,
+          updatedAt: now,
+        },
+      },
+      { upsert: true, returnDocument: 'after', lean: true },
+    ).orFail(),
+  );
+  if (options.displayName && !patient.nameEnc) {
+    const nameEnc = cipher.encrypt(options.displayName);
+    await models.Patient.updateOne({ _id: patient._id, nameEnc: null }, { $set: { nameEnc, updatedAt: now } });
+    patient.nameEnc = nameEnc;
+  }
+  return { identity, patient, created: identity.patientId === candidatePatientId };
+}
+
+/** Concurrent upserts on the same `_id` may lose with E11000 on MongoDB; the retry finds the winner's document. */
+export async function retryOnDuplicate<T>(operation: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!isDuplicateKeyError(error) || i >= attempts) throw error;
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The public shapes of stored documents: what REST answers and socket events
+ * carry. Sealed PHI is opened here and nowhere else on the way out.
+ */
+import type { PhiCipher } from '../crypto/phi-cipher.ts';
+import type { ConversationDoc, MessageDoc, PatientDoc, IdentityDoc } from '../db/documents.ts';
+
+const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
+const open = (cipher: PhiCipher, sealed: string | null | undefined) => (sealed ? cipher.decrypt(sealed) : null);
+
+export type MessageRecord = ReturnType<typeof toMessageRecord>;
+export type ConversationRecord = ReturnType<typeof toConversationRecord>;
+export type PatientRecord = ReturnType<typeof toPatientRecord>;
+
+export function toMessageRecord(doc: MessageDoc, cipher: PhiCipher) {
+  return {
+    id: doc._id,
+    conversationId: doc.conversationId,
+    patientId: doc.patientId,
+    seq: doc.seq,
+    direction: doc.direction,
+    channel: doc.channel,
+    kind: doc.kind,
+    body: open(cipher, doc.bodyEnc) ?? '',
+    attachments: doc.attachments.map((a) => ({ name: open(cipher, a.nameEnc), contentType: a.contentType, size: a.size })),
+    author: { type: doc.author.type, agentId: doc.author.agentId ?? null },
+    clientId: doc.clientId ?? null,
+    channelReason: doc.channelReason ?? null,
+    providerMessageId: doc.providerMessageId ?? null,
+    delivery: {
+      status: doc.delivery.status,
+      error: doc.delivery.error ?? null,
+      history: doc.delivery.history.map((h) => ({ status: h.status, at: iso(h.at), errorCode: h.errorCode ?? null })),
+    },
+    createdAt: iso(doc.createdAt)!,
+  };
+}
+
+export function toConversationRecord(doc: ConversationDoc, cipher: PhiCipher) {
+  return {
+    id: doc._id,
+    patientId: doc.patientId,
+    patientName: open(cipher, doc.patientNameEnc),
+    status: doc.status,
+    assigneeId: doc.assigneeId ?? null,
+    teamId: doc.teamId,
+    priority: doc.priority,
+    subject: doc.subject ?? null,
+    channels: doc.channels,
+    lastInboundChannel: doc.lastInboundChannel ?? null,
+    lastMessageAt: iso(doc.lastMessageAt)!,
+    lastSeq: doc.lastSeq,
+    preview: { body: open(cipher, doc.previewEnc), direction: doc.previewDirection ?? null },
+    unreadCount: doc.unreadCount,
+    messageCount: doc.messageCount,
+    openedAt: iso(doc.openedAt)!,
+    firstResponseAt: iso(doc.firstResponseAt),
+    assignedAt: iso(doc.assignedAt),
+    resolvedAt: iso(doc.resolvedAt),
+    reopenedAt: iso(doc.reopenedAt),
+    reopenCount: doc.reopenCount,
+  };
+}
+
+export function toPatientRecord(doc: PatientDoc, identities: IdentityDoc[], cipher: PhiCipher) {
+  return {
+    id: doc._id,
+    name: open(cipher, doc.nameEnc),
+    preferences: doc.preferences,
+    consent: Object.fromEntries(
+      Object.entries(doc.consent).map(([channel, c]) => [channel, { status: c.status, at: iso(c.at), source: c.source ?? null }]),
+    ),
+    consentHistory: doc.consentHistory.map((h) => ({ ...h, at: iso(h.at) })),
+    identities: identities.map((i) => ({
+      kind: i.kind,
+      value: cipher.decrypt(i.valueEnc),
+      verified: Boolean(i.verifiedAt),
+      lastSeenAt: iso(i.lastSeenAt),
+    })),
+    conversationCount: doc.conversationCount,
+    createdAt: iso(doc.createdAt)!,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The continuity rules for replies (ARCHITECTURE.md). `auto` picks, in order:
+ * the web chat while the patient's widget is connected; the channel the
+ * patient last wrote from; the patient's preferred channel; any other channel
+ * the patient can be reached on. A channel is never used without a verified
+ * identity for it or without consent. The reason is stored on the message.
+ */
+import { CHANNEL_IDS, type ChannelId } from '../../../channels/channel-id.ts';
+import type { Consent } from '../../db/documents.ts';
+import { AppError } from '../../errors.ts';
+
+export type RequestedChannel = ChannelId | 'auto';
+
+export type ChannelReason =
+  | 'requested_by_agent'
+  | 'widget_connected'
+  | 'last_inbound_channel'
+  | 'preferred_channel'
+  | 'only_reachable_channel';
+
+export type Unavailability = 'no_verified_identity' | 'no_consent' | 'opted_out';
+
+export interface ReplyChannelFacts {
+  consent: Record<ChannelId, Consent>;
+  verifiedIdentity: Record<ChannelId, boolean>;
+  widgetConnected: boolean;
+  lastInboundChannel: ChannelId | null;
+  preferredChannel: ChannelId | null;
+}
+
+/** Why a channel cannot carry a reply now, or null when it can. */
+export function unavailability(facts: ReplyChannelFacts, channel: ChannelId): Unavailability | null {
+  if (!facts.verifiedIdentity[channel]) return 'no_verified_identity';
+  const status = facts.consent[channel]?.status ?? 'unknown';
+  if (status === 'opted_out') return 'opted_out';
+  // Web chat is opened by the patient; texting and email need consent first.
+  if (channel !== 'webchat' && status !== 'opted_in') return 'no_consent';
+  return null;
+}
+
+export function chooseReplyChannel(facts: ReplyChannelFacts, requested: RequestedChannel): { channel: ChannelId; reason: ChannelReason } {
+  if (requested !== 'auto') {
+    const why = unavailability(facts, requested);
+    if (why === 'no_verified_identity') {
+      throw new AppError('NO_IDENTITY_FOR_CHANNEL', `The patient has no verified ${requested} address`, { field: 'channel' });
+    }
+    if (why) {
+      throw new AppError('CONSENT_MISSING', `The patient has ${why === 'opted_out' ? 'opted out of' : 'not consented to'} ${requested} messages`, { field: 'channel' });
+    }
+    return { channel: requested, reason: 'requested_by_agent' };
+  }
+  const usable = (c: ChannelId | null): c is ChannelId => c !== null && unavailability(facts, c) === null;
+  if (facts.widgetConnected && usable('webchat')) return { channel: 'webchat', reason: 'widget_connected' };
+  if (usable(facts.lastInboundChannel)) return { channel: facts.lastInboundChannel, reason: 'last_inbound_channel' };
+  if (usable(facts.preferredChannel)) return { channel: facts.preferredChannel, reason: 'preferred_channel' };
+  // The web chat only counts while connected: a closed widget would never show the reply.
+  const other = CHANNEL_IDS.find((c) => c !== 'webchat' && usable(c));
+  if (other) return { channel: other, reason: 'only_reachable_channel' };
+  throw new AppError('NO_REACHABLE_CHANNEL', 'The patient cannot be reached on any channel with consent right now', { field: 'channel' });
+}

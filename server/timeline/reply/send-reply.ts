@@ -1,0 +1,102 @@
+/**
+ * Agent replies and notes. A reply picks its channel by the continuity rules,
+ * is stored as `queued` in the outbox with the choice and its reason, and the
+ * delivery worker sends it. A note is stored and never leaves the hub.
+ */
+import { CHANNEL_IDS, IDENTITY_KIND_OF, type ChannelId } from '../../../channels/channel-id.ts';
+import type { Actor } from '../../access/access-policy.ts';
+import type { ConversationDoc, IdentityDoc, PatientDoc } from '../../db/documents.ts';
+import { appendMessage } from '../append-message.ts';
+import { toConversationRecord, toMessageRecord, type MessageRecord } from '../records.ts';
+import type { TimelineContext } from '../timeline-context.ts';
+import { chooseReplyChannel, unavailability, type ReplyChannelFacts, type RequestedChannel } from './choose-reply-channel.ts';
+
+export interface ReplyInput {
+  body: string;
+  channel: RequestedChannel;
+  clientId?: string | undefined;
+}
+
+export async function sendReply(ctx: TimelineContext, actor: Actor, conversation: ConversationDoc, input: ReplyInput): Promise<MessageRecord> {
+  const { patient, identities } = await loadReachability(ctx, conversation.patientId);
+  const facts = replyFacts(ctx, patient, identities, conversation);
+  const { channel, reason } = chooseReplyChannel(facts, input.channel);
+  const recipient = latestVerifiedIdentity(identities, channel)!;
+  const appended = await appendMessage(ctx, conversation, {
+    direction: 'outbound',
+    channel,
+    body: input.body,
+    author: { type: 'agent', agentId: actor.agentId },
+    clientId: input.clientId ?? null,
+    // A client id makes a resent reply (after a dropped connection) land once.
+    ...(input.clientId ? { providerKey: `client:${actor.agentId}:${input.clientId}` } : {}),
+    channelReason: reason,
+    recipientIdentityId: recipient._id,
+    deliveryStatus: 'queued',
+    queueForDelivery: true,
+  });
+  const message = toMessageRecord(appended.message, ctx.cipher);
+  if (!appended.duplicate) {
+    ctx.events.messageCreated(message, toConversationRecord(appended.conversation, ctx.cipher));
+    ctx.kickDelivery();
+  }
+  ctx.logger.info({ conversationId: conversation._id, messageId: message.id, channel, reason, agentId: actor.agentId }, 'reply queued');
+  return message;
+}
+
+export async function addNote(ctx: TimelineContext, actor: Actor, conversation: ConversationDoc, body: string): Promise<MessageRecord> {
+  const appended = await appendMessage(ctx, conversation, {
+    direction: 'note',
+    channel: 'internal',
+    body,
+    author: { type: 'agent', agentId: actor.agentId },
+    deliveryStatus: 'none',
+  });
+  const message = toMessageRecord(appended.message, ctx.cipher);
+  ctx.events.messageCreated(message, toConversationRecord(appended.conversation, ctx.cipher));
+  return message;
+}
+
+/** Which channels a reply could use now and why the others cannot: the agent's channel picker. */
+export async function describeReplyOptions(ctx: TimelineContext, conversation: ConversationDoc) {
+  const { patient, identities } = await loadReachability(ctx, conversation.patientId);
+  const facts = replyFacts(ctx, patient, identities, conversation);
+  let auto: { channel: ChannelId; reason: string } | { channel: null; reason: string };
+  try {
+    auto = chooseReplyChannel(facts, 'auto');
+  } catch (error) {
+    auto = { channel: null, reason: (error as Error).message };
+  }
+  return {
+    auto,
+    channels: CHANNEL_IDS.map((channel) => ({ channel, unavailable: unavailability(facts, channel) })),
+  };
+}
+
+async function loadReachability(ctx: TimelineContext, patientId: string): Promise<{ patient: PatientDoc; identities: IdentityDoc[] }> {
+  const [patient, identities] = await Promise.all([
+    ctx.models.Patient.findById(patientId).lean().orFail(),
+    ctx.models.Identity.find({ patientId }).lean(),
+  ]);
+  return { patient, identities };
+}
+
+function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities: IdentityDoc[], conversation: ConversationDoc): ReplyChannelFacts {
+  const verifiedIdentity = Object.fromEntries(
+    CHANNEL_IDS.map((c) => [c, Boolean(latestVerifiedIdentity(identities, c))]),
+  ) as Record<ChannelId, boolean>;
+  return {
+    consent: patient.consent,
+    verifiedIdentity,
+    widgetConnected: ctx.isWidgetConnected(patient._id),
+    lastInboundChannel: conversation.lastInboundChannel,
+    preferredChannel: patient.preferences.channel,
+  };
+}
+
+function latestVerifiedIdentity(identities: IdentityDoc[], channel: ChannelId): IdentityDoc | undefined {
+  const kind = IDENTITY_KIND_OF[channel];
+  return identities
+    .filter((i) => i.kind === kind && i.verifiedAt)
+    .sort((a, b) => new Date(b.lastSeenAt).getTime() - new Date(a.lastSeenAt).getTime())[0];
+}

@@ -1,0 +1,31 @@
+/** What the timeline's functions need, passed in rather than imported, so tests run them against the real store. */
+import type { PhiCipher } from '../crypto/phi-cipher.ts';
+import type { Models } from '../db/models.ts';
+import type { Logger } from '../logger.ts';
+import type { ConversationRecord, MessageRecord } from './records.ts';
+
+export type Clock = () => Date;
+
+/** Where the timeline announces what it stored; the realtime layer implements it. */
+export interface TimelineEvents {
+  messageCreated(message: MessageRecord, conversation: ConversationRecord): void;
+  messageUpdated(message: MessageRecord, conversation: ConversationRecord): void;
+  conversationUpdated(conversation: ConversationRecord): void;
+}
+
+export interface TimelineContext {
+  models: Models;
+  cipher: PhiCipher;
+  clock: Clock;
+  events: TimelineEvents;
+  logger: Logger;
+  settings: {
+    defaultPhoneRegion: string;
+    reopenWindowMs: number;
+    defaultTeamId: string;
+  };
+  /** True while the patient has the web chat widget open (the /widget namespace answers it). */
+  isWidgetConnected(patientId: string): boolean;
+  /** Wakes the delivery worker after a message is queued. */
+  kickDelivery(): void;
+}

@@ -16,6 +16,7 @@ import { bootstrapAdmin, DEFAULT_TEAM } from './auth/agent-directory.ts';
 import type { Config } from './config.ts';
 import { PhiCipher } from './crypto/phi-cipher.ts';
 import { connectDatabase, type Database } from './db/connect.ts';
+import { DocumentLocks } from './db/document-locks.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
 import { mountRoutes } from './http/mount-routes.ts';
@@ -57,8 +58,10 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const clock = options.clock ?? (() => new Date());
   const db: Database = await connectDatabase(options.mongoUri, config.databaseName);
   const cipher = new PhiCipher(config.phiKeys, config.blindIndexKey);
+  const locks = new DocumentLocks();
   const auth = new AuthService(
     db.models,
+    locks,
     { jwtSecret: config.jwtSecret, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlMs: config.refreshTokenTtlMs },
     clock,
     logger,
@@ -86,6 +89,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   let worker: DeliveryWorker | undefined;
   timeline = {
     models: db.models,
+    locks,
     cipher,
     clock,
     events: realtime,

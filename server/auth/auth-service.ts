@@ -11,6 +11,7 @@ import jwt from 'jsonwebtoken';
 import type { Actor } from '../access/access-policy.ts';
 import type { AgentDoc, SessionDoc } from '../db/documents.ts';
 import type { Models } from '../db/models.ts';
+import type { DocumentLocks } from '../db/document-locks.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../timeline/timeline-context.ts';
@@ -36,6 +37,7 @@ const ISSUER = 'carethread';
 export class AuthService {
   constructor(
     private readonly models: Models,
+    private readonly locks: DocumentLocks,
     private readonly settings: AuthSettings,
     private readonly clock: Clock,
     private readonly logger: Logger,
@@ -74,10 +76,12 @@ export class AuthService {
     const [sessionId, secret] = splitRefreshToken(refreshToken);
     const now = this.clock();
     const newSecret = randomBytes(32).toString('base64url');
-    const session = await this.models.Session.findOneAndUpdate(
-      { _id: sessionId, refreshHash: hashSecret(secret), revokedAt: null, expiresAt: { $gt: now } },
-      { $set: { refreshHash: hashSecret(newSecret), lastRefreshAt: now } },
-      { returnDocument: 'after', lean: true },
+    const session = await this.locks.run(`session:${sessionId}`, () =>
+      this.models.Session.findOneAndUpdate(
+        { _id: sessionId, refreshHash: hashSecret(secret), revokedAt: null, expiresAt: { $gt: now } },
+        { $set: { refreshHash: hashSecret(newSecret), lastRefreshAt: now } },
+        { returnDocument: 'after', lean: true },
+      ),
     );
     if (!session) {
       const known = await this.models.Session.findById(sessionId).lean();
@@ -154,7 +158,11 @@ export class AuthService {
   }
 
   /** Each failure past the first five doubles the lockout, up to 15 minutes. */
-  private async recordFailure(key: string): Promise<void> {
+  private recordFailure(key: string): Promise<void> {
+    return this.locks.run(`login:${key}`, () => this.countFailure(key));
+  }
+
+  private async countFailure(key: string): Promise<void> {
     const now = this.clock();
     const entry = await this.models.LoginThrottle.findOneAndUpdate(
       { _id: key },

@@ -33,7 +33,7 @@ export async function advanceDeliveryStatus(
   extra: { error?: DeliveryError | null; providerMessageId?: string; errorCode?: string } = {},
 ): Promise<MessageDoc | null> {
   const at = ctx.clock();
-  const updated = await ctx.models.Message.findOneAndUpdate(
+  const updated = await ctx.locks.run(`message:${messageId}`, () => ctx.models.Message.findOneAndUpdate(
     { _id: messageId, 'delivery.status': { $in: lowerThan(status) } },
     {
       $set: {
@@ -44,7 +44,7 @@ export async function advanceDeliveryStatus(
       $push: { 'delivery.history': { status, at, ...(extra.errorCode ? { errorCode: extra.errorCode } : {}) } },
     },
     { returnDocument: 'after', lean: true },
-  );
+  ));
   if (updated) await publishMessageUpdate(ctx, updated);
   return updated;
 }

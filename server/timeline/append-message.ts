@@ -79,7 +79,7 @@ export async function appendMessage(ctx: TimelineContext, conversation: Conversa
     };
     try {
       await models.Message.collection.insertOne(doc as never);
-      const updated = await recordOnConversation(ctx, conversation, doc);
+      const updated = await ctx.locks.run(`conversation:${conversation._id}`, () => recordOnConversation(ctx, conversation, doc));
       return { message: doc, conversation: updated, duplicate: false };
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;

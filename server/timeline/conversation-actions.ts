@@ -18,6 +18,7 @@ export interface AssignInput {
 
 export async function assignConversation(ctx: TimelineContext, actor: Actor, conversation: ConversationDoc, input: AssignInput): Promise<ConversationRecord> {
   const { models } = ctx;
+  const locked = <T>(work: () => Promise<T>) => ctx.locks.run(`conversation:${conversation._id}`, work);
   const now = ctx.clock();
   const set: Partial<ConversationDoc> = { updatedAt: now };
   const said: string[] = [];
@@ -44,27 +45,31 @@ export async function assignConversation(ctx: TimelineContext, actor: Actor, con
     }
   }
   if (said.length === 0) return toConversationRecord(conversation, ctx.cipher);
-  const updated = await models.Conversation.findOneAndUpdate({ _id: conversation._id }, { $set: set }, { returnDocument: 'after', lean: true });
+  const updated = await locked(() => models.Conversation.findOneAndUpdate({ _id: conversation._id }, { $set: set }, { returnDocument: 'after', lean: true }));
   if (!updated) throw notFound('Conversation');
   return recordEvent(ctx, actor, updated, `Conversation ${said.join(' and ')}`);
 }
 
 export async function setPriority(ctx: TimelineContext, actor: Actor, conversation: ConversationDoc, priority: Priority): Promise<ConversationRecord> {
   if (priority === conversation.priority) return toConversationRecord(conversation, ctx.cipher);
-  const updated = await ctx.models.Conversation.findOneAndUpdate(
-    { _id: conversation._id },
-    { $set: { priority, updatedAt: ctx.clock() } },
-    { returnDocument: 'after', lean: true },
-  ).orFail();
+  const updated = await ctx.locks.run(`conversation:${conversation._id}`, () =>
+    ctx.models.Conversation.findOneAndUpdate(
+      { _id: conversation._id },
+      { $set: { priority, updatedAt: ctx.clock() } },
+      { returnDocument: 'after', lean: true },
+    ).orFail(),
+  );
   return recordEvent(ctx, actor, updated, `Priority set to ${priority}`);
 }
 
 export async function resolveConversation(ctx: TimelineContext, actor: Actor, conversation: ConversationDoc): Promise<ConversationRecord> {
   const now = ctx.clock();
-  const updated = await ctx.models.Conversation.findOneAndUpdate(
-    { _id: conversation._id, status: { $ne: 'resolved' } },
-    { $set: { status: 'resolved', resolvedAt: now, unreadCount: 0, updatedAt: now } },
-    { returnDocument: 'after', lean: true },
+  const updated = await ctx.locks.run(`conversation:${conversation._id}`, () =>
+    ctx.models.Conversation.findOneAndUpdate(
+      { _id: conversation._id, status: { $ne: 'resolved' } },
+      { $set: { status: 'resolved', resolvedAt: now, unreadCount: 0, updatedAt: now } },
+      { returnDocument: 'after', lean: true },
+    ),
   );
   if (!updated) throw new AppError('CONVERSATION_RESOLVED', 'The conversation is already resolved');
   return recordEvent(ctx, actor, updated, 'Conversation resolved');
@@ -77,17 +82,21 @@ export async function reopenConversation(ctx: TimelineContext, actor: Actor, con
   if (patient.latestConversationId !== conversation._id) {
     throw new AppError('CONFLICT', 'The patient has a newer conversation; continue there');
   }
-  const updated = await ctx.models.Conversation.findOneAndUpdate(
-    { _id: conversation._id, status: 'resolved' },
-    { $set: { status: 'open', resolvedAt: null, reopenedAt: now, updatedAt: now }, $inc: { reopenCount: 1 } },
-    { returnDocument: 'after', lean: true },
+  const updated = await ctx.locks.run(`conversation:${conversation._id}`, () =>
+    ctx.models.Conversation.findOneAndUpdate(
+      { _id: conversation._id, status: 'resolved' },
+      { $set: { status: 'open', resolvedAt: null, reopenedAt: now, updatedAt: now }, $inc: { reopenCount: 1 } },
+      { returnDocument: 'after', lean: true },
+    ),
   );
   if (!updated) throw new AppError('CONFLICT', 'The conversation is not resolved');
   return recordEvent(ctx, actor, updated, 'Conversation reopened');
 }
 
 export async function markRead(ctx: TimelineContext, conversation: ConversationDoc): Promise<ConversationRecord> {
-  const updated = await ctx.models.Conversation.findOneAndUpdate({ _id: conversation._id }, { $set: { unreadCount: 0 } }, { returnDocument: 'after', lean: true }).orFail();
+  const updated = await ctx.locks.run(`conversation:${conversation._id}`, () =>
+    ctx.models.Conversation.findOneAndUpdate({ _id: conversation._id }, { $set: { unreadCount: 0 } }, { returnDocument: 'after', lean: true }).orFail(),
+  );
   const record = toConversationRecord(updated, ctx.cipher);
   ctx.events.conversationUpdated(record);
   return record;

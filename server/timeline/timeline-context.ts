@@ -1,5 +1,6 @@
 /** What the timeline's functions need, passed in rather than imported, so tests run them against the real store. */
 import type { PhiCipher } from '../crypto/phi-cipher.ts';
+import type { DocumentLocks } from '../db/document-locks.ts';
 import type { Models } from '../db/models.ts';
 import type { Logger } from '../logger.ts';
 import type { ConversationRecord, MessageRecord } from './records.ts';
@@ -15,6 +16,8 @@ export interface TimelineEvents {
 
 export interface TimelineContext {
   models: Models;
+  /** Per-document serialization of updates (see document-locks.ts). */
+  locks: DocumentLocks;
   cipher: PhiCipher;
   clock: Clock;
   events: TimelineEvents;

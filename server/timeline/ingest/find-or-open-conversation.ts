@@ -19,11 +19,15 @@ export interface ConversationForInbound {
   reopened: boolean;
 }
 
-export async function findOrOpenConversation(
+export function findOrOpenConversation(
   ctx: TimelineContext,
-  initialPatient: PatientDoc,
+  patient: PatientDoc,
   options: { allowReopen: boolean },
 ): Promise<ConversationForInbound> {
+  return ctx.locks.run(`patient:${patient._id}`, () => settle(ctx, patient, options));
+}
+
+async function settle(ctx: TimelineContext, initialPatient: PatientDoc, options: { allowReopen: boolean }): Promise<ConversationForInbound> {
   const { models } = ctx;
   let patient = initialPatient;
   for (let attempt = 0; attempt < 20; attempt++) {

@@ -8,6 +8,7 @@
  */
 import { Types } from 'mongoose';
 import { isDuplicateKeyError } from '../../db/models.ts';
+import { AppError } from '../../errors.ts';
 import type { IdentityDoc, PatientDoc } from '../../db/documents.ts';
 import { normalizeIdentity, type IdentityValue } from '../identity/normalize-identity.ts';
 import type { TimelineContext } from '../timeline-context.ts';
@@ -75,7 +76,7 @@ export async function resolveIdentity(
   );
   if (options.displayName && !patient.nameEnc) {
     const nameEnc = cipher.encrypt(options.displayName);
-    await models.Patient.updateOne({ _id: patient._id, nameEnc: null }, { $set: { nameEnc, updatedAt: now } });
+    await ctx.locks.run(`patient:${patient._id}`, () => models.Patient.updateOne({ _id: patient._id, nameEnc: null }, { $set: { nameEnc, updatedAt: now } }));
     patient.nameEnc = nameEnc;
   }
   return { identity, patient, created: identity.patientId === candidatePatientId };
@@ -90,4 +91,44 @@ export async function retryOnDuplicate<T>(operation: () => Promise<T>, attempts 
       if (!isDuplicateKeyError(error) || i >= attempts) throw error;
     }
   }
+}
+
+/**
+ * Adds an identity to an existing patient (after proof: an inbound message
+ * from it, a one-time code, or an operator's record). Refuses an identity
+ * that already belongs to another patient: merging patients is an explicit,
+ * audited step, never a side effect.
+ */
+export async function attachIdentity(
+  ctx: TimelineContext,
+  patientId: string,
+  raw: IdentityValue,
+  options: { verified: boolean },
+): Promise<IdentityDoc> {
+  const { id, normalized } = identityKey(ctx, raw);
+  const now = ctx.clock();
+  const identity = await retryOnDuplicate(() =>
+    ctx.models.Identity.findOneAndUpdate(
+      { _id: id },
+      {
+        $setOnInsert: {
+          kind: normalized.kind,
+          patientId,
+          valueEnc: ctx.cipher.encrypt(normalized.value),
+          verifiedAt: options.verified ? now : null,
+          createdAt: now,
+        },
+        $set: { lastSeenAt: now },
+      },
+      { upsert: true, returnDocument: 'after', lean: true },
+    ).orFail(),
+  );
+  if (identity.patientId !== patientId) {
+    throw new AppError('CONFLICT', `That ${normalized.kind} already belongs to another patient`, { field: normalized.kind });
+  }
+  if (options.verified && !identity.verifiedAt) {
+    await ctx.models.Identity.updateOne({ _id: id, verifiedAt: null }, { $set: { verifiedAt: now } });
+    identity.verifiedAt = now;
+  }
+  return identity;
 }

@@ -16,7 +16,8 @@ export type ChannelReason =
   | 'widget_connected'
   | 'last_inbound_channel'
   | 'preferred_channel'
-  | 'only_reachable_channel';
+  | 'only_reachable_channel'
+  | 'widget_offline_only_channel';
 
 export type Unavailability = 'no_verified_identity' | 'no_consent' | 'opted_out';
 
@@ -49,12 +50,15 @@ export function chooseReplyChannel(facts: ReplyChannelFacts, requested: Requeste
     }
     return { channel: requested, reason: 'requested_by_agent' };
   }
-  const usable = (c: ChannelId | null): c is ChannelId => c !== null && unavailability(facts, c) === null;
-  if (facts.widgetConnected && usable('webchat')) return { channel: 'webchat', reason: 'widget_connected' };
+  // The web chat counts only while the widget is open; a closed widget would not show the reply until the patient returns.
+  const usable = (c: ChannelId | null): c is ChannelId =>
+    c !== null && unavailability(facts, c) === null && (c !== 'webchat' || facts.widgetConnected);
+  if (usable('webchat')) return { channel: 'webchat', reason: 'widget_connected' };
   if (usable(facts.lastInboundChannel)) return { channel: facts.lastInboundChannel, reason: 'last_inbound_channel' };
   if (usable(facts.preferredChannel)) return { channel: facts.preferredChannel, reason: 'preferred_channel' };
-  // The web chat only counts while connected: a closed widget would never show the reply.
-  const other = CHANNEL_IDS.find((c) => c !== 'webchat' && usable(c));
+  const other = CHANNEL_IDS.find(usable);
   if (other) return { channel: other, reason: 'only_reachable_channel' };
+  // Nothing else reaches them: leave it in the chat, which they see when they come back.
+  if (unavailability(facts, 'webchat') === null) return { channel: 'webchat', reason: 'widget_offline_only_channel' };
   throw new AppError('NO_REACHABLE_CHANNEL', 'The patient cannot be reached on any channel with consent right now', { field: 'channel' });
 }

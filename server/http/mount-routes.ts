@@ -50,6 +50,8 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: 'path' 
   const result = schema.safeParse(where === 'body' ? (value ?? {}) : value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const field = issue.path.map(String).join('.') || where;
+  // Query and path parameters are flat: name the parameter, not an index inside it.
+  const path = where === 'body' ? issue.path : issue.path.slice(0, 1);
+  const field = path.map(String).join('.') || where;
   throw new AppError('INVALID_INPUT', `${field}: ${issue.message}`, { field });
 }

@@ -79,6 +79,7 @@ export async function startTestHub(options: {
   const api = new ApiClient(url);
   const sockets: Socket[] = [];
   let adminSession: Session | undefined;
+  let adminSessionAt = 0;
   let counter = 0;
   const testHub: TestHub = {
     hub, url, config, clock, logs, api, databaseName,
@@ -89,7 +90,11 @@ export async function startTestHub(options: {
       return { token: body.accessToken, refreshToken: body.refreshToken, agent: body.agent };
     },
     async admin() {
-      adminSession ??= await testHub.login(ADMIN.email, ADMIN.password);
+      // Tests move the clock: log in again before the cached token can have expired.
+      if (!adminSession || clock.now().getTime() - adminSessionAt > 10 * 60_000) {
+        adminSession = await testHub.login(ADMIN.email, ADMIN.password);
+        adminSessionAt = clock.now().getTime();
+      }
       return adminSession;
     },
     async agent(spec) {

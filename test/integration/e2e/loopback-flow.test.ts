@@ -41,6 +41,12 @@ describe('end to end: inbound, live push, reply by the continuity rules, outboun
     expect(conversation.preview).to.deep.equal({ body: 'Yes — which day suits you?', direction: 'outbound' });
   });
 
+  it('logs ids and outcomes, never the patient’s words or number', () => {
+    const logs = t.logs.join('\n');
+    expect(logs).to.include('inbound message stored');
+    for (const phi of ['Can I move my appointment', 'which day suits you', '4155550601', '555-0601']) expect(logs).not.to.include(phi);
+  });
+
   it('keeps a note inside the hub: stored, pushed, never sent', async () => {
     const inbound = await patientWrites(t, { channel: 'email', from: 'note.test@example.org', body: 'hello' });
     const before = (await t.api.get('/api/dev/outbox', (await t.admin()).token)).body.items.length;

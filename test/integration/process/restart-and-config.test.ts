@@ -1,0 +1,115 @@
+/** The hub as a newcomer runs it: its own embedded database under DATA_DIR, restarts, bad settings. */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../../server/config.ts';
+import { startEmbeddedFerretDb } from '../../../server/db/embedded/ferretdb-process.ts';
+import { patientWrites, startTestHub, TEST_ENV } from '../../support/test-hub.ts';
+
+describe('persistence across a restart of the hub and its embedded database', () => {
+  let dataDir: string;
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'carethread-restart-'));
+  });
+  after(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('keeps patients, conversations, messages and agents in DATA_DIR', async () => {
+    let db = await startEmbeddedFerretDb({ dataDir });
+    let t = await startTestHub({ label: 'restart', mongoUri: db.uri, databaseName: 'carethread' });
+    const inbound = await patientWrites(t, { channel: 'sms', from: '+14155550801', body: 'still here after a restart?' });
+    const agent = await t.agent({ name: 'Persistent Pat' });
+    await t.close();
+    await db.stop();
+    expect((await stat(join(dataDir, 'ferretdb'))).isDirectory()).to.equal(true);
+
+    db = await startEmbeddedFerretDb({ dataDir });
+    t = await startTestHub({ label: 'restart', mongoUri: db.uri, databaseName: 'carethread' });
+    try {
+      const session = await t.login(agent.agent.email, 'agent-password-123');
+      const messages = await t.api.get(`/api/conversations/${inbound.conversation.id}/messages`, session.token);
+      expect(messages.status).to.equal(200);
+      expect(messages.body.items.map((m: { body: string }) => m.body)).to.deep.equal(['still here after a restart?']);
+      // The same number after the restart is still the same patient.
+      const again = await patientWrites(t, { channel: 'sms', from: '415-555-0801', body: 'yes' });
+      expect(again.patientId).to.equal(inbound.patientId);
+      expect(again.message.seq).to.equal(2);
+    } finally {
+      await t.close();
+      await db.stop();
+    }
+  });
+});
+
+describe('configuration', () => {
+  const production = {
+    NODE_ENV: 'production',
+    PUBLIC_BASE_URL: 'https://hub.example.org',
+    JWT_SECRET: TEST_ENV.JWT_SECRET!,
+    PHI_ENCRYPTION_KEY: `p1:${Buffer.alloc(32, 1).toString('base64')}`,
+    PHI_BLIND_INDEX_KEY: Buffer.alloc(32, 2).toString('base64'),
+    TWILIO_AUTH_TOKEN: 'x'.repeat(32),
+    SENDGRID_INBOUND_SECRET: 'y'.repeat(32),
+    WIDGET_IDENTITY_SECRET: 'z'.repeat(40),
+  };
+  const problemsOf = (env: Record<string, string | undefined>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems.join('\n');
+      throw error;
+    }
+    return '';
+  };
+
+  it('accepts a complete production configuration', () => {
+    expect(problemsOf(production)).to.equal('');
+  });
+
+  it('refuses production without its secrets, naming every missing one', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://hub.example.org' });
+    for (const name of ['JWT_SECRET', 'PHI_ENCRYPTION_KEY', 'PHI_BLIND_INDEX_KEY', 'TWILIO_AUTH_TOKEN', 'SENDGRID_INBOUND_SECRET', 'WIDGET_IDENTITY_SECRET']) {
+      expect(problems).to.include(name);
+    }
+  });
+
+  it('names malformed settings', () => {
+    expect(problemsOf({ ...production, PHI_ENCRYPTION_KEY: 'k1:c2hvcnQ=' })).to.match(/PHI_ENCRYPTION_KEY.*32 bytes/);
+    expect(problemsOf({ ...production, MONGODB_URI: 'postgres://x' })).to.include('MONGODB_URI');
+    expect(problemsOf({ ...production, PORT: 'eighty' })).to.include('PORT');
+    expect(problemsOf({ ...production, JWT_SECRET: 'short' })).to.include('JWT_SECRET');
+    expect(problemsOf({ ...production, BOOTSTRAP_ADMIN_EMAIL: 'a@b.org' })).to.include('BOOTSTRAP_ADMIN_PASSWORD');
+  });
+
+  it('refuses development keys in production', () => {
+    expect(problemsOf({ ...production, PHI_ENCRYPTION_KEY: `dev1:${Buffer.alloc(32, 1).toString('base64')}` })).to.include('development keys');
+  });
+
+  it('generates development secrets once, into DATA_DIR, readable only by the owner', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'carethread-devsecrets-'));
+    try {
+      const first = loadConfig({ NODE_ENV: 'development', DATA_DIR: dir });
+      const second = loadConfig({ NODE_ENV: 'development', DATA_DIR: dir });
+      expect(first.jwtSecret).to.equal(second.jwtSecret);
+      expect(first.devSecretsFile).to.equal(join(dir, 'dev-secrets.json'));
+      expect((await stat(first.devSecretsFile!)).mode & 0o777).to.equal(0o600);
+      const stored = JSON.parse(await readFile(first.devSecretsFile!, 'utf8'));
+      expect(stored.BOOTSTRAP_ADMIN_PASSWORD).to.equal(first.bootstrapAdmin!.password);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops `npm start` with a message naming the bad setting', async () => {
+    const env = { ...process.env, ...production, JWT_SECRET: '', PORT: 'eighty' } as NodeJS.ProcessEnv;
+    delete env.JWT_SECRET;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).to.equal(1);
+    expect(stderr).to.include('JWT_SECRET');
+    expect(stderr).to.include('PORT');
+  });
+});

@@ -77,6 +77,22 @@ describe('end to end: inbound, live push, reply by the continuity rules, outboun
     expect(options.body.channels).to.deep.include({ channel: 'sms', unavailable: 'no_verified_identity' });
   });
 
+  it('follows the patient’s preferred channel when the last one has no consent', async () => {
+    const first = await patientWrites(t, { channel: 'sms', from: '+14155550604', body: 'text first' });
+    const models = t.hub.services.db.models;
+    const { attachIdentity } = await import('../../../server/timeline/ingest/resolve-identity.ts');
+    await attachIdentity(t.hub.services.timeline, first.patientId, { kind: 'email', value: 'pref@example.org' }, { verified: true });
+    await models.Patient.updateOne({ _id: first.patientId }, { $set: { 'consent.sms.status': 'opted_out', 'consent.email.status': 'opted_in' } });
+    const bad = await t.api.request('PATCH', `/api/patients/${first.patientId}/preferences`, { timezone: 'Mars/Olympus' }, agent.token);
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.field).to.equal('timezone');
+    const prefs = await t.api.request('PATCH', `/api/patients/${first.patientId}/preferences`, { channel: 'email', language: 'es' }, agent.token);
+    expect(prefs.status).to.equal(200);
+    expect(prefs.body).to.deep.equal({ channel: 'email', language: 'es', timezone: null });
+    const reply = await t.api.post(`/api/conversations/${first.conversation.id}/messages`, { body: 'por correo' }, agent.token);
+    expect(reply.body).to.include({ channel: 'email', channelReason: 'preferred_channel' });
+  });
+
   it('stores a resent reply once when the client repeats its clientId', async () => {
     const inbound = await patientWrites(t, { channel: 'sms', from: '+14155550602', body: 'hi' });
     const send = () => t.api.post(`/api/conversations/${inbound.conversation.id}/messages`, { body: 'once', clientId: 'c-123' }, agent.token);

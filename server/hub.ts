@@ -11,6 +11,7 @@ import { Server as SocketServer } from 'socket.io';
 import type { ChannelAdapter } from '../channels/contract.ts';
 import type { ChannelId } from '../channels/channel-id.ts';
 import { createChannelAdapters } from '../channels/registry.ts';
+import { AuditLog } from './audit/audit-log.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { bootstrapAdmin, DEFAULT_TEAM } from './auth/agent-directory.ts';
 import type { Config } from './config.ts';
@@ -23,6 +24,7 @@ import { mountRoutes } from './http/mount-routes.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 import { defineRoute, type Route } from './http/route.ts';
 import { agentRoutes } from './http/routes/agent-routes.ts';
+import { auditRoutes } from './http/routes/audit-routes.ts';
 import { authRoutes } from './http/routes/auth-routes.ts';
 import { conversationRoutes } from './http/routes/conversation-routes.ts';
 import { devRoutes } from './http/routes/dev-routes.ts';
@@ -43,6 +45,7 @@ export interface HubOptions {
   /** Replace channel adapters (e.g. to exercise delivery failures). Defaults to the registry's. */
   adapters?: Partial<Record<ChannelId, ChannelAdapter>>;
   deliveryPollMs?: number;
+  socketRevalidateMs?: number;
 }
 
 export interface Hub {
@@ -59,19 +62,28 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const db: Database = await connectDatabase(options.mongoUri, config.databaseName);
   const cipher = new PhiCipher(config.phiKeys, config.blindIndexKey);
   const locks = new DocumentLocks();
+  const audit = new AuditLog(db.models, clock, logger);
   const auth = new AuthService(
     db.models,
     locks,
-    { jwtSecret: config.jwtSecret, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlMs: config.refreshTokenTtlMs },
+    {
+      jwtSecret: config.jwtSecret,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      refreshTokenTtlMs: config.refreshTokenTtlMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      issuerName: config.clinicName,
+    },
     clock,
     logger,
+    audit,
+    cipher,
   );
 
   const app = express();
   const httpServer = createServer(app);
   const io = new SocketServer(httpServer, { serveClient: false });
   let timeline: TimelineContext | undefined;
-  const realtime = new AgentsRealtime(io, auth, () => timeline!);
+  const realtime = new AgentsRealtime(io, auth, audit, () => timeline!, { revalidateEveryMs: options.socketRevalidateMs ?? 5000 });
   const adapters = {
     ...createChannelAdapters(
       {
@@ -91,6 +103,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     models: db.models,
     locks,
     cipher,
+    audit,
     clock,
     events: realtime,
     logger,
@@ -103,13 +116,14 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const admin = await bootstrapAdmin(db.models, config.bootstrapAdmin, clock());
   if (admin) logger.info({ agentId: admin._id }, 'created the bootstrap administrator');
 
-  const services: HubServices = { config, db, timeline, auth };
+  const services: HubServices = { config, db, timeline, auth, audit, realtime };
   const routes: Route[] = [
     ...healthRoutes(services),
     ...authRoutes(services),
     ...conversationRoutes(services),
     ...patientRoutes(services),
     ...agentRoutes(services),
+    ...auditRoutes(services),
     ...devRoutes(services),
   ].filter((r) => r.enabled?.() ?? true);
   const openApiRoute = defineRoute({
@@ -125,7 +139,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   app.set('trust proxy', 'loopback');
   app.use(helmet({ strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true } }));
   app.use('/api', express.json({ limit: '1mb' }));
-  app.use(mountRoutes(routes, auth));
+  app.use(mountRoutes(routes, auth, audit));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
@@ -144,6 +158,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     },
     async close() {
       await worker!.stop();
+      realtime.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await db.close();
     },

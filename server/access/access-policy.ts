@@ -26,14 +26,46 @@ export function visibleConversationsFilter(actor: Actor): FilterQuery<Conversati
   return { $or: [{ teamId: { $in: [...actor.teamIds] } }, { assigneeId: actor.agentId }] };
 }
 
-/** Loads a conversation the actor may access, or fails with 404 (unknown) / 403 (not theirs). */
-export async function loadConversationFor(models: Models, actor: Actor, conversationId: string): Promise<ConversationDoc> {
+/**
+ * What one request touched, for its audit entry: loadConversationFor fills it
+ * in, and marks access that only an emergency ("break glass") grant allowed.
+ */
+export interface AuditScope {
+  patientId?: string | null;
+  conversationId?: string | null;
+  flagged?: boolean;
+  reason?: string | null;
+}
+
+/**
+ * Loads a conversation the actor may access, or fails with 404 (unknown) /
+ * 403 (not theirs). A supervisor's live break-glass grant for this
+ * conversation and session also opens it, flagged.
+ */
+export async function loadConversationFor(
+  models: Models,
+  actor: Actor,
+  conversationId: string,
+  scope: AuditScope = {},
+  now: Date = new Date(),
+): Promise<ConversationDoc> {
   const conversation = await models.Conversation.findById(conversationId).lean();
   if (!conversation) throw notFound('Conversation');
-  if (!canAccessConversation(actor, conversation)) throw forbidden('This conversation belongs to a team you are not in');
+  scope.conversationId = conversation._id;
+  scope.patientId = conversation.patientId;
+  if (canAccessConversation(actor, conversation)) return conversation;
+  const grant = await models.AccessGrant.findOne({
+    sessionId: actor.sessionId,
+    conversationId: conversation._id,
+    expiresAt: { $gt: now },
+  }).lean();
+  if (!grant) throw forbidden('This conversation belongs to a team you are not in');
+  scope.flagged = true;
+  scope.reason = grant.reason;
   return conversation;
 }
 
-export function canManageAgents(actor: Actor): boolean {
-  return actor.role === 'admin';
+/** Who may use emergency access: supervisors (admins see everything anyway). */
+export function canBreakGlass(actor: Actor): boolean {
+  return actor.role === 'supervisor' || actor.role === 'admin';
 }

@@ -40,6 +40,8 @@ export async function createAgent(models: Models, input: NewAgent, now: Date): P
     role: agent.role as Role,
     teamIds: agent.teamIds,
     passwordHash: await hashPassword(agent.password),
+    totpSecretEnc: null,
+    totpEnabledAt: null,
     disabledAt: null,
     createdAt: now,
   };

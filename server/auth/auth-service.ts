@@ -8,6 +8,9 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import * as OTPAuth from 'otpauth';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { PhiCipher } from '../crypto/phi-cipher.ts';
 import type { Actor } from '../access/access-policy.ts';
 import type { AgentDoc, SessionDoc } from '../db/documents.ts';
 import type { Models } from '../db/models.ts';
@@ -21,7 +24,19 @@ export interface AuthSettings {
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlMs: number;
+  /** Automatic logoff: a session with no authenticated request for this long ends. */
+  idleTimeoutMs: number;
+  issuerName: string;
 }
+
+/** Where a request came from, for the audit trail. */
+export interface RequestOrigin {
+  ip?: string | null;
+  via: 'rest' | 'socket';
+}
+
+/** Session activity is written at most this often, not on every request. */
+const ACTIVITY_WRITE_INTERVAL_MS = 30_000;
 
 export interface LoginResult {
   accessToken: string;
@@ -41,16 +56,31 @@ export class AuthService {
     private readonly settings: AuthSettings,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly audit: AuditLog,
+    private readonly cipher: PhiCipher,
   ) {}
 
-  async login(emailInput: string, password: string): Promise<LoginResult> {
+  async login(emailInput: string, password: string, origin: RequestOrigin & { totp?: string | undefined }): Promise<LoginResult> {
     const email = emailInput.trim().toLowerCase();
     const throttleKey = createHmac('sha256', this.settings.jwtSecret).update(`login:${email}`).digest('base64url');
-    await this.refuseWhileLocked(throttleKey);
+    try {
+      await this.refuseWhileLocked(throttleKey);
+    } catch (error) {
+      await this.audit.record({ action: 'login.locked', via: origin.via, ip: origin.ip, outcome: 'denied' });
+      throw error;
+    }
     const agent = await this.models.Agent.findOne({ email }).lean();
     const ok = agent && !agent.disabledAt ? await verifyPassword(agent.passwordHash, password) : (await burnPasswordCheck(password), false);
-    if (!ok || !agent) {
+    if (ok && agent?.totpEnabledAt && !origin.totp) {
+      throw new AppError('TOTP_REQUIRED', 'Enter the 6-digit code from your authenticator app', { field: 'totp' });
+    }
+    const secondFactorOk = !agent?.totpEnabledAt || (origin.totp !== undefined && this.totpMatches(agent.totpSecretEnc, origin.totp));
+    if (!ok || !agent || !secondFactorOk) {
       await this.recordFailure(throttleKey);
+      await this.audit.record({
+        action: 'login.failed', via: origin.via, ip: origin.ip, outcome: 'failure',
+        actor: agent ? { agentId: agent._id, role: agent.role } : null,
+      });
       this.logger.warn({ event: 'login_failed' }, 'login failed');
       throw new AppError('INVALID_CREDENTIALS', 'Email or password is not correct');
     }
@@ -67,14 +97,17 @@ export class AuthService {
       revokedReason: null,
       createdAt: now,
       lastRefreshAt: now,
+      lastActivityAt: now,
     });
     this.logger.info({ event: 'login', agentId: agent._id, sessionId }, 'agent logged in');
+    await this.audit.record({ action: 'login', via: origin.via, ip: origin.ip, actor: { agentId: agent._id, role: agent.role, sessionId } });
     return this.issue(agent, sessionId, secret);
   }
 
-  async refresh(refreshToken: string): Promise<LoginResult> {
+  async refresh(refreshToken: string, origin: RequestOrigin): Promise<LoginResult> {
     const [sessionId, secret] = splitRefreshToken(refreshToken);
     const now = this.clock();
+    await this.endIfIdle(sessionId, now);
     const newSecret = randomBytes(32).toString('base64url');
     const session = await this.locks.run(`session:${sessionId}`, () =>
       this.models.Session.findOneAndUpdate(
@@ -87,25 +120,111 @@ export class AuthService {
       const known = await this.models.Session.findById(sessionId).lean();
       if (known && !known.revokedAt) {
         await this.revoke(sessionId, 'refresh_token_reused');
+        await this.audit.record({
+          action: 'token.reuse', via: origin.via, ip: origin.ip, outcome: 'denied', flagged: true,
+          actor: { agentId: known.agentId, role: 'unknown', sessionId },
+        });
         this.logger.warn({ event: 'refresh_token_reused', sessionId }, 'refresh token reused; session revoked');
       }
       throw new AppError('SESSION_REVOKED', 'This session has ended; log in again');
     }
     const agent = await this.activeAgent(session.agentId);
+    await this.audit.record({ action: 'token.refresh', via: origin.via, ip: origin.ip, actor: { agentId: agent._id, role: agent.role, sessionId } });
     return this.issue(agent, sessionId, newSecret);
   }
 
-  async logout(actor: Actor): Promise<void> {
+  async logout(actor: Actor, origin: RequestOrigin): Promise<void> {
     await this.revoke(actor.sessionId, 'logout');
+    await this.audit.record({ action: 'logout', via: origin.via, ip: origin.ip, actor });
     this.logger.info({ event: 'logout', agentId: actor.agentId, sessionId: actor.sessionId }, 'agent logged out');
   }
 
   async revoke(sessionId: string, reason: string): Promise<void> {
-    await this.models.Session.updateOne({ _id: sessionId, revokedAt: null }, { $set: { revokedAt: this.clock(), revokedReason: reason } });
+    await this.locks.run(`session:${sessionId}`, () =>
+      this.models.Session.updateOne({ _id: sessionId, revokedAt: null }, { $set: { revokedAt: this.clock(), revokedReason: reason } }),
+    );
   }
 
-  /** Checks an access token and that its session and agent are still live. Used by REST and sockets. */
-  async authenticate(accessToken: string): Promise<Actor> {
+  /** Ends every live session of an agent (disabled account, password reset). */
+  async revokeAllFor(agentId: string, reason: string): Promise<string[]> {
+    const sessions = await this.models.Session.find({ agentId, revokedAt: null }, { _id: 1 }).lean();
+    for (const s of sessions) await this.revoke(s._id, reason);
+    return sessions.map((s) => s._id);
+  }
+
+  /**
+   * Whether a session may still act, without counting this as activity
+   * (the socket layer re-checks live connections with it).
+   */
+  async isSessionLive(sessionId: string, agentId: string): Promise<boolean> {
+    const now = this.clock();
+    await this.endIfIdle(sessionId, now);
+    const session = await this.models.Session.findById(sessionId).lean();
+    if (!session || session.revokedAt || session.expiresAt <= now || session.agentId !== agentId) return false;
+    const agent = await this.models.Agent.findById(agentId).lean();
+    return Boolean(agent && !agent.disabledAt);
+  }
+
+  /** Of these connected sessions, the ones still live (idle ones are ended here). Two queries for any number. */
+  async liveSessions(connected: { sessionId: string; agentId: string }[]): Promise<Set<string>> {
+    const now = this.clock();
+    const ids = [...new Set(connected.map((c) => c.sessionId))];
+    const sessions = await this.models.Session.find({ _id: { $in: ids } }).lean();
+    const agents = await this.models.Agent.find({ _id: { $in: [...new Set(sessions.map((s) => s.agentId))] } }, { disabledAt: 1 }).lean();
+    const activeAgents = new Set(agents.filter((a) => !a.disabledAt).map((a) => a._id));
+    const live = new Set<string>();
+    for (const session of sessions) {
+      if (session.revokedAt || session.expiresAt <= now || !activeAgents.has(session.agentId)) continue;
+      if (this.isIdle(session, now)) {
+        await this.endIfIdle(session._id, now);
+        continue;
+      }
+      live.add(session._id);
+    }
+    return live;
+  }
+
+  /** Starts TOTP enrolment: a new secret, not active until a code from it is confirmed. */
+  async beginTotpEnrolment(actor: Actor): Promise<{ secret: string; otpauthUri: string }> {
+    const agent = await this.activeAgent(actor.agentId);
+    const secret = new OTPAuth.Secret({ size: 20 });
+    await this.models.Agent.updateOne({ _id: agent._id }, { $set: { totpSecretEnc: this.cipher.encrypt(secret.base32), totpEnabledAt: null } });
+    const totp = new OTPAuth.TOTP({ issuer: this.settings.issuerName, label: agent.email, secret });
+    return { secret: secret.base32, otpauthUri: totp.toString() };
+  }
+
+  /** Turns the second factor on once the agent proves their app produces codes. */
+  async confirmTotpEnrolment(actor: Actor, code: string): Promise<void> {
+    const agent = await this.activeAgent(actor.agentId);
+    if (!agent.totpSecretEnc) throw new AppError('CONFLICT', 'Start enrolment first (POST /api/auth/totp/setup)');
+    if (!this.totpMatches(agent.totpSecretEnc, code)) throw new AppError('INVALID_INPUT', 'code: not the current code from your app', { field: 'code' });
+    await this.models.Agent.updateOne({ _id: agent._id }, { $set: { totpEnabledAt: this.clock() } });
+  }
+
+  private totpMatches(secretEnc: string | null, code: string): boolean {
+    if (!secretEnc || !/^\d{6}$/.test(code)) return false;
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(this.cipher.decrypt(secretEnc)) });
+    return totp.validate({ token: code, timestamp: this.clock().getTime(), window: 1 }) !== null;
+  }
+
+  private isIdle(session: Pick<SessionDoc, 'lastActivityAt'>, now: Date): boolean {
+    return now.getTime() - new Date(session.lastActivityAt).getTime() > this.settings.idleTimeoutMs;
+  }
+
+  private async endIfIdle(sessionId: string, now: Date): Promise<void> {
+    const session = await this.models.Session.findById(sessionId, { lastActivityAt: 1, revokedAt: 1, agentId: 1 }).lean();
+    if (!session || session.revokedAt) return;
+    if (this.isIdle(session, now)) {
+      await this.revoke(sessionId, 'idle_timeout');
+      await this.audit.record({ action: 'session.revoked', via: 'rest', actor: { agentId: session.agentId, role: 'unknown', sessionId }, details: { reason: 'idle_timeout' } });
+    }
+  }
+
+  /**
+   * Checks an access token and that its session and agent are still live. Used
+   * by REST and sockets; `touch` counts the request as the agent's activity.
+   */
+  async authenticate(accessToken: string, options: { touch: boolean } = { touch: true }): Promise<Actor> {
     let claims: { sub: string; sid: string };
     try {
       claims = jwt.verify(accessToken, this.settings.jwtSecret, {
@@ -117,9 +236,18 @@ export class AuthService {
       if (error instanceof jwt.TokenExpiredError) throw new AppError('TOKEN_EXPIRED', 'The access token has expired; refresh it');
       throw new AppError('UNAUTHENTICATED', 'The access token is not valid');
     }
-    const session: SessionDoc | null = await this.models.Session.findById(claims.sid).lean();
-    if (!session || session.revokedAt || session.agentId !== claims.sub || session.expiresAt <= this.clock()) {
-      throw new AppError('SESSION_REVOKED', 'This session has ended; log in again');
+    const now = this.clock();
+    let session: SessionDoc | null = await this.models.Session.findById(claims.sid).lean();
+    if (session && !session.revokedAt && this.isIdle(session, now)) {
+      await this.endIfIdle(session._id, now);
+      session = await this.models.Session.findById(claims.sid).lean();
+    }
+    if (!session || session.revokedAt || session.agentId !== claims.sub || session.expiresAt <= now) {
+      const idle = session?.revokedReason === 'idle_timeout';
+      throw new AppError('SESSION_REVOKED', idle ? 'You were logged out after a period of inactivity; log in again' : 'This session has ended; log in again');
+    }
+    if (options.touch && now.getTime() - new Date(session.lastActivityAt).getTime() > ACTIVITY_WRITE_INTERVAL_MS) {
+      await this.models.Session.updateOne({ _id: session._id, revokedAt: null }, { $set: { lastActivityAt: now } });
     }
     const agent = await this.activeAgent(claims.sub);
     return { agentId: agent._id, role: agent.role, teamIds: agent.teamIds, sessionId: session._id };

@@ -116,6 +116,9 @@ export interface AgentDoc {
   role: Role;
   teamIds: string[];
   passwordHash: string;
+  /** TOTP second factor: sealed secret; enabled once a code was confirmed. */
+  totpSecretEnc: string | null;
+  totpEnabledAt: Date | null;
   disabledAt: Date | null;
   createdAt: Date;
 }
@@ -135,6 +138,8 @@ export interface SessionDoc {
   revokedReason: string | null;
   createdAt: Date;
   lastRefreshAt: Date;
+  /** Last authenticated request; sessions idle longer than IDLE_TIMEOUT_MINUTES end. */
+  lastActivityAt: Date;
 }
 
 export interface LoginThrottleDoc {
@@ -150,4 +155,35 @@ export interface DevOutboxDoc {
   messageId: string;
   request: Record<string, unknown>;
   createdAt: Date;
+}
+
+export interface AuditEventDoc {
+  /** Position in the chain: 1, 2, 3 … */
+  _id: number;
+  at: Date;
+  action: string;
+  actorId: string | null;
+  actorRole: string | null;
+  sessionId: string | null;
+  via: string;
+  ip: string | null;
+  patientId: string | null;
+  conversationId: string | null;
+  outcome: 'success' | 'denied' | 'failure';
+  flagged: boolean;
+  reason: string | null;
+  details: Record<string, string | number | boolean | null>;
+  prevHash: string;
+  hash: string;
+}
+
+/** A supervisor's emergency access to one conversation, for one session, for a limited time. */
+export interface AccessGrantDoc {
+  _id: string;
+  sessionId: string;
+  agentId: string;
+  conversationId: string;
+  reason: string;
+  createdAt: Date;
+  expiresAt: Date;
 }

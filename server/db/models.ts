@@ -9,7 +9,9 @@
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type {
+  AccessGrantDoc,
   AgentDoc,
+  AuditEventDoc,
   ConversationDoc,
   DevOutboxDoc,
   IdentityDoc,
@@ -149,6 +151,8 @@ const agentSchema = new Schema<AgentDoc>(
     role: String,
     teamIds: [String],
     passwordHash: String,
+    totpSecretEnc: { type: String, default: null },
+    totpEnabledAt: { type: Date, default: null },
     disabledAt: { type: Date, default: null },
     createdAt: Date,
   },
@@ -168,6 +172,7 @@ const sessionSchema = new Schema<SessionDoc>(
     revokedReason: { type: String, default: null },
     createdAt: Date,
     lastRefreshAt: Date,
+    lastActivityAt: Date,
   },
   { ...options, collection: 'sessions' },
 );
@@ -184,6 +189,37 @@ const devOutboxSchema = new Schema<DevOutboxDoc>(
 );
 devOutboxSchema.index({ createdAt: -1 });
 
+const auditEventSchema = new Schema<AuditEventDoc>(
+  {
+    _id: Number,
+    at: Date,
+    action: String,
+    actorId: { type: String, default: null },
+    actorRole: { type: String, default: null },
+    sessionId: { type: String, default: null },
+    via: String,
+    ip: { type: String, default: null },
+    patientId: { type: String, default: null },
+    conversationId: { type: String, default: null },
+    outcome: String,
+    flagged: Boolean,
+    reason: { type: String, default: null },
+    details: { type: Schema.Types.Mixed, default: {} },
+    prevHash: String,
+    hash: String,
+  },
+  { ...options, collection: 'audit_events' },
+);
+auditEventSchema.index({ at: -1 });
+auditEventSchema.index({ patientId: 1, at: -1 });
+auditEventSchema.index({ actorId: 1, at: -1 });
+
+const accessGrantSchema = new Schema<AccessGrantDoc>(
+  { _id: String, sessionId: String, agentId: String, conversationId: String, reason: String, createdAt: Date, expiresAt: Date },
+  { ...options, collection: 'access_grants' },
+);
+accessGrantSchema.index({ sessionId: 1, conversationId: 1 });
+
 export interface Models {
   Patient: Model<PatientDoc>;
   Identity: Model<IdentityDoc>;
@@ -194,6 +230,8 @@ export interface Models {
   Session: Model<SessionDoc>;
   LoginThrottle: Model<LoginThrottleDoc>;
   DevOutbox: Model<DevOutboxDoc>;
+  AuditEvent: Model<AuditEventDoc>;
+  AccessGrant: Model<AccessGrantDoc>;
 }
 
 export function bindModels(connection: Connection): Models {
@@ -207,6 +245,8 @@ export function bindModels(connection: Connection): Models {
     Session: connection.model<SessionDoc>('Session', sessionSchema),
     LoginThrottle: connection.model<LoginThrottleDoc>('LoginThrottle', loginThrottleSchema),
     DevOutbox: connection.model<DevOutboxDoc>('DevOutbox', devOutboxSchema),
+    AuditEvent: connection.model<AuditEventDoc>('AuditEvent', auditEventSchema),
+    AccessGrant: connection.model<AccessGrantDoc>('AccessGrant', accessGrantSchema),
   };
 }
 

@@ -1,27 +1,34 @@
 /** Mounts declared routes on express: authentication, zod validation, the handler, its answer. */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ZodType } from 'zod';
-import type { Actor } from '../access/access-policy.ts';
+import type { Actor, AuditScope } from '../access/access-policy.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import { AppError, forbidden } from '../errors.ts';
 import { Reply, type Route } from './route.ts';
 
-export function mountRoutes(routes: Route[], auth: AuthService): express.Router {
+export function mountRoutes(routes: Route[], auth: AuthService, audit: AuditLog): express.Router {
   const router = express.Router();
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
+      const scope: AuditScope = {};
+      let actor: Actor | undefined;
+      const record = (outcome: 'success' | 'denied') =>
+        route.audit && actor ? audit.record({ action: route.audit, actor, via: 'rest', ip: req.ip ?? null, outcome, ...scope }) : undefined;
       try {
-        const actor = route.auth === 'public' ? (undefined as unknown as Actor) : await authenticateRequest(req, auth);
-        if (route.auth === 'admin' && actor.role !== 'admin') throw forbidden('Only administrators can do this');
+        actor = route.auth === 'public' ? undefined : await authenticateRequest(req, auth);
+        if (route.auth === 'admin' && actor?.role !== 'admin') throw forbidden('Only administrators can do this');
         const result = await route.handler({
           params: parse(route.params, req.params, 'path'),
           query: parse(route.query, req.query, 'query'),
           body: parse(route.body, req.body, 'body'),
-          actor,
+          actor: actor as Actor,
           ip: req.ip ?? '',
+          scope,
           req,
           res,
         });
+        await record('success');
         if (res.headersSent) return;
         if (result instanceof Reply) {
           res.set(result.headers).status(result.status);
@@ -31,6 +38,7 @@ export function mountRoutes(routes: Route[], auth: AuthService): express.Router 
           res.status(200).json(result);
         }
       } catch (error) {
+        if (error instanceof AppError && error.code === 'FORBIDDEN') await record('denied')?.catch(() => undefined);
         next(error);
       }
     });
@@ -42,7 +50,7 @@ async function authenticateRequest(req: Request, auth: AuthService): Promise<Act
   const header = req.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new AppError('UNAUTHENTICATED', 'Send the access token as "Authorization: Bearer <token>"');
-  return auth.authenticate(match[1]!);
+  return auth.authenticate(match[1]!, { touch: true });
 }
 
 function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: 'path' | 'query' | 'body'): T {

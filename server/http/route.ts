@@ -5,7 +5,8 @@
  */
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import type { Actor } from '../access/access-policy.ts';
+import type { Actor, AuditScope } from '../access/access-policy.ts';
+import type { AuditAction } from '../audit/audit-log.ts';
 
 export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
 export type RouteAuth = 'public' | 'agent' | 'admin';
@@ -16,6 +17,8 @@ export interface RouteInput<P, Q, B> {
   body: B;
   actor: Actor;
   ip: string;
+  /** Filled in by what the handler touches (loadConversationFor does it); becomes the audit entry. */
+  scope: AuditScope;
   req: Request;
   res: Response;
 }
@@ -35,6 +38,8 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   body?: z.ZodType<B>;
   /** Documented answers besides errors; the first is the success status. */
   responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Routes that read or write PHI name their audit action; each call (and each refusal) is recorded. */
+  audit?: AuditAction;
   /** Only registered when this returns true (e.g. sandbox-only routes). */
   enabled?: () => boolean;
   handler(input: RouteInput<P, Q, B>): Promise<RouteResult>;

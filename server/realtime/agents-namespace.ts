@@ -7,7 +7,8 @@
  * so an agent only ever receives what the access policy lets them read.
  */
 import type { Namespace, Server, Socket } from 'socket.io';
-import { loadConversationFor, type Actor } from '../access/access-policy.ts';
+import { loadConversationFor, type Actor, type AuditScope } from '../access/access-policy.ts';
+import type { AuditAction, AuditLog } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import { AppError } from '../errors.ts';
 import { listMessages } from '../timeline/message-history.ts';
@@ -25,16 +26,30 @@ import {
 type AgentNamespace = Namespace<AgentClientToServerEvents, AgentServerToClientEvents, AgentInterServerEvents, AgentSocketData>;
 type AgentSocket = Socket<AgentClientToServerEvents, AgentServerToClientEvents, AgentInterServerEvents, AgentSocketData>;
 
+export interface AgentsRealtimeOptions {
+  /** How often live connections are re-checked against their sessions (automatic logoff, disabled agents). */
+  revalidateEveryMs: number;
+}
+
 export class AgentsRealtime implements TimelineEvents {
   private readonly nsp: AgentNamespace;
   private readonly online = new Map<string, number>();
+  private readonly revalidation: NodeJS.Timeout;
 
-  constructor(io: Server, private readonly auth: AuthService, private readonly timeline: () => TimelineContext) {
+  constructor(
+    io: Server,
+    private readonly auth: AuthService,
+    private readonly audit: AuditLog,
+    private readonly timeline: () => TimelineContext,
+    options: AgentsRealtimeOptions,
+  ) {
     this.nsp = io.of('/agents') as AgentNamespace;
+    this.revalidation = setInterval(() => void this.revalidate().catch((error) => this.timeline().logger.error({ err: error }, 'socket revalidation failed')), options.revalidateEveryMs);
+    this.revalidation.unref();
     this.nsp.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown }).token;
       if (typeof token !== 'string') return next(handshakeError(new AppError('UNAUTHENTICATED', 'Send the access token as auth.token')));
-      this.auth.authenticate(token).then(
+      this.auth.authenticate(token, { touch: true }).then(
         (actor) => {
           socket.data = { agentId: actor.agentId, role: actor.role, teamIds: [...actor.teamIds], sessionId: actor.sessionId };
           next();
@@ -57,6 +72,41 @@ export class AgentsRealtime implements TimelineEvents {
     this.roomsFor(conversation).emit('conversation:updated', { conversation });
   }
 
+  /** Disconnects every socket of a session now (logout, revocation). */
+  endSession(sessionId: string, reason: string): void {
+    for (const socket of this.nsp.sockets.values()) {
+      if (socket.data.sessionId === sessionId) this.disconnect(socket, reason);
+    }
+  }
+
+  /** Disconnects every socket of an agent now (account disabled). */
+  endAgent(agentId: string, reason: string): void {
+    for (const socket of this.nsp.sockets.values()) {
+      if (socket.data.agentId === agentId) this.disconnect(socket, reason);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.revalidation);
+  }
+
+  /** Drops connections whose session ended elsewhere: idle timeout, another node's logout, a disabled account. */
+  async revalidate(): Promise<void> {
+    const sockets = [...this.nsp.sockets.values()];
+    if (sockets.length === 0) return;
+    const live = await this.auth.liveSessions(sockets.map((s) => ({ sessionId: s.data.sessionId, agentId: s.data.agentId })));
+    for (const socket of sockets) if (!live.has(socket.data.sessionId)) this.disconnect(socket, 'session_ended');
+  }
+
+  private disconnect(socket: AgentSocket, reason: string): void {
+    socket.emit('session:ended', { reason });
+    socket.disconnect(true);
+  }
+
+  private recordAudit(actor: Actor, action: AuditAction, scope: AuditScope, ip: string): Promise<unknown> {
+    return this.audit.record({ action, actor, via: 'socket', ip, ...scope });
+  }
+
   private roomsFor(conversation: ConversationRecord) {
     const rooms = [AGENT_ROOMS.team(conversation.teamId), AGENT_ROOMS.admins];
     if (conversation.assigneeId) rooms.push(AGENT_ROOMS.agent(conversation.assigneeId));
@@ -68,10 +118,14 @@ export class AgentsRealtime implements TimelineEvents {
     void socket.join([AGENT_ROOMS.agent(actor.agentId), ...actor.teamIds.map(AGENT_ROOMS.team)]);
     if (actor.role === 'admin') void socket.join(AGENT_ROOMS.admins);
     this.markOnline(actor.agentId, +1);
+    const ip = socket.handshake.address;
+    void this.recordAudit(actor, 'realtime.subscribe', {}, ip);
 
     socket.on('conversation:join', (conversationId, ack) => {
       this.guard(ack, async () => {
-        const conversation = await loadConversationFor(this.timeline().models, actor, String(conversationId));
+        const scope: AuditScope = {};
+        const conversation = await loadConversationFor(this.timeline().models, actor, String(conversationId), scope, this.timeline().clock());
+        await this.recordAudit(actor, 'conversation.read', scope, ip);
         await socket.join(AGENT_ROOMS.conversation(conversation._id));
         return { lastSeq: conversation.lastSeq };
       });
@@ -82,7 +136,9 @@ export class AgentsRealtime implements TimelineEvents {
         const afterSeq = Number(query?.afterSeq);
         if (!Number.isInteger(afterSeq) || afterSeq < 0) throw new AppError('INVALID_INPUT', 'afterSeq: must be a whole number ≥ 0', { field: 'afterSeq' });
         const limit = Math.min(Math.max(Number(query.limit) || 200, 1), 500);
-        const conversation = await loadConversationFor(this.timeline().models, actor, String(query.conversationId));
+        const scope: AuditScope = {};
+        const conversation = await loadConversationFor(this.timeline().models, actor, String(query.conversationId), scope, this.timeline().clock());
+        await this.recordAudit(actor, 'messages.read', scope, ip);
         return listMessages(this.timeline(), conversation._id, { after: afterSeq, limit });
       });
     });

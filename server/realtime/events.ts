@@ -13,6 +13,8 @@ export interface AgentServerToClientEvents {
   'conversation:updated': (payload: { conversation: ConversationRecord }) => void;
   typing: (payload: { conversationId: string; agentId: string; isTyping: boolean }) => void;
   presence: (payload: { agentId: string; online: boolean }) => void;
+  /** The session ended (logout, idle timeout, revoked, account disabled); the socket is closed after it. */
+  'session:ended': (payload: { reason: string }) => void;
 }
 
 export interface AgentClientToServerEvents {

@@ -1,4 +1,5 @@
 /** What the timeline's functions need, passed in rather than imported, so tests run them against the real store. */
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { PhiCipher } from '../crypto/phi-cipher.ts';
 import type { DocumentLocks } from '../db/document-locks.ts';
 import type { Models } from '../db/models.ts';
@@ -19,6 +20,7 @@ export interface TimelineContext {
   /** Per-document serialization of updates (see document-locks.ts). */
   locks: DocumentLocks;
   cipher: PhiCipher;
+  audit: AuditLog;
   clock: Clock;
   events: TimelineEvents;
   logger: Logger;

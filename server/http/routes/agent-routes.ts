@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createAgent, newAgentSchema } from '../../auth/agent-directory.ts';
 import type { HubServices } from '../../hub-services.ts';
 import { Reply, defineRoute } from '../route.ts';
+import { AppError, notFound } from '../../errors.ts';
 
 const agentShape = z.object({ id: z.string(), email: z.string(), name: z.string(), role: z.string(), teamIds: z.array(z.string()) });
 
@@ -18,7 +19,7 @@ export function agentRoutes(hub: HubServices) {
       },
     }),
     defineRoute({
-      method: 'post', path: '/api/agents', tag: 'agents', auth: 'admin',
+      method: 'post', path: '/api/agents', tag: 'agents', auth: 'admin', audit: 'agent.create',
       summary: 'Create an agent account (admins only)',
       body: newAgentSchema,
       responses: { 201: { description: 'The agent', schema: agentShape } },
@@ -41,6 +42,20 @@ export function agentRoutes(hub: HubServices) {
       handler: async ({ body }) => {
         await models.Team.updateOne({ _id: body.id }, { $setOnInsert: { name: body.name, createdAt: hub.timeline.clock() } }, { upsert: true });
         return new Reply(201, { id: body.id, name: body.name });
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/api/agents/:id/disable', tag: 'agents', auth: 'admin', audit: 'agent.disable',
+      summary: 'Disable an agent: every session ends and their sockets close at once (admins only)',
+      params: z.object({ id: z.string().min(1).max(100) }),
+      responses: { 204: { description: 'Disabled' } },
+      handler: async ({ params, actor }) => {
+        if (params.id === actor.agentId) throw new AppError('CONFLICT', 'You cannot disable your own account');
+        const updated = await models.Agent.updateOne({ _id: params.id }, { $set: { disabledAt: hub.timeline.clock() } });
+        if (updated.matchedCount === 0) throw notFound('Agent');
+        await hub.auth.revokeAllFor(params.id, 'agent_disabled');
+        hub.realtime.endAgent(params.id, 'agent_disabled');
+        return new Reply(204);
       },
     }),
   ];

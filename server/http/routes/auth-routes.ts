@@ -14,23 +14,44 @@ export function authRoutes(hub: HubServices) {
     defineRoute({
       method: 'post', path: '/api/auth/login', tag: 'auth', auth: 'public',
       summary: 'Log in with email and password; returns a 15-minute access token and a refresh token',
-      body: z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(256) }),
+      body: z.object({
+        email: z.string().min(1).max(320),
+        password: z.string().min(1).max(256),
+        totp: z.string().regex(/^\d{6}$/, 'the 6-digit code from your authenticator app').optional(),
+      }),
       responses: { 200: { description: 'Logged in', schema: loginAnswer } },
-      handler: async ({ body }) => hub.auth.login(body.email, body.password),
+      handler: async ({ body, ip }) => hub.auth.login(body.email, body.password, { ip, via: 'rest', totp: body.totp }),
     }),
     defineRoute({
       method: 'post', path: '/api/auth/refresh', tag: 'auth', auth: 'public',
       summary: 'Trade a refresh token for new tokens; the old refresh token stops working',
       body: z.object({ refreshToken: z.string().min(1).max(200) }),
       responses: { 200: { description: 'New tokens', schema: loginAnswer } },
-      handler: async ({ body }) => hub.auth.refresh(body.refreshToken),
+      handler: async ({ body, ip }) => hub.auth.refresh(body.refreshToken, { ip, via: 'rest' }),
     }),
     defineRoute({
       method: 'post', path: '/api/auth/logout', tag: 'auth', auth: 'agent',
       summary: 'End this session: its access and refresh tokens stop working',
       responses: { 204: { description: 'Logged out' } },
-      handler: async ({ actor }) => {
-        await hub.auth.logout(actor);
+      handler: async ({ actor, ip }) => {
+        await hub.auth.logout(actor, { ip, via: 'rest' });
+        hub.realtime.endSession(actor.sessionId, 'logout');
+        return new Reply(204);
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/api/auth/totp/setup', tag: 'auth', auth: 'agent',
+      summary: 'Start enrolling an authenticator app (second factor); confirm with /api/auth/totp/enable',
+      responses: { 200: { description: 'The secret and an otpauth:// URI for a QR code' } },
+      handler: async ({ actor }) => hub.auth.beginTotpEnrolment(actor),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/auth/totp/enable', tag: 'auth', auth: 'agent',
+      summary: 'Confirm enrolment with a current code; from then on login needs a code',
+      body: z.object({ code: z.string().regex(/^\d{6}$/, 'the 6-digit code from your authenticator app') }),
+      responses: { 204: { description: 'Second factor on' } },
+      handler: async ({ actor, body }) => {
+        await hub.auth.confirmTotpEnrolment(actor, body.code);
         return new Reply(204);
       },
     }),

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { CHANNEL_IDS } from '../../../channels/channel-id.ts';
-import { loadConversationFor } from '../../access/access-policy.ts';
+import { canBreakGlass, loadConversationFor, type AuditScope } from '../../access/access-policy.ts';
+import { forbidden, notFound } from '../../errors.ts';
+import { Types } from 'mongoose';
 import type { HubServices } from '../../hub-services.ts';
 import { assignConversation, markRead, reopenConversation, resolveConversation, setPriority } from '../../timeline/conversation-actions.ts';
 import { listInbox } from '../../timeline/inbox-list.ts';
@@ -29,10 +31,11 @@ const list = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), 
 
 export function conversationRoutes(hub: HubServices) {
   const { timeline } = hub;
-  const load = (actor: Parameters<typeof loadConversationFor>[1], id: string) => loadConversationFor(timeline.models, actor, id);
+  const load = (actor: Parameters<typeof loadConversationFor>[1], id: string, scope: AuditScope) =>
+    loadConversationFor(timeline.models, actor, id, scope, timeline.clock());
   return [
     defineRoute({
-      method: 'get', path: '/api/conversations', tag: 'conversations', auth: 'agent',
+      method: 'get', path: '/api/conversations', audit: 'conversation.list', tag: 'conversations', auth: 'agent',
       summary: 'The inbox: conversations the agent may see, newest activity first',
       query: z.object({
         status: z.string().optional().transform((v) => (v ? v.split(',') : undefined)).pipe(z.array(z.enum(STATUSES)).optional()),
@@ -52,13 +55,13 @@ export function conversationRoutes(hub: HubServices) {
         }),
     }),
     defineRoute({
-      method: 'get', path: '/api/conversations/:id', tag: 'conversations', auth: 'agent',
+      method: 'get', path: '/api/conversations/:id', audit: 'conversation.read', tag: 'conversations', auth: 'agent',
       summary: 'One conversation', params: idParams,
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
-      handler: async ({ actor, params }) => toConversationRecord(await load(actor, params.id), timeline.cipher),
+      handler: async ({ actor, params, scope }) => toConversationRecord(await load(actor, params.id, scope), timeline.cipher),
     }),
     defineRoute({
-      method: 'get', path: '/api/conversations/:id/messages', tag: 'conversations', auth: 'agent',
+      method: 'get', path: '/api/conversations/:id/messages', audit: 'messages.read', tag: 'conversations', auth: 'agent',
       summary: 'Messages by seq: `after` N to catch up, `before` N (or nothing: the latest) to scroll back',
       params: idParams,
       query: z.object({
@@ -67,13 +70,13 @@ export function conversationRoutes(hub: HubServices) {
         limit: z.coerce.number().int().min(1).max(200).default(50),
       }).refine((q) => q.after === undefined || q.before === undefined, { message: 'give after or before, not both', path: ['after'] }),
       responses: { 200: { description: 'A page of messages in seq order', schema: list(messageShape) } },
-      handler: async ({ actor, params, query }) => {
-        const conversation = await load(actor, params.id);
+      handler: async ({ actor, params, scope, query }) => {
+        const conversation = await load(actor, params.id, scope);
         return listMessages(timeline, conversation._id, query);
       },
     }),
     defineRoute({
-      method: 'post', path: '/api/conversations/:id/messages', tag: 'conversations', auth: 'agent',
+      method: 'post', path: '/api/conversations/:id/messages', audit: 'message.create', tag: 'conversations', auth: 'agent',
       summary: 'Reply to the patient; channel "auto" follows the continuity rules and the choice is stored with its reason',
       params: idParams,
       body: z.object({
@@ -82,61 +85,82 @@ export function conversationRoutes(hub: HubServices) {
         clientId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - (up to 64)').optional(),
       }),
       responses: { 201: { description: 'The reply, queued for delivery', schema: messageShape } },
-      handler: async ({ actor, params, body: input }) => {
-        const conversation = await load(actor, params.id);
+      handler: async ({ actor, params, scope, body: input }) => {
+        const conversation = await load(actor, params.id, scope);
         return new Reply(201, await sendReply(timeline, actor, conversation, input));
       },
     }),
     defineRoute({
-      method: 'get', path: '/api/conversations/:id/reply-options', tag: 'conversations', auth: 'agent',
+      method: 'get', path: '/api/conversations/:id/reply-options', audit: 'conversation.read', tag: 'conversations', auth: 'agent',
       summary: 'Which channel "auto" would use and why, and why other channels are unavailable',
       params: idParams,
       responses: { 200: { description: 'The channel picker’s facts' } },
-      handler: async ({ actor, params }) => describeReplyOptions(timeline, await load(actor, params.id)),
+      handler: async ({ actor, params, scope }) => describeReplyOptions(timeline, await load(actor, params.id, scope)),
     }),
     defineRoute({
-      method: 'post', path: '/api/conversations/:id/notes', tag: 'conversations', auth: 'agent',
+      method: 'post', path: '/api/conversations/:id/notes', audit: 'note.create', tag: 'conversations', auth: 'agent',
       summary: 'An internal note: visible to agents, never sent to the patient',
       params: idParams, body: z.object({ body }),
       responses: { 201: { description: 'The note', schema: messageShape } },
-      handler: async ({ actor, params, body: input }) => new Reply(201, await addNote(timeline, actor, await load(actor, params.id), input.body)),
+      handler: async ({ actor, params, scope, body: input }) => new Reply(201, await addNote(timeline, actor, await load(actor, params.id, scope), input.body)),
     }),
     defineRoute({
-      method: 'post', path: '/api/conversations/:id/assign', tag: 'conversations', auth: 'agent',
+      method: 'post', path: '/api/conversations/:id/assign', audit: 'conversation.update', tag: 'conversations', auth: 'agent',
       summary: 'Assign to an agent ("me", an id, or null for nobody) and/or transfer to a team',
       params: idParams,
       body: z.object({ assigneeId: z.string().min(1).max(100).nullable().optional(), teamId: z.string().min(1).max(100).optional() })
         .refine((b) => b.assigneeId !== undefined || b.teamId !== undefined, { message: 'give assigneeId or teamId', path: ['assigneeId'] }),
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
-      handler: async ({ actor, params, body: input }) => {
-        const conversation = await load(actor, params.id);
+      handler: async ({ actor, params, scope, body: input }) => {
+        const conversation = await load(actor, params.id, scope);
         const assigneeId = input.assigneeId === 'me' ? actor.agentId : input.assigneeId;
         return assignConversation(timeline, actor, conversation, { assigneeId, ...(input.teamId ? { teamId: input.teamId } : {}) });
       },
     }),
     defineRoute({
-      method: 'patch', path: '/api/conversations/:id', tag: 'conversations', auth: 'agent',
+      method: 'patch', path: '/api/conversations/:id', audit: 'conversation.update', tag: 'conversations', auth: 'agent',
       summary: 'Set the priority', params: idParams, body: z.object({ priority: z.enum(PRIORITIES) }),
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
-      handler: async ({ actor, params, body: input }) => setPriority(timeline, actor, await load(actor, params.id), input.priority),
+      handler: async ({ actor, params, scope, body: input }) => setPriority(timeline, actor, await load(actor, params.id, scope), input.priority),
     }),
     defineRoute({
-      method: 'post', path: '/api/conversations/:id/resolve', tag: 'conversations', auth: 'agent',
+      method: 'post', path: '/api/conversations/:id/resolve', audit: 'conversation.update', tag: 'conversations', auth: 'agent',
       summary: 'Resolve; a new message within the reopen window reopens it', params: idParams,
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
-      handler: async ({ actor, params }) => resolveConversation(timeline, actor, await load(actor, params.id)),
+      handler: async ({ actor, params, scope }) => resolveConversation(timeline, actor, await load(actor, params.id, scope)),
     }),
     defineRoute({
-      method: 'post', path: '/api/conversations/:id/reopen', tag: 'conversations', auth: 'agent',
+      method: 'post', path: '/api/conversations/:id/reopen', audit: 'conversation.update', tag: 'conversations', auth: 'agent',
       summary: 'Reopen a resolved conversation (the patient’s latest only)', params: idParams,
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
-      handler: async ({ actor, params }) => reopenConversation(timeline, actor, await load(actor, params.id)),
+      handler: async ({ actor, params, scope }) => reopenConversation(timeline, actor, await load(actor, params.id, scope)),
     }),
     defineRoute({
-      method: 'post', path: '/api/conversations/:id/read', tag: 'conversations', auth: 'agent',
+      method: 'post', path: '/api/conversations/:id/read', audit: 'conversation.update', tag: 'conversations', auth: 'agent',
       summary: 'Mark the conversation read (unread count to 0)', params: idParams,
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
-      handler: async ({ actor, params }) => markRead(timeline, await load(actor, params.id)),
+      handler: async ({ actor, params, scope }) => markRead(timeline, await load(actor, params.id, scope)),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/conversations/:id/break-glass', tag: 'conversations', auth: 'agent', audit: 'break_glass',
+      summary: 'Emergency access: a supervisor opens a conversation outside their teams, stating why (audited and flagged)',
+      params: idParams,
+      body: z.object({ reason: z.string().trim().min(10, 'say why, in at least 10 characters').max(500) }),
+      responses: { 201: { description: 'Access granted for BREAK_GLASS_MINUTES to this session' } },
+      handler: async ({ actor, params, body: input, scope }) => {
+        if (!canBreakGlass(actor)) throw forbidden('Only supervisors can use emergency access');
+        const conversation = await timeline.models.Conversation.findById(params.id).lean();
+        if (!conversation) throw notFound('Conversation');
+        const now = timeline.clock();
+        const expiresAt = new Date(now.getTime() + hub.config.breakGlassMs);
+        await timeline.models.AccessGrant.create({
+          _id: new Types.ObjectId().toHexString(), sessionId: actor.sessionId, agentId: actor.agentId,
+          conversationId: conversation._id, reason: input.reason, createdAt: now, expiresAt,
+        });
+        Object.assign(scope, { conversationId: conversation._id, patientId: conversation.patientId, flagged: true, reason: input.reason });
+        hub.timeline.logger.warn({ event: 'break_glass', agentId: actor.agentId, conversationId: conversation._id }, 'emergency access granted');
+        return new Reply(201, { conversationId: conversation._id, expiresAt: expiresAt.toISOString() });
+      },
     }),
   ];
 }

@@ -14,7 +14,7 @@ export function devRoutes(hub: HubServices) {
   const enabled = () => hub.config.sandbox.sms || hub.config.sandbox.email;
   return [
     defineRoute({
-      method: 'get', path: '/api/dev/outbox', tag: 'sandbox', auth: 'admin', enabled,
+      method: 'get', path: '/api/dev/outbox', tag: 'sandbox', auth: 'admin', enabled, audit: 'messages.read',
       summary: 'Sandbox mode: outbound messages as they would have been sent to the provider, newest first',
       query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), channel: z.enum(CHANNEL_IDS).optional() }),
       responses: { 200: { description: 'Recorded provider requests' } },

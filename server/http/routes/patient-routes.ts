@@ -30,11 +30,12 @@ export function patientRoutes(hub: HubServices) {
   };
   return [
     defineRoute({
-      method: 'get', path: '/api/patients/:id', tag: 'patients', auth: 'agent',
+      method: 'get', path: '/api/patients/:id', tag: 'patients', auth: 'agent', audit: 'patient.read',
       summary: 'A patient’s profile: identities, consent with history, preferences, conversations the agent may see',
       params: z.object({ id: z.string().min(1).max(100) }),
       responses: { 200: { description: 'The patient' } },
-      handler: async ({ actor, params }) => {
+      handler: async ({ actor, params, scope }) => {
+        scope.patientId = params.id;
         const { patient, conversations } = await loadPatientFor(actor, params.id);
         const identities = await timeline.models.Identity.find({ patientId: patient._id }).lean();
         return {
@@ -44,7 +45,7 @@ export function patientRoutes(hub: HubServices) {
       },
     }),
     defineRoute({
-      method: 'patch', path: '/api/patients/:id/preferences', tag: 'patients', auth: 'agent',
+      method: 'patch', path: '/api/patients/:id/preferences', tag: 'patients', auth: 'agent', audit: 'patient.update',
       summary: 'Set the patient’s preferred channel, language and time zone (null clears one)',
       params: z.object({ id: z.string().min(1).max(100) }),
       body: z.object({
@@ -53,7 +54,8 @@ export function patientRoutes(hub: HubServices) {
         timezone: z.string().max(64).refine(isTimeZone, 'an IANA time zone such as America/New_York').nullable().optional(),
       }),
       responses: { 200: { description: 'The preferences' } },
-      handler: async ({ actor, params, body }) => {
+      handler: async ({ actor, params, body, scope }) => {
+        scope.patientId = params.id;
         const { patient } = await loadPatientFor(actor, params.id);
         const set = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined).map(([k, v]) => [`preferences.${k}`, v]));
         const updated = await timeline.locks.run(`patient:${patient._id}`, () =>

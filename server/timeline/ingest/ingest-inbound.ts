@@ -62,7 +62,13 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
   });
   const message = toMessageRecord(appended.message, ctx.cipher);
   const conversationRecord = toConversationRecord(appended.conversation, ctx.cipher);
-  if (!appended.duplicate) ctx.events.messageCreated(message, conversationRecord);
+  if (!appended.duplicate) {
+    await ctx.audit.record({
+      action: 'inbound.ingest', via: 'webhook', patientId: patient._id, conversationId: conversationRecord.id,
+      details: { channel: inbound.channel, messageId: message.id },
+    });
+    ctx.events.messageCreated(message, conversationRecord);
+  }
   ctx.logger.info(
     { conversationId: conversationRecord.id, messageId: message.id, channel: inbound.channel, seq: message.seq, duplicate: appended.duplicate },
     'inbound message stored',

@@ -5,7 +5,7 @@ describe('agents: login, tokens, logout', () => {
   let t: TestHub;
   const clock = new TestClock();
   before(async () => {
-    t = await startTestHub({ label: 'auth', clock });
+    t = await startTestHub({ label: 'auth', clock, env: { IDLE_TIMEOUT_MINUTES: '30' } });
   });
   after(() => t.close());
 

@@ -1,0 +1,158 @@
+/**
+ * The append-only audit trail (45 CFR 164.312(b)): every read and write of
+ * PHI and every security event, each entry carrying the hash of the one
+ * before it, so editing or deleting an entry breaks the chain.
+ *
+ * Entries are numbered by `_id` (1, 2, 3 …) and appended with an insert: the
+ * unique `_id` makes two writers (two nodes) unable to extend the chain from
+ * the same entry; in this process appends are queued, so the tail read once
+ * stays right until another node appends (then a duplicate key re-reads it).
+ */
+import { createHash } from 'node:crypto';
+import type { Models } from '../db/models.ts';
+import { isDuplicateKeyError } from '../db/models.ts';
+import type { AuditEventDoc } from '../db/documents.ts';
+import type { Logger } from '../logger.ts';
+import type { Clock } from '../timeline/timeline-context.ts';
+
+export type AuditAction =
+  | 'login'
+  | 'login.failed'
+  | 'login.locked'
+  | 'logout'
+  | 'token.refresh'
+  | 'token.reuse'
+  | 'session.revoked'
+  | 'agent.create'
+  | 'agent.disable'
+  | 'conversation.list'
+  | 'conversation.read'
+  | 'conversation.update'
+  | 'messages.read'
+  | 'message.create'
+  | 'note.create'
+  | 'patient.read'
+  | 'patient.update'
+  | 'realtime.subscribe'
+  | 'break_glass'
+  | 'audit.read'
+  | 'audit.export'
+  | 'inbound.ingest'
+  | 'keys.rotate';
+
+export interface AuditInput {
+  action: AuditAction;
+  actor?: { agentId: string; role: string; sessionId?: string } | null;
+  via: 'rest' | 'socket' | 'system' | 'webhook' | 'cli';
+  ip?: string | null;
+  patientId?: string | null;
+  conversationId?: string | null;
+  outcome?: 'success' | 'denied' | 'failure';
+  /** Break-glass and other exceptional access. */
+  flagged?: boolean;
+  reason?: string | null;
+  details?: Record<string, string | number | boolean | null>;
+}
+
+const GENESIS = '0'.repeat(64);
+
+export class AuditLog {
+  private queue: Promise<unknown> = Promise.resolve();
+  private tail: { seq: number; hash: string } | undefined;
+
+  constructor(
+    private readonly models: Models,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Appends one entry; resolves once it is stored. */
+  record(input: AuditInput): Promise<AuditEventDoc> {
+    const next = this.queue.then(() => this.append(input));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async append(input: AuditInput): Promise<AuditEventDoc> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      this.tail ??= await this.readTail();
+      const entry = sealEntry(
+        {
+          _id: this.tail.seq + 1,
+          at: this.clock(),
+          action: input.action,
+          actorId: input.actor?.agentId ?? null,
+          actorRole: input.actor?.role ?? null,
+          sessionId: input.actor?.sessionId ?? null,
+          via: input.via,
+          ip: input.ip ?? null,
+          patientId: input.patientId ?? null,
+          conversationId: input.conversationId ?? null,
+          outcome: input.outcome ?? 'success',
+          flagged: input.flagged ?? false,
+          reason: input.reason ?? null,
+          details: input.details ?? {},
+        },
+        this.tail.hash,
+      );
+      try {
+        await this.models.AuditEvent.collection.insertOne(entry as never);
+        this.tail = { seq: entry._id, hash: entry.hash };
+        return entry;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        this.tail = undefined; // another node appended; re-read the tail
+      }
+    }
+    this.logger.error({ action: input.action }, 'could not append to the audit log');
+    throw new Error('could not append to the audit log');
+  }
+
+  private async readTail(): Promise<{ seq: number; hash: string }> {
+    const last = await this.models.AuditEvent.findOne().sort({ _id: -1 }).lean();
+    return last ? { seq: last._id, hash: last.hash } : { seq: 0, hash: GENESIS };
+  }
+}
+
+type Unsealed = Omit<AuditEventDoc, 'prevHash' | 'hash'>;
+
+/** The hash covers every field and the previous hash, in a fixed order. */
+export function hashEntry(entry: Unsealed, prevHash: string): string {
+  const canonical = JSON.stringify([
+    entry._id, new Date(entry.at).toISOString(), entry.action, entry.actorId, entry.actorRole, entry.sessionId, entry.via, entry.ip,
+    entry.patientId, entry.conversationId, entry.outcome, entry.flagged, entry.reason,
+    Object.keys(entry.details).sort().map((k) => [k, entry.details[k]]), prevHash,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function sealEntry(entry: Unsealed, prevHash: string): AuditEventDoc {
+  return { ...entry, prevHash, hash: hashEntry(entry, prevHash) };
+}
+
+export interface ChainReport {
+  ok: boolean;
+  checked: number;
+  firstBrokenAt: number | null;
+  problem: string | null;
+}
+
+/** Walks the whole chain in order; reports the first entry that does not fit. */
+export async function verifyAuditChain(models: Models, batchSize = 1000): Promise<ChainReport> {
+  let prevHash = GENESIS;
+  let expected = 1;
+  let checked = 0;
+  for (;;) {
+    const batch = await models.AuditEvent.find({ _id: { $gte: expected } }).sort({ _id: 1 }).limit(batchSize).lean();
+    if (batch.length === 0) return { ok: true, checked, firstBrokenAt: null, problem: null };
+    for (const entry of batch) {
+      if (entry._id !== expected) return { ok: false, checked, firstBrokenAt: expected, problem: `entry ${expected} is missing` };
+      if (entry.prevHash !== prevHash) return { ok: false, checked, firstBrokenAt: entry._id, problem: `entry ${entry._id} does not point at entry ${expected - 1}` };
+      const { hash, prevHash: _ignored, ...rest } = entry;
+      if (hashEntry(rest, prevHash) !== hash) return { ok: false, checked, firstBrokenAt: entry._id, problem: `entry ${entry._id} was altered` };
+      prevHash = hash;
+      expected++;
+      checked++;
+    }
+  }
+}

@@ -42,6 +42,16 @@ export class PhiCipher {
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
   }
 
+  /** True when a sealed value was encrypted under a key other than the current (first) one. */
+  needsRotation(sealed: string): boolean {
+    return sealed.split('.')[1] !== this.keys[0]!.id;
+  }
+
+  /** Re-seals a value under the current key (decrypting with whichever listed key sealed it). */
+  reseal(sealed: string): string {
+    return this.encrypt(this.decrypt(sealed));
+  }
+
   /** Keyed hash of a normalized value, for lookups and unique keys. */
   blindIndex(kind: string, normalized: string): string {
     return createHmac('sha256', this.blindIndexKey).update(`${kind}\u0000${normalized}`).digest('base64url');

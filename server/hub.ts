@@ -92,7 +92,9 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       },
       {
         record: async (entry) => {
-          await db.models.DevOutbox.create({ _id: entry.id, channel: entry.channel, messageId: entry.messageId, request: entry.request, createdAt: clock() });
+          await db.models.DevOutbox.create({
+            _id: entry.id, channel: entry.channel, messageId: entry.messageId, requestEnc: cipher.encrypt(JSON.stringify(entry.request)), createdAt: clock(),
+          });
         },
       },
     ),

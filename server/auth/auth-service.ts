@@ -126,7 +126,8 @@ export class AuthService {
         });
         this.logger.warn({ event: 'refresh_token_reused', sessionId }, 'refresh token reused; session revoked');
       }
-      throw new AppError('SESSION_REVOKED', 'This session has ended; log in again');
+      const idle = known?.revokedReason === 'idle_timeout';
+      throw new AppError('SESSION_REVOKED', idle ? 'You were logged out after a period of inactivity; log in again' : 'This session has ended; log in again');
     }
     const agent = await this.activeAgent(session.agentId);
     await this.audit.record({ action: 'token.refresh', via: origin.via, ip: origin.ip, actor: { agentId: agent._id, role: agent.role, sessionId } });

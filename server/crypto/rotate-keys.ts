@@ -29,6 +29,7 @@ export async function rotatePhiKeys(models: Models, cipher: PhiCipher): Promise<
     { model: models.Conversation, fields: ['previewEnc', 'patientNameEnc'] },
     { model: models.Message, fields: ['bodyEnc'], arrays: [{ path: 'attachments', field: 'nameEnc' }] },
     { model: models.Agent, fields: ['totpSecretEnc'] },
+    { model: models.DevOutbox, fields: ['requestEnc'] },
   ];
   const report: RotationReport = { scanned: 0, rewritten: 0, byCollection: {} };
   for (const target of targets) {

@@ -153,7 +153,8 @@ export interface DevOutboxDoc {
   _id: string;
   channel: ChannelId;
   messageId: string;
-  request: Record<string, unknown>;
+  /** The provider request, sealed: it holds the body and the address. */
+  requestEnc: string;
   createdAt: Date;
 }
 

@@ -184,7 +184,7 @@ const loginThrottleSchema = new Schema<LoginThrottleDoc>(
 );
 
 const devOutboxSchema = new Schema<DevOutboxDoc>(
-  { _id: String, channel: String, messageId: String, request: Schema.Types.Mixed, createdAt: Date },
+  { _id: String, channel: String, messageId: String, requestEnc: String, createdAt: Date },
   { ...options, collection: 'dev_outbox' },
 );
 devOutboxSchema.index({ createdAt: -1 });

@@ -24,7 +24,10 @@ export function devRoutes(hub: HubServices) {
           .limit(query.limit)
           .lean();
         return {
-          items: entries.map((e) => ({ id: e._id, channel: e.channel, messageId: e.messageId, request: e.request, createdAt: e.createdAt.toISOString() })),
+          items: entries.map((e) => ({
+            id: e._id, channel: e.channel, messageId: e.messageId,
+            request: JSON.parse(hub.timeline.cipher.decrypt(e.requestEnc)) as unknown, createdAt: e.createdAt.toISOString(),
+          })),
           nextCursor: null,
         };
       },

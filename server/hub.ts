@@ -7,6 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import helmet from 'helmet';
+import { apiCors, SECURITY_HEADERS } from './http/security-headers.ts';
 import { Server as SocketServer } from 'socket.io';
 import type { ChannelAdapter } from '../channels/contract.ts';
 import type { ChannelId } from '../channels/channel-id.ts';
@@ -139,7 +140,8 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
 
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(helmet({ strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true } }));
+  app.use(helmet(SECURITY_HEADERS));
+  app.use('/api', apiCors(config.corsAllowedOrigins));
   app.use('/api', express.json({ limit: '1mb' }));
   app.use(mountRoutes(routes, auth, audit));
   app.use(notFoundHandler);

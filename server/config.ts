@@ -62,6 +62,8 @@ const envSchema = z.object({
   DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US').default('US'),
   REOPEN_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 90).default(72),
   REFRESH_TOKEN_TTL_HOURS: z.coerce.number().min(1).max(24 * 30).default(12),
+  PHI_SAFE_NOTIFICATIONS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  SECURE_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 30).default(72),
   IDLE_TIMEOUT_MINUTES: z.coerce.number().min(1).max(24 * 60).default(15),
   BREAK_GLASS_MINUTES: z.coerce.number().min(5).max(24 * 60).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -91,6 +93,9 @@ export interface Config {
   readonly refreshTokenTtlMs: number;
   readonly accessTokenTtlSeconds: number;
   readonly idleTimeoutMs: number;
+  /** SMS and email carry only a notice and a link, never the message. */
+  readonly phiSafeNotifications: boolean;
+  readonly secureLinkTtlMs: number;
   readonly breakGlassMs: number;
   readonly logLevel: string;
   /** Where development secrets were generated, when they were. */
@@ -179,6 +184,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     refreshTokenTtlMs: e.REFRESH_TOKEN_TTL_HOURS * 3600_000,
     accessTokenTtlSeconds: 15 * 60,
     idleTimeoutMs: e.IDLE_TIMEOUT_MINUTES * 60_000,
+    phiSafeNotifications: e.PHI_SAFE_NOTIFICATIONS,
+    secureLinkTtlMs: e.SECURE_LINK_TTL_HOURS * 3600_000,
     breakGlassMs: e.BREAK_GLASS_MINUTES * 60_000,
     logLevel: e.LOG_LEVEL,
     devSecretsFile,

@@ -20,6 +20,8 @@ import { PhiCipher } from './crypto/phi-cipher.ts';
 import { connectDatabase, type Database } from './db/connect.ts';
 import { DocumentLocks } from './db/document-locks.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
+import { phiSafeNotice, SecureMessageLinks } from './delivery/secure-message-links.ts';
+import { secureLinkRoutes } from './http/routes/secure-link-routes.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
 import { mountRoutes } from './http/mount-routes.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
@@ -114,7 +116,13 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     isWidgetConnected: () => false,
     kickDelivery: () => worker?.kick(),
   };
-  worker = new DeliveryWorker(timeline, adapters, { pollIntervalMs: options.deliveryPollMs ?? 1000 });
+  const secureLinks = new SecureMessageLinks(config.widget.identitySecret, config.publicBaseUrl, config.secureLinkTtlMs, clock);
+  worker = new DeliveryWorker(timeline, adapters, {
+    pollIntervalMs: options.deliveryPollMs ?? 1000,
+    ...(config.phiSafeNotifications
+      ? { content: (message, channel, body) => (channel === 'webchat' ? { body } : phiSafeNotice(config.clinicName, secureLinks.create(message.conversationId, message.patientId))) }
+      : {}),
+  });
 
   const admin = await bootstrapAdmin(db.models, config.bootstrapAdmin, clock());
   if (admin) logger.info({ agentId: admin._id }, 'created the bootstrap administrator');
@@ -127,6 +135,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...patientRoutes(services),
     ...agentRoutes(services),
     ...auditRoutes(services),
+    ...secureLinkRoutes(secureLinks, config.clinicName),
     ...devRoutes(services),
   ].filter((r) => r.enabled?.() ?? true);
   const openApiRoute = defineRoute({

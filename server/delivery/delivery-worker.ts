@@ -12,7 +12,12 @@ import type { MessageDoc } from '../db/documents.ts';
 import type { TimelineContext } from '../timeline/timeline-context.ts';
 import { advanceDeliveryStatus, publishMessageUpdate } from './delivery-status.ts';
 
+/** Decides what a provider receives for a message; the stored message keeps its real body. */
+export type OutboundContent = (message: MessageDoc, channel: ChannelId, body: string) => { body: string; subject?: string };
+
 export interface DeliveryWorkerOptions {
+  /** PHI-safe notifications swap the body for a notice with a link; default: the message itself. */
+  content?: OutboundContent;
   pollIntervalMs?: number;
   leaseMs?: number;
   maxAttempts?: number;
@@ -26,6 +31,7 @@ export class DeliveryWorker {
   private readonly pollIntervalMs: number;
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
+  private readonly content: OutboundContent;
 
   constructor(
     private readonly ctx: TimelineContext,
@@ -35,6 +41,7 @@ export class DeliveryWorker {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.leaseMs = options.leaseMs ?? 60_000;
     this.maxAttempts = options.maxAttempts ?? 6;
+    this.content = options.content ?? ((_message, _channel, body) => ({ body }));
   }
 
   start(): void {
@@ -92,13 +99,14 @@ export class DeliveryWorker {
       await this.fail(message, { code: 'NO_RECIPIENT', message: 'The recipient address is gone', retryable: false });
       return;
     }
+    const content = this.content(message, adapter.id, cipher.decrypt(message.bodyEnc));
     const outcome = await adapter
       .send({
         messageId: message._id,
         conversationId: message.conversationId,
         channel: adapter.id,
         to: cipher.decrypt(identity.valueEnc),
-        body: cipher.decrypt(message.bodyEnc),
+        ...content,
       })
       .catch((error: Error) => ({ ok: false as const, error: { code: 'ADAPTER_ERROR', message: error.message, retryable: true } }));
 

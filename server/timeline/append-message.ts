@@ -8,6 +8,7 @@
  * skips one. `providerKey` is unique too, so a provider's retry of the same
  * message returns the stored one instead of a second copy.
  */
+import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import { isDuplicateKeyError } from '../db/models.ts';
 import type { AttachmentDoc, ConversationDoc, DeliveryStatus, Direction, MessageDoc } from '../db/documents.ts';
@@ -43,7 +44,7 @@ const MAX_SEQ_ATTEMPTS = 200;
 export async function appendMessage(ctx: TimelineContext, conversation: ConversationDoc, input: NewMessage): Promise<AppendResult> {
   const { models, cipher } = ctx;
   const now = ctx.clock();
-  const id = new Types.ObjectId().toHexString();
+  const id = messageIdFor(input.providerKey);
   const providerKey = input.providerKey ?? `hub:${id}`;
   const attachments: AttachmentDoc[] = (input.attachments ?? []).map((a) => ({
     nameEnc: cipher.encrypt(a.name),
@@ -84,7 +85,7 @@ export async function appendMessage(ctx: TimelineContext, conversation: Conversa
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       if (input.providerKey) {
-        const existing = await models.Message.findOne({ providerKey }).lean();
+        const existing = await models.Message.findById(id).lean();
         if (existing) {
           const current = await models.Conversation.findById(existing.conversationId).lean().orFail();
           return { message: existing, conversation: current, duplicate: true };
@@ -96,38 +97,47 @@ export async function appendMessage(ctx: TimelineContext, conversation: Conversa
   throw new Error(`could not append to conversation ${conversation._id} after ${MAX_SEQ_ATTEMPTS} attempts`);
 }
 
-/** Moves the conversation's counters, preview and KPI timestamps for a newly stored message. */
+/**
+ * Moves the conversation's counters, preview and KPI timestamps for a newly
+ * stored message. Runs under the conversation's lock; reads and writes by
+ * `_id` only, the one filter FerretDB pushes down to SQLite (any other field
+ * in the filter makes it scan the whole collection). `$max` keeps lastSeq and
+ * lastMessageAt monotonic on MongoDB even across nodes.
+ */
 async function recordOnConversation(ctx: TimelineContext, conversation: ConversationDoc, message: MessageDoc): Promise<ConversationDoc> {
   const { models, cipher } = ctx;
+  const current = (await models.Conversation.findById(conversation._id).lean()) ?? conversation;
   const inbound = message.direction === 'inbound';
+  const isLatest = current.lastSeq < message.seq;
   const visibleToPatient = inbound || message.direction === 'outbound';
-  const body = cipher.decrypt(message.bodyEnc);
-  const inc = { messageCount: 1, ...(inbound ? { unreadCount: 1 } : {}) };
-  const addToSet = message.channel !== 'internal' ? { $addToSet: { channels: message.channel } } : {};
-  const latestFields = {
-    lastSeq: message.seq,
-    lastMessageAt: message.createdAt,
-    updatedAt: message.createdAt,
-    ...(visibleToPatient
-      ? { previewEnc: cipher.encrypt(body.slice(0, PREVIEW_LENGTH)), previewDirection: message.direction }
-      : {}),
-    ...(inbound ? { lastInboundChannel: message.channel, lastInboundAt: message.createdAt } : {}),
-  };
-  let updated = await models.Conversation.findOneAndUpdate(
-    { _id: conversation._id, lastSeq: { $lt: message.seq } },
-    { $set: latestFields, $inc: inc, ...addToSet },
+  const set: Partial<ConversationDoc> = { updatedAt: message.createdAt };
+  if (isLatest && visibleToPatient) {
+    set.previewEnc = cipher.encrypt(cipher.decrypt(message.bodyEnc).slice(0, PREVIEW_LENGTH));
+    set.previewDirection = message.direction;
+  }
+  if (isLatest && inbound) {
+    set.lastInboundChannel = message.channel as ConversationDoc['lastInboundChannel'];
+    set.lastInboundAt = message.createdAt;
+  }
+  if (message.direction === 'outbound' && message.author.type === 'agent' && !current.firstResponseAt) set.firstResponseAt = message.createdAt;
+  if (inbound && current.status === 'pending') set.status = 'open';
+  return models.Conversation.findOneAndUpdate(
+    { _id: conversation._id },
+    {
+      $set: set,
+      $max: { lastSeq: message.seq, lastMessageAt: message.createdAt },
+      $inc: { messageCount: 1, ...(inbound ? { unreadCount: 1 } : {}) },
+      ...(message.channel !== 'internal' ? { $addToSet: { channels: message.channel } } : {}),
+    },
     { returnDocument: 'after', lean: true },
-  );
-  // A later seq was recorded first: only the counters move.
-  updated ??= await models.Conversation.findOneAndUpdate({ _id: conversation._id }, { $inc: inc, ...addToSet }, { returnDocument: 'after', lean: true }).orFail();
+  ).orFail();
+}
 
-  if (message.direction === 'outbound' && message.author.type === 'agent' && !updated.firstResponseAt) {
-    await models.Conversation.updateOne({ _id: updated._id, firstResponseAt: null }, { $set: { firstResponseAt: message.createdAt } });
-    updated.firstResponseAt = message.createdAt;
-  }
-  if (inbound && updated.status === 'pending') {
-    await models.Conversation.updateOne({ _id: updated._id, status: 'pending' }, { $set: { status: 'open' } });
-    updated.status = 'open';
-  }
-  return updated;
+/**
+ * A message's `_id`: derived from its provider key when it has one, so a
+ * provider's retry is found (and refused) by `_id`, the lookup every store
+ * serves from an index; otherwise a fresh ObjectId.
+ */
+export function messageIdFor(providerKey: string | undefined): string {
+  return providerKey ? `m${createHash('sha256').update(providerKey).digest('hex').slice(0, 24)}` : new Types.ObjectId().toHexString();
 }

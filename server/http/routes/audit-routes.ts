@@ -46,11 +46,13 @@ export function auditRoutes(hub: HubServices) {
       },
     }),
     defineRoute({
-      method: 'get', path: '/api/audit/export', tag: 'audit', auth: 'admin', audit: 'audit.export',
+      method: 'get', path: '/api/audit/export', tag: 'audit', auth: 'admin',
       summary: 'Export matching audit entries as NDJSON, oldest first (admins only; the export is itself audited)',
       query: filters,
       responses: { 200: { description: 'application/x-ndjson, one entry per line' } },
-      handler: async ({ query, res }) => {
+      handler: async ({ query, res, actor, ip }) => {
+        // Recorded before the first byte leaves, so no export goes unaudited.
+        await hub.audit.record({ action: 'audit.export', actor, via: 'rest', ip, details: { filter: JSON.stringify(query) } });
         res.status(200).type('application/x-ndjson').set('Content-Disposition', 'attachment; filename="carethread-audit.ndjson"');
         for await (const entry of models.AuditEvent.find(toQuery(query)).sort({ _id: 1 }).lean().cursor()) {
           res.write(`${JSON.stringify(toRecord(entry as AuditEventDoc))}\n`);

@@ -6,7 +6,7 @@
 import type { NormalizedInbound } from '../../../channels/contract.ts';
 import type { ChannelId } from '../../../channels/channel-id.ts';
 import type { PatientDoc } from '../../db/documents.ts';
-import { appendMessage } from '../append-message.ts';
+import { appendMessage, messageIdFor } from '../append-message.ts';
 import { toConversationRecord, toMessageRecord, type ConversationRecord, type MessageRecord } from '../records.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 import { findOrOpenConversation } from './find-or-open-conversation.ts';
@@ -21,7 +21,7 @@ export interface IngestResult {
 }
 
 export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInbound): Promise<IngestResult> {
-  const replay = await ctx.models.Message.findOne({ providerKey: inbound.providerKey }).lean();
+  const replay = await ctx.models.Message.findById(messageIdFor(inbound.providerKey)).lean();
   if (replay) {
     const conversation = await ctx.models.Conversation.findById(replay.conversationId).lean().orFail();
     return {

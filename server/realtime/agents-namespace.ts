@@ -103,6 +103,18 @@ export class AgentsRealtime implements TimelineEvents {
     socket.disconnect(true);
   }
 
+  /** Loads a conversation for a socket request; a refusal is audited as denied. */
+  private async loadAudited(actor: Actor, conversationId: string, scope: AuditScope, action: AuditAction, ip: string) {
+    try {
+      return await loadConversationFor(this.timeline().models, actor, conversationId, scope, this.timeline().clock());
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'FORBIDDEN') {
+        await this.audit.record({ action, actor, via: 'socket', ip, outcome: 'denied', ...scope });
+      }
+      throw error;
+    }
+  }
+
   private recordAudit(actor: Actor, action: AuditAction, scope: AuditScope, ip: string): Promise<unknown> {
     return this.audit.record({ action, actor, via: 'socket', ip, ...scope });
   }
@@ -124,7 +136,7 @@ export class AgentsRealtime implements TimelineEvents {
     socket.on('conversation:join', (conversationId, ack) => {
       this.guard(ack, async () => {
         const scope: AuditScope = {};
-        const conversation = await loadConversationFor(this.timeline().models, actor, String(conversationId), scope, this.timeline().clock());
+        const conversation = await this.loadAudited(actor, String(conversationId), scope, 'conversation.read', ip);
         await this.recordAudit(actor, 'conversation.read', scope, ip);
         await socket.join(AGENT_ROOMS.conversation(conversation._id));
         return { lastSeq: conversation.lastSeq };
@@ -137,7 +149,7 @@ export class AgentsRealtime implements TimelineEvents {
         if (!Number.isInteger(afterSeq) || afterSeq < 0) throw new AppError('INVALID_INPUT', 'afterSeq: must be a whole number ≥ 0', { field: 'afterSeq' });
         const limit = Math.min(Math.max(Number(query.limit) || 200, 1), 500);
         const scope: AuditScope = {};
-        const conversation = await loadConversationFor(this.timeline().models, actor, String(query.conversationId), scope, this.timeline().clock());
+        const conversation = await this.loadAudited(actor, String(query.conversationId), scope, 'messages.read', ip);
         await this.recordAudit(actor, 'messages.read', scope, ip);
         return listMessages(this.timeline(), conversation._id, { after: afterSeq, limit });
       });

@@ -41,6 +41,11 @@ describe('HIPAA audit controls: a tamper-evident trail of every PHI access', () 
     await socket.emitWithAck('conversation:join', conversationId);
     const [join] = await entries(`actor=${agent.agent.id}&action=conversation.read`);
     expect(join).to.include({ via: 'socket', conversationId, patientId });
+    const outsider = t.socket(supervisor.token);
+    await connected(outsider);
+    expect((await outsider.emitWithAck('conversation:join', conversationId)).ok).to.equal(false);
+    const [refused] = await entries(`actor=${supervisor.agent.id}&action=conversation.read`);
+    expect(refused).to.include({ via: 'socket', outcome: 'denied', conversationId });
   });
 
   it('records refused access and security events: failed login, login, refresh, logout', async () => {

@@ -11,7 +11,7 @@ import { createAgent, DEFAULT_TEAM, ensureTeam, newAgentSchema, type NewAgent } 
 import { MIN_PASSWORD_LENGTH } from '../server/auth/passwords.ts';
 import { ConfigError, loadConfig, type Config } from '../server/config.ts';
 import { connectDatabase, type Database } from '../server/db/connect.ts';
-import { startEmbeddedFerretDb, type EmbeddedDatabase } from '../server/db/embedded/ferretdb-process.ts';
+import { startHubStore, type HubStore } from '../server/db/hub-store.ts';
 import { AppError } from '../server/errors.ts';
 
 const USAGE = `Usage: npm run agent:create -- --email <email> --name <name> [--role agent|supervisor|admin] [--team <id>]...
@@ -79,11 +79,11 @@ async function main(): Promise<number> {
     throw error;
   }
 
-  let embedded: EmbeddedDatabase | undefined;
+  let store: HubStore | undefined;
   let db: Database | undefined;
   try {
-    if (!config.mongodbUri) embedded = await startEmbeddedFerretDb({ dataDir: config.dataDir });
-    db = await connectDatabase(config.mongodbUri ?? embedded!.uri, config.databaseName);
+    store = await startHubStore(config);
+    db = await connectDatabase(store.uri, config.databaseName);
     const now = new Date();
     // The hub creates the default team at start; a fresh database may not have it yet.
     await ensureTeam(db.models, DEFAULT_TEAM.id, DEFAULT_TEAM.name, now);
@@ -99,7 +99,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await db?.close().catch(() => {});
-    await embedded?.stop();
+    await store?.stop();
   }
 }
 

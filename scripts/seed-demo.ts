@@ -18,7 +18,7 @@ import type { Actor } from '../server/access/access-policy.ts';
 import { createAgent, DEFAULT_TEAM, ensureTeam } from '../server/auth/agent-directory.ts';
 import { ConfigError, loadConfig, type Config } from '../server/config.ts';
 import type { AgentDoc, ConversationDoc, Role } from '../server/db/documents.ts';
-import { startEmbeddedFerretDb, type EmbeddedDatabase } from '../server/db/embedded/ferretdb-process.ts';
+import { startHubStore, type HubStore } from '../server/db/hub-store.ts';
 import { AppError } from '../server/errors.ts';
 import { buildHub, type Hub } from '../server/hub.ts';
 import { createLogger } from '../server/logger.ts';
@@ -90,16 +90,14 @@ async function main(): Promise<number> {
 
   // Hub logs are JSON lines with ids only; keep the seed's output to the summary.
   const logger = createLogger({ level: 'warn' });
-  let embedded: EmbeddedDatabase | undefined;
+  let store: HubStore | undefined;
   let hub: Hub | undefined;
   try {
-    if (!config.mongodbUri) {
-      embedded = await startEmbeddedFerretDb({ dataDir: config.dataDir, log: (line) => console.log(`[seed:demo] ${line}`) });
-    }
+    store = await startHubStore(config, (line) => console.log(`[seed:demo] ${line}`));
     const adapters: Partial<Record<'sms' | 'email', ChannelAdapter>> = {};
     if (!config.sandbox.sms) adapters.sms = demoStandInAdapter('sms');
     if (!config.sandbox.email) adapters.email = demoStandInAdapter('email');
-    hub = await buildHub({ config, mongoUri: config.mongodbUri ?? embedded!.uri, logger, clock: demoClock, adapters });
+    hub = await buildHub({ config, mongoUri: store.uri, logger, clock: demoClock, adapters });
     const ctx = hub.services.timeline;
 
     await ensureTeam(ctx.models, DEFAULT_TEAM.id, DEFAULT_TEAM.name, ctx.clock());
@@ -155,7 +153,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await hub?.close().catch((error) => console.error(`error while closing the hub: ${(error as Error).message}`));
-    await embedded?.stop();
+    await store?.stop();
   }
 }
 

@@ -1,6 +1,6 @@
 /** `npm start`: read config, bring up the database (embedded unless MONGODB_URI), serve. */
 import { ConfigError, loadConfig } from './config.ts';
-import { startEmbeddedFerretDb, type EmbeddedDatabase } from './db/embedded/ferretdb-process.ts';
+import { startHubStore } from './db/hub-store.ts';
 import { buildHub } from './hub.ts';
 import { createLogger } from './logger.ts';
 
@@ -16,13 +16,10 @@ try {
 }
 const logger = createLogger({ level: config.logLevel });
 
-let embedded: EmbeddedDatabase | undefined;
-if (!config.mongodbUri) {
-  embedded = await startEmbeddedFerretDb({ dataDir: config.dataDir, log: (line) => logger.info(line) });
-}
-const hub = await buildHub({ config, mongoUri: config.mongodbUri ?? embedded!.uri, logger });
+const store = await startHubStore(config, (line) => logger.info(line));
+const hub = await buildHub({ config, mongoUri: store.uri, logger });
 const { port } = await hub.listen(config.port);
-logger.info({ port, database: embedded ? 'embedded FerretDB' : 'MONGODB_URI', sandboxSms: config.sandbox.sms, sandboxEmail: config.sandbox.email }, `CareThread listening on ${config.publicBaseUrl}`);
+logger.info({ port, database: store.embedded ? 'embedded FerretDB' : 'MONGODB_URI', sandboxSms: config.sandbox.sms, sandboxEmail: config.sandbox.email }, `CareThread listening on ${config.publicBaseUrl}`);
 if (config.devSecretsFile) {
   logger.warn(`development secrets (and the bootstrap admin's password) are in ${config.devSecretsFile}`);
 }
@@ -33,7 +30,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, 'shutting down');
   await hub.close().catch((error) => logger.error({ err: error }, 'error while closing the hub'));
-  await embedded?.stop();
+  await store.stop();
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -21,6 +21,8 @@ export interface NormalizedInbound {
   attachments?: { name: string; contentType: string; size: number; ref: string }[];
   /** Auto-replies and bounces must not reopen a resolved conversation. */
   isAutomated?: boolean;
+  /** A consent keyword (STOP, START) is not consent to be answered; default true. */
+  impliesConsent?: boolean;
 }
 
 /** One outbound message, addressed, ready for a provider. */
@@ -32,13 +34,31 @@ export interface OutboundEnvelope {
   to: string;
   body: string;
   subject?: string;
+  /** Public URLs of media to attach (MMS). */
+  mediaUrls?: string[];
 }
 
 export type OutboundStatus = 'sent' | 'delivered' | 'queued';
 
+export interface SendFailure {
+  code: string;
+  message: string;
+  retryable: boolean;
+  /** The provider's own code (e.g. Twilio 21610), for support. */
+  providerCode?: string;
+  /** The provider says the patient unsubscribed: record the opt-out. */
+  recipientOptedOut?: boolean;
+}
+
 export type SendOutcome =
-  | { ok: true; providerMessageId: string; status: OutboundStatus }
-  | { ok: false; error: { code: string; message: string; retryable: boolean } };
+  | {
+      ok: true;
+      providerMessageId: string;
+      status: OutboundStatus;
+      /** Sandbox transports: run once the provider id is stored (e.g. a simulated delivery callback). */
+      afterRecorded?: () => Promise<void>;
+    }
+  | { ok: false; error: SendFailure };
 
 export interface ChannelAdapter {
   readonly id: ChannelId;

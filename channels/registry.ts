@@ -2,7 +2,7 @@
 import type { ChannelId } from './channel-id.ts';
 import type { ChannelAdapter, SandboxOutbox } from './contract.ts';
 import { createEmailAdapter, type EmailAdapterConfig } from './email/email-adapter.ts';
-import { createSmsAdapter, type SmsAdapterConfig } from './sms/sms-adapter.ts';
+import { createSmsAdapter, type SmsAdapterConfig, type SmsAdapterHooks } from './sms/sms-adapter.ts';
 import { createWebchatAdapter } from './webchat/webchat-adapter.ts';
 
 export interface ChannelsConfig {
@@ -10,9 +10,13 @@ export interface ChannelsConfig {
   email: EmailAdapterConfig;
 }
 
-export function createChannelAdapters(config: ChannelsConfig, outbox: SandboxOutbox): Record<ChannelId, ChannelAdapter> {
+export interface ChannelHooks {
+  sms: SmsAdapterHooks;
+}
+
+export function createChannelAdapters(config: ChannelsConfig, outbox: SandboxOutbox, hooks: ChannelHooks): Record<ChannelId, ChannelAdapter> {
   return {
-    sms: createSmsAdapter(config.sms, outbox),
+    sms: createSmsAdapter(config.sms, outbox, hooks.sms),
     email: createEmailAdapter(config.email, outbox),
     webchat: createWebchatAdapter(),
   };

@@ -59,6 +59,7 @@ const envSchema = z.object({
   WIDGET_ALLOWED_ORIGINS: csv,
   CORS_ALLOWED_ORIGINS: csv,
   CLINIC_NAME: z.string().min(1).default('CareThread Clinic'),
+  SMS_HELP_TEXT: z.string().min(10).max(320).optional(),
   DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US').default('US'),
   REOPEN_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 90).default(72),
   REFRESH_TOKEN_TTL_HOURS: z.coerce.number().min(1).max(24 * 30).default(12),
@@ -88,6 +89,8 @@ export interface Config {
   readonly widget: { identitySecret: string; allowedOrigins: readonly string[] };
   readonly corsAllowedOrigins: readonly string[];
   readonly clinicName: string;
+  /** The answer to an SMS HELP keyword. */
+  readonly smsHelpText: string;
   readonly defaultPhoneRegion: string;
   readonly reopenWindowMs: number;
   readonly refreshTokenTtlMs: number;
@@ -179,6 +182,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     widget: { identitySecret: e.WIDGET_IDENTITY_SECRET, allowedOrigins: e.WIDGET_ALLOWED_ORIGINS },
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     clinicName: e.CLINIC_NAME,
+    smsHelpText: e.SMS_HELP_TEXT ?? `${e.CLINIC_NAME}: reply to this number to reach our care team. Msg & data rates may apply. Reply STOP to opt out.`,
     defaultPhoneRegion: e.DEFAULT_PHONE_REGION,
     reopenWindowMs: e.REOPEN_WINDOW_HOURS * 3600_000,
     refreshTokenTtlMs: e.REFRESH_TOKEN_TTL_HOURS * 3600_000,

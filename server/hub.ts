@@ -12,6 +12,7 @@ import { Server as SocketServer } from 'socket.io';
 import type { ChannelAdapter } from '../channels/contract.ts';
 import type { ChannelId } from '../channels/channel-id.ts';
 import { createChannelAdapters } from '../channels/registry.ts';
+import { applyTwilioStatus, smsWebhookRoutes } from '../channels/sms/twilio-webhooks.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { bootstrapAdmin, DEFAULT_TEAM } from './auth/agent-directory.ts';
@@ -29,7 +30,7 @@ import { defineRoute, type Route } from './http/route.ts';
 import { agentRoutes } from './http/routes/agent-routes.ts';
 import { auditRoutes } from './http/routes/audit-routes.ts';
 import { authRoutes } from './http/routes/auth-routes.ts';
-import { conversationRoutes } from './http/routes/conversation-routes.ts';
+import { composeRoutes, conversationRoutes } from './http/routes/conversation-routes.ts';
 import { devRoutes } from './http/routes/dev-routes.ts';
 import { healthRoutes } from './http/routes/health-routes.ts';
 import { patientRoutes } from './http/routes/patient-routes.ts';
@@ -100,6 +101,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
           });
         },
       },
+      { sms: { simulateStatusCallback: (params) => applyTwilioStatus({ timeline: timeline! }, params) } },
     ),
     ...options.adapters,
   };
@@ -132,9 +134,11 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...healthRoutes(services),
     ...authRoutes(services),
     ...conversationRoutes(services),
+    ...composeRoutes(),
     ...patientRoutes(services),
     ...agentRoutes(services),
     ...auditRoutes(services),
+    ...smsWebhookRoutes({ timeline, authToken: config.twilio.authToken, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText }),
     ...secureLinkRoutes(secureLinks, config.clinicName),
     ...devRoutes(services),
   ].filter((r) => r.enabled?.() ?? true);
@@ -152,6 +156,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   app.use(helmet(SECURITY_HEADERS));
   app.use('/api', apiCors(config.corsAllowedOrigins));
   app.use('/api', express.json({ limit: '1mb' }));
+  app.use('/webhooks/twilio', express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 200 }));
   app.use(mountRoutes(routes, auth, audit));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -1,39 +1,83 @@
 /**
- * SMS over Twilio. Until the Twilio transport lands (issue 5) only sandbox
- * mode exists: the request Twilio would receive (its form fields) is recorded
- * in the dev outbox under a Twilio-shaped sid (`SM` + 32 hex digits).
+ * SMS over Twilio, through the official SDK. Without TWILIO_ACCOUNT_SID it
+ * runs in sandbox mode: the request Twilio would receive (its form fields) is
+ * recorded in the dev outbox under a Twilio-shaped sid (`SM` + 32 hex), and a
+ * "delivered" status callback is simulated through the same handler real
+ * callbacks go through.
  */
 import { randomBytes } from 'node:crypto';
-import type { ChannelAdapter, SandboxOutbox } from '../contract.ts';
+import twilio from 'twilio';
+import type { ChannelAdapter, OutboundEnvelope, SandboxOutbox } from '../contract.ts';
+import { mapTwilioError, mapTwilioStatus } from './twilio-outcomes.ts';
 
 export interface SmsAdapterConfig {
   accountSid?: string | undefined;
+  authToken: string;
   fromNumber?: string | undefined;
   messagingServiceSid?: string | undefined;
   publicBaseUrl: string;
 }
 
-export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox): ChannelAdapter {
+export interface SmsAdapterHooks {
+  /** Sandbox mode: deliver a status callback (Twilio's form fields) to the hub's own handler. */
+  simulateStatusCallback(params: Record<string, string>): Promise<void>;
+}
+
+/** The form fields of messages.create, as Twilio receives them. */
+function createRequest(config: SmsAdapterConfig, envelope: OutboundEnvelope) {
+  return {
+    to: envelope.to,
+    ...(config.messagingServiceSid ? { messagingServiceSid: config.messagingServiceSid } : { from: config.fromNumber ?? '+15005550006' }),
+    body: envelope.body,
+    ...(envelope.mediaUrls?.length ? { mediaUrl: envelope.mediaUrls } : {}),
+    statusCallback: `${config.publicBaseUrl}/webhooks/twilio/status`,
+  };
+}
+
+export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox, hooks: SmsAdapterHooks): ChannelAdapter {
   if (config.accountSid) {
-    throw new Error('TWILIO_ACCOUNT_SID is set, but the live Twilio transport is not built yet (issue 5); unset it to run SMS in sandbox mode');
+    if (!config.fromNumber && !config.messagingServiceSid) {
+      throw new Error('TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required when TWILIO_ACCOUNT_SID is set');
+    }
+    const client = twilio(config.accountSid, config.authToken, { autoRetry: false });
+    return {
+      id: 'sms',
+      label: 'SMS',
+      async send(envelope) {
+        try {
+          const message = await client.messages.create(createRequest(config, envelope));
+          return { ok: true, providerMessageId: message.sid, status: mapTwilioStatus(message.status) === 'sent' ? 'sent' : 'queued' };
+        } catch (error) {
+          return { ok: false, error: mapTwilioError(error) };
+        }
+      },
+    };
   }
   return {
     id: 'sms',
     label: 'SMS',
     async send(envelope) {
       const sid = `SM${randomBytes(16).toString('hex')}`;
+      const request = createRequest(config, envelope);
       await outbox.record({
         id: sid,
         channel: 'sms',
         messageId: envelope.messageId,
         request: {
-          To: envelope.to,
-          ...(config.messagingServiceSid ? { MessagingServiceSid: config.messagingServiceSid } : { From: config.fromNumber ?? '+15005550006' }),
-          Body: envelope.body,
-          StatusCallback: `${config.publicBaseUrl}/webhooks/twilio/status`,
+          To: request.to,
+          ...('messagingServiceSid' in request ? { MessagingServiceSid: request.messagingServiceSid } : { From: request.from }),
+          Body: request.body,
+          ...(request.mediaUrl ? { MediaUrl: request.mediaUrl } : {}),
+          StatusCallback: request.statusCallback,
         },
       });
-      return { ok: true, providerMessageId: sid, status: 'sent' };
+      return {
+        ok: true,
+        providerMessageId: sid,
+        status: 'sent',
+        afterRecorded: () =>
+          hooks.simulateStatusCallback({ MessageSid: sid, SmsSid: sid, MessageStatus: 'delivered', SmsStatus: 'delivered', To: request.to, ApiVersion: '2010-04-01' }),
+      };
     },
   };
 }

@@ -55,3 +55,23 @@ export async function publishMessageUpdate(ctx: TimelineContext, message: Messag
     ctx.events.messageUpdated(toMessageRecord(message, ctx.cipher), toConversationRecord(conversation, ctx.cipher));
   }
 }
+
+/**
+ * A provider's status callback: finds our message by the provider's id and
+ * moves it forward. Returns null for an id we never sent (logged, not an error).
+ */
+export async function advanceDeliveryByProviderId(
+  ctx: TimelineContext,
+  providerMessageId: string,
+  status: DeliveryStatus,
+  errorCode?: string,
+  errorText?: string,
+): Promise<MessageDoc | null> {
+  const message = await ctx.models.Message.findOne({ providerMessageId }, { _id: 1 }).lean();
+  if (!message) return null;
+  const failed = status === 'failed' || status === 'undelivered';
+  return advanceDeliveryStatus(ctx, message._id, status, {
+    ...(errorCode ? { errorCode } : {}),
+    ...(failed ? { error: { code: errorCode ? `PROVIDER_${errorCode}` : 'UNDELIVERED', message: errorText ?? 'The carrier did not deliver the message', retryable: false } } : {}),
+  });
+}

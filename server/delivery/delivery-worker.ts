@@ -6,10 +6,11 @@
  * ahead, so two hub nodes never send the same message and a node that dies
  * mid-send leaves the message to be retried when the lease runs out.
  */
-import type { ChannelAdapter } from '../../channels/contract.ts';
+import type { ChannelAdapter, SendFailure, SendOutcome } from '../../channels/contract.ts';
 import type { ChannelId } from '../../channels/channel-id.ts';
 import type { MessageDoc } from '../db/documents.ts';
 import type { TimelineContext } from '../timeline/timeline-context.ts';
+import { recordConsent } from '../timeline/consent.ts';
 import { advanceDeliveryStatus, publishMessageUpdate } from './delivery-status.ts';
 
 /** Decides what a provider receives for a message; the stored message keeps its real body. */
@@ -108,13 +109,17 @@ export class DeliveryWorker {
         to: cipher.decrypt(identity.valueEnc),
         ...content,
       })
-      .catch((error: Error) => ({ ok: false as const, error: { code: 'ADAPTER_ERROR', message: error.message, retryable: true } }));
+      .catch((error: Error): SendOutcome => ({ ok: false, error: { code: 'ADAPTER_ERROR', message: error.message, retryable: true } }));
 
     if (outcome.ok) {
       await models.Message.updateOne({ _id: message._id }, { $set: { outboxDueAt: null, providerMessageId: outcome.providerMessageId } });
       await advanceDeliveryStatus(this.ctx, message._id, outcome.status, { providerMessageId: outcome.providerMessageId, error: null });
       logger.info({ messageId: message._id, channel: adapter.id, attempts: message.attempts }, 'message handed to provider');
+      await outcome.afterRecorded?.();
       return;
+    }
+    if (outcome.error.recipientOptedOut) {
+      await recordConsent(this.ctx, message.patientId, adapter.id, 'opted_out', `provider_refused:${outcome.error.providerCode ?? outcome.error.code}`);
     }
     if (outcome.error.retryable && message.attempts < this.maxAttempts) {
       const backoffMs = Math.min(2 ** message.attempts * 1000, 5 * 60_000);
@@ -130,9 +135,10 @@ export class DeliveryWorker {
     await this.fail(message, outcome.error);
   }
 
-  private async fail(message: MessageDoc, error: { code: string; message: string; retryable: boolean }): Promise<void> {
+  private async fail(message: MessageDoc, error: SendFailure): Promise<void> {
     await this.ctx.models.Message.updateOne({ _id: message._id }, { $set: { outboxDueAt: null } });
-    await advanceDeliveryStatus(this.ctx, message._id, 'failed', { error, errorCode: error.code });
+    const stored = { code: error.code, message: error.message, retryable: error.retryable };
+    await advanceDeliveryStatus(this.ctx, message._id, 'failed', { error: stored, errorCode: error.providerCode ?? error.code });
     this.ctx.logger.warn({ messageId: message._id, code: error.code }, 'delivery failed');
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHANNEL_IDS } from '../../../channels/channel-id.ts';
+import { describeSmsBody } from '../../../channels/sms/segments.ts';
 import { canBreakGlass, loadConversationFor, type AuditScope } from '../../access/access-policy.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { Types } from 'mongoose';
@@ -161,6 +162,19 @@ export function conversationRoutes(hub: HubServices) {
         hub.timeline.logger.warn({ event: 'break_glass', agentId: actor.agentId, conversationId: conversation._id }, 'emergency access granted');
         return new Reply(201, { conversationId: conversation._id, expiresAt: expiresAt.toISOString() });
       },
+    }),
+  ];
+}
+
+/** Tools for composing replies. */
+export function composeRoutes() {
+  return [
+    defineRoute({
+      method: 'post', path: '/api/sms/segments', tag: 'conversations', auth: 'agent',
+      summary: 'How an SMS body will be sent: encoding (GSM-7 or UCS-2), segments, characters, and whether it is over 1,600',
+      body: z.object({ body: z.string().max(20_000) }),
+      responses: { 200: { description: '{encoding, segments, characters, tooLong}' } },
+      handler: async ({ body }) => describeSmsBody(body.body),
     }),
   ];
 }

@@ -6,6 +6,8 @@
 import { CHANNEL_IDS, IDENTITY_KIND_OF, type ChannelId } from '../../../channels/channel-id.ts';
 import type { Actor } from '../../access/access-policy.ts';
 import type { ConversationDoc, IdentityDoc, PatientDoc } from '../../db/documents.ts';
+import { describeSmsBody, MAX_SMS_BODY_CHARACTERS } from '../../../channels/sms/segments.ts';
+import { AppError } from '../../errors.ts';
 import { appendMessage } from '../append-message.ts';
 import { toConversationRecord, toMessageRecord, type MessageRecord } from '../records.ts';
 import type { TimelineContext } from '../timeline-context.ts';
@@ -21,6 +23,9 @@ export async function sendReply(ctx: TimelineContext, actor: Actor, conversation
   const { patient, identities } = await loadReachability(ctx, conversation.patientId);
   const facts = replyFacts(ctx, patient, identities, conversation);
   const { channel, reason } = chooseReplyChannel(facts, input.channel);
+  if (channel === 'sms' && describeSmsBody(input.body).tooLong) {
+    throw new AppError('INVALID_INPUT', `body: an SMS can carry at most ${MAX_SMS_BODY_CHARACTERS.toLocaleString('en-US')} characters`, { field: 'body' });
+  }
   const recipient = latestVerifiedIdentity(identities, channel)!;
   const appended = await appendMessage(ctx, conversation, {
     direction: 'outbound',

@@ -12,7 +12,7 @@ describe('end to end: inbound, live push, reply by the continuity rules, outboun
   });
   after(() => t.close());
 
-  it('answers an SMS by SMS: queued, recorded as Twilio would receive it, then sent, live', async () => {
+  it('answers an SMS by SMS: queued, recorded as Twilio would receive it, sent, then delivered, live', async () => {
     const socket = t.socket(agent.token);
     await connected(socket);
     const pushed = nextEvent<{ message: { id: string; conversationId: string } }>(socket, 'message:created');
@@ -20,12 +20,15 @@ describe('end to end: inbound, live push, reply by the continuity rules, outboun
     expect((await pushed).message.id).to.equal(inbound.message.id);
 
     const sent = nextEvent<{ message: { id: string; delivery: { status: string } } }>(socket, 'message:updated', (p) => p.message.delivery.status === 'sent');
+    const delivered = nextEvent<{ message: { id: string } }>(socket, 'message:updated', (p) => p.message.delivery.status === 'delivered');
     const reply = await t.api.post(`/api/conversations/${inbound.conversation.id}/messages`, { body: 'Yes — which day suits you?' }, agent.token);
     expect(reply.status).to.equal(201);
     expect(reply.body).to.include({ direction: 'outbound', channel: 'sms', channelReason: 'last_inbound_channel' });
     expect(reply.body.delivery.status).to.equal('queued');
     const update = await sent;
     expect(update.message.id).to.equal(reply.body.id);
+    // Sandbox mode then simulates Twilio's "delivered" callback through the real handler.
+    expect((await delivered).message.id).to.equal(reply.body.id);
 
     const outbox = await t.api.get('/api/dev/outbox?channel=sms', (await t.admin()).token);
     const entry = outbox.body.items.find((e: { messageId: string }) => e.messageId === reply.body.id);
@@ -35,7 +38,7 @@ describe('end to end: inbound, live push, reply by the continuity rules, outboun
     const history = await t.api.get(`/api/conversations/${inbound.conversation.id}/messages`, agent.token);
     const stored = history.body.items.find((m: { id: string }) => m.id === reply.body.id);
     expect(stored.providerMessageId).to.equal(entry.id);
-    expect(stored.delivery.history.map((h: { status: string }) => h.status)).to.deep.equal(['queued', 'sent']);
+    expect(stored.delivery.history.map((h: { status: string }) => h.status)).to.deep.equal(['queued', 'sent', 'delivered']);
     const conversation = (await t.api.get(`/api/conversations/${inbound.conversation.id}`, agent.token)).body;
     expect(conversation.firstResponseAt).to.be.a('string');
     expect(conversation.preview).to.deep.equal({ body: 'Yes — which day suits you?', direction: 'outbound' });

@@ -39,7 +39,10 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
     if (!config.fromNumber && !config.messagingServiceSid) {
       throw new Error('TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required when TWILIO_ACCOUNT_SID is set');
     }
-    const client = twilio(config.accountSid, config.authToken, { autoRetry: false });
+    // Retries are the outbox's job (with backoff and a lease), not the SDK's. No keep-alive: a
+    // connection per message costs one TLS handshake at clinic volumes, and kept-alive sockets with
+    // the SDK's socket timeout never completed under HTTP interception in our tests.
+    const client = twilio(config.accountSid, config.authToken, { autoRetry: false, httpClient: new twilio.RequestClient({ keepAlive: false }) });
     return {
       id: 'sms',
       label: 'SMS',

@@ -125,7 +125,7 @@ export class DeliveryWorker {
       const backoffMs = Math.min(2 ** message.attempts * 1000, 5 * 60_000);
       const updated = await models.Message.findOneAndUpdate(
         { _id: message._id },
-        { $set: { outboxDueAt: new Date(this.ctx.clock().getTime() + backoffMs), 'delivery.error': outcome.error } },
+        { $set: { outboxDueAt: new Date(this.ctx.clock().getTime() + backoffMs), 'delivery.error': storedError(outcome.error) } },
         { returnDocument: 'after', lean: true },
       );
       if (updated) await publishMessageUpdate(this.ctx, updated);
@@ -137,8 +137,12 @@ export class DeliveryWorker {
 
   private async fail(message: MessageDoc, error: SendFailure): Promise<void> {
     await this.ctx.models.Message.updateOne({ _id: message._id }, { $set: { outboxDueAt: null } });
-    const stored = { code: error.code, message: error.message, retryable: error.retryable };
-    await advanceDeliveryStatus(this.ctx, message._id, 'failed', { error: stored, errorCode: error.providerCode ?? error.code });
+    await advanceDeliveryStatus(this.ctx, message._id, 'failed', { error: storedError(error), errorCode: error.providerCode ?? error.code });
     this.ctx.logger.warn({ messageId: message._id, code: error.code }, 'delivery failed');
   }
+}
+
+/** What a message keeps of a failure: what agents read. */
+function storedError(error: SendFailure): { code: string; message: string; retryable: boolean } {
+  return { code: error.code, message: error.message, retryable: error.retryable };
 }

@@ -20,7 +20,7 @@ describe('end to end: inbound, live push, reply by the continuity rules, outboun
     expect((await pushed).message.id).to.equal(inbound.message.id);
 
     const sent = nextEvent<{ message: { id: string; delivery: { status: string } } }>(socket, 'message:updated', (p) => p.message.delivery.status === 'sent');
-    const delivered = nextEvent<{ message: { id: string } }>(socket, 'message:updated', (p) => p.message.delivery.status === 'delivered');
+    const delivered = nextEvent<{ message: { id: string; delivery: { status: string } } }>(socket, 'message:updated', (p) => p.message.delivery.status === 'delivered');
     const reply = await t.api.post(`/api/conversations/${inbound.conversation.id}/messages`, { body: 'Yes — which day suits you?' }, agent.token);
     expect(reply.status).to.equal(201);
     expect(reply.body).to.include({ direction: 'outbound', channel: 'sms', channelReason: 'last_inbound_channel' });

@@ -50,11 +50,15 @@ async function settle(ctx: TimelineContext, initialPatient: PatientDoc, options:
     }
     const next = patient.conversationCount + 1;
     const id = `${patient._id}-${next}`;
-    const won = await models.Patient.updateOne(
-      { _id: patient._id, conversationCount: patient.conversationCount },
-      { $set: { conversationCount: next, latestConversationId: id, updatedAt: now } },
-    );
-    if (won.modifiedCount === 1) {
+    // Under the patient's lock; the filter stays `_id` only (FerretDB scans for anything else).
+    // Two nodes racing on MongoDB compute the same id, so a double "win" still means one conversation.
+    const current = await reread(ctx, patient._id);
+    if (current.conversationCount !== patient.conversationCount) {
+      patient = current;
+      continue;
+    }
+    const won = await models.Patient.updateOne({ _id: patient._id }, { $set: { conversationCount: next, latestConversationId: id, updatedAt: now } });
+    if (won.matchedCount === 1) {
       return { conversation: await ensureConversation(ctx, patient, id), opened: true, reopened: false };
     }
     patient = await reread(ctx, patient._id);

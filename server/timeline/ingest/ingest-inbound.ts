@@ -84,11 +84,15 @@ async function recordPatientInitiatedConsent(ctx: TimelineContext, patient: Pati
   if (patient.consent[channel]?.status !== 'unknown') return;
   const at = ctx.clock();
   const source = 'patient_initiated';
-  await ctx.locks.run(`patient:${patient._id}`, () => ctx.models.Patient.updateOne(
-    { _id: patient._id, [`consent.${channel}.status`]: 'unknown' },
-    {
-      $set: { [`consent.${channel}`]: { status: 'opted_in', at, source }, updatedAt: at },
-      $push: { consentHistory: { channel, status: 'opted_in', at, source } },
-    },
-  ));
+  await ctx.locks.run(`patient:${patient._id}`, async () => {
+    const current = await ctx.models.Patient.findById(patient._id, { consent: 1 }).lean();
+    if (current?.consent[channel]?.status !== 'unknown') return;
+    await ctx.models.Patient.updateOne(
+      { _id: patient._id },
+      {
+        $set: { [`consent.${channel}`]: { status: 'opted_in', at, source }, updatedAt: at },
+        $push: { consentHistory: { channel, status: 'opted_in', at, source } },
+      },
+    );
+  });
 }

@@ -52,7 +52,7 @@ export async function resolveIdentity(
     ).orFail(),
   );
   if (options.verified && !identity.verifiedAt) {
-    await models.Identity.updateOne({ _id: id, verifiedAt: null }, { $set: { verifiedAt: now } });
+    await models.Identity.updateOne({ _id: id }, { $set: { verifiedAt: now } });
     identity.verifiedAt = now;
   }
 
@@ -76,7 +76,10 @@ export async function resolveIdentity(
   );
   if (options.displayName && !patient.nameEnc) {
     const nameEnc = cipher.encrypt(options.displayName);
-    await ctx.locks.run(`patient:${patient._id}`, () => models.Patient.updateOne({ _id: patient._id, nameEnc: null }, { $set: { nameEnc, updatedAt: now } }));
+    await ctx.locks.run(`patient:${patient._id}`, async () => {
+      const current = await models.Patient.findById(patient._id, { nameEnc: 1 }).lean();
+      if (!current?.nameEnc) await models.Patient.updateOne({ _id: patient._id }, { $set: { nameEnc, updatedAt: now } });
+    });
     patient.nameEnc = nameEnc;
   }
   return { identity, patient, created: identity.patientId === candidatePatientId };
@@ -127,7 +130,7 @@ export async function attachIdentity(
     throw new AppError('CONFLICT', `That ${normalized.kind} already belongs to another patient`, { field: normalized.kind });
   }
   if (options.verified && !identity.verifiedAt) {
-    await ctx.models.Identity.updateOne({ _id: id, verifiedAt: null }, { $set: { verifiedAt: now } });
+    await ctx.models.Identity.updateOne({ _id: id }, { $set: { verifiedAt: now } });
     identity.verifiedAt = now;
   }
   return identity;

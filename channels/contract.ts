@@ -65,6 +65,8 @@ export interface ChannelAdapter {
   /** Human label for agents ("SMS", "Email", "Web chat"). */
   readonly label: string;
   send(envelope: OutboundEnvelope): Promise<SendOutcome>;
+  /** Fetches an inbound attachment by its stored reference, adding the provider's credentials. */
+  fetchAttachment?(ref: string): Promise<{ contentType: string; body: ReadableStream<Uint8Array> } | null>;
 }
 
 /** Where sandbox transports record what would have been sent (GET /api/dev/outbox). */

@@ -22,6 +22,7 @@ export const ERROR_CATALOGUE = {
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_ATTEMPTS: 429,
   DATABASE_UNAVAILABLE: 503,
+  PROVIDER_UNAVAILABLE: 502,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

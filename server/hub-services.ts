@@ -6,7 +6,11 @@ import type { Database } from './db/connect.ts';
 import type { AgentsRealtime } from './realtime/agents-namespace.ts';
 import type { TimelineContext } from './timeline/timeline-context.ts';
 
+import type { ChannelAdapter } from '../channels/contract.ts';
+import type { ChannelId } from '../channels/channel-id.ts';
+
 export interface HubServices {
+  adapters: Record<ChannelId, ChannelAdapter>;
   config: Config;
   db: Database;
   timeline: TimelineContext;

@@ -129,7 +129,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const admin = await bootstrapAdmin(db.models, config.bootstrapAdmin, clock());
   if (admin) logger.info({ agentId: admin._id }, 'created the bootstrap administrator');
 
-  const services: HubServices = { config, db, timeline, auth, audit, realtime };
+  const services: HubServices = { config, db, timeline, auth, audit, realtime, adapters };
   const routes: Route[] = [
     ...healthRoutes(services),
     ...authRoutes(services),

@@ -34,6 +34,19 @@ function createRequest(config: SmsAdapterConfig, envelope: OutboundEnvelope) {
   };
 }
 
+/**
+ * MMS media stay at Twilio; agents fetch them through the hub, which adds the
+ * account's credentials (never exposed) and only ever calls api.twilio.com.
+ */
+async function fetchTwilioMedia(config: SmsAdapterConfig, ref: string) {
+  const url = new URL(ref);
+  if (url.protocol !== 'https:' || url.hostname !== 'api.twilio.com') return null;
+  const auth = config.accountSid ? { authorization: `Basic ${Buffer.from(`${config.accountSid}:${config.authToken}`).toString('base64')}` } : undefined;
+  const res = await fetch(url, { headers: auth, redirect: 'follow' });
+  if (!res.ok || !res.body) return null;
+  return { contentType: res.headers.get('content-type') ?? 'application/octet-stream', body: res.body };
+}
+
 export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox, hooks: SmsAdapterHooks): ChannelAdapter {
   if (config.accountSid) {
     if (!config.fromNumber && !config.messagingServiceSid) {
@@ -46,6 +59,7 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
     return {
       id: 'sms',
       label: 'SMS',
+      fetchAttachment: (ref) => fetchTwilioMedia(config, ref),
       async send(envelope) {
         try {
           const message = await client.messages.create(createRequest(config, envelope));
@@ -59,6 +73,7 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
   return {
     id: 'sms',
     label: 'SMS',
+    fetchAttachment: (ref) => fetchTwilioMedia(config, ref),
     async send(envelope) {
       const sid = `SM${randomBytes(16).toString('hex')}`;
       const request = createRequest(config, envelope);

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { CHANNEL_IDS } from '../../../channels/channel-id.ts';
 import { describeSmsBody } from '../../../channels/sms/segments.ts';
 import { canBreakGlass, loadConversationFor, type AuditScope } from '../../access/access-policy.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { AppError, forbidden, notFound } from '../../errors.ts';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Types } from 'mongoose';
 import type { HubServices } from '../../hub-services.ts';
 import { assignConversation, markRead, reopenConversation, resolveConversation, setPriority } from '../../timeline/conversation-actions.ts';
@@ -141,6 +143,23 @@ export function conversationRoutes(hub: HubServices) {
       summary: 'Mark the conversation read (unread count to 0)', params: idParams,
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
       handler: async ({ actor, params, scope }) => markRead(timeline, await load(actor, params.id, scope)),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/conversations/:id/messages/:messageId/attachments/:index', tag: 'conversations', auth: 'agent', audit: 'messages.read',
+      summary: 'An attachment of a message (e.g. MMS media), fetched from the provider by the hub with its credentials',
+      params: z.object({ id: z.string().min(1).max(100), messageId: z.string().min(1).max(100), index: z.coerce.number().int().min(0).max(20) }),
+      responses: { 200: { description: 'The file' } },
+      handler: async ({ actor, params, scope, res }) => {
+        const conversation = await load(actor, params.id, scope);
+        const message = await timeline.models.Message.findById(params.messageId).lean();
+        const attachment = message?.conversationId === conversation._id ? message.attachments[params.index] : undefined;
+        if (!message || !attachment || message.channel === 'internal') throw notFound('Attachment');
+        const file = await hub.adapters[message.channel].fetchAttachment?.(attachment.ref);
+        if (!file) throw new AppError('PROVIDER_UNAVAILABLE', 'The provider did not return this attachment; try again later');
+        res.status(200).type(file.contentType).set('Cache-Control', 'private, no-store');
+        await pipeline(Readable.fromWeb(file.body as never), res);
+        return undefined;
+      },
     }),
     defineRoute({
       method: 'post', path: '/api/conversations/:id/break-glass', tag: 'conversations', auth: 'agent', audit: 'break_glass',

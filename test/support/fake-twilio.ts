@@ -1,4 +1,4 @@
-/** Twilio's side of the wire for tests: signed webhook posts, and the recorded payloads in ../shared/fixtures. */
+/** Twilio's side of the wire for tests: signed webhook posts, and recorded payloads (test/fixtures, copied from the team's provider fixtures). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import twilio from 'twilio';

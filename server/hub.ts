@@ -75,7 +75,6 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       refreshTokenTtlMs: config.refreshTokenTtlMs,
       idleTimeoutMs: config.idleTimeoutMs,
-      issuerName: config.clinicName,
     },
     clock,
     logger,

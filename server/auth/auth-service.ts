@@ -8,7 +8,6 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import * as OTPAuth from 'otpauth';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { PhiCipher } from '../crypto/phi-cipher.ts';
 import type { Actor } from '../access/access-policy.ts';
@@ -19,6 +18,7 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../timeline/timeline-context.ts';
 import { burnPasswordCheck, verifyPassword } from './passwords.ts';
+import { totpMatches } from './totp.ts';
 
 export interface AuthSettings {
   jwtSecret: string;
@@ -26,7 +26,6 @@ export interface AuthSettings {
   refreshTokenTtlMs: number;
   /** Automatic logoff: a session with no authenticated request for this long ends. */
   idleTimeoutMs: number;
-  issuerName: string;
 }
 
 /** Where a request came from, for the audit trail. */
@@ -74,7 +73,7 @@ export class AuthService {
     if (ok && agent?.totpEnabledAt && !origin.totp) {
       throw new AppError('TOTP_REQUIRED', 'Enter the 6-digit code from your authenticator app', { field: 'totp' });
     }
-    const secondFactorOk = !agent?.totpEnabledAt || (origin.totp !== undefined && this.totpMatches(agent.totpSecretEnc, origin.totp));
+    const secondFactorOk = !agent?.totpEnabledAt || (origin.totp !== undefined && totpMatches(this.cipher, agent.totpSecretEnc, origin.totp, this.clock()));
     if (!ok || !agent || !secondFactorOk) {
       await this.recordFailure(throttleKey);
       await this.audit.record({
@@ -183,29 +182,6 @@ export class AuthService {
       live.add(session._id);
     }
     return live;
-  }
-
-  /** Starts TOTP enrolment: a new secret, not active until a code from it is confirmed. */
-  async beginTotpEnrolment(actor: Actor): Promise<{ secret: string; otpauthUri: string }> {
-    const agent = await this.activeAgent(actor.agentId);
-    const secret = new OTPAuth.Secret({ size: 20 });
-    await this.models.Agent.updateOne({ _id: agent._id }, { $set: { totpSecretEnc: this.cipher.encrypt(secret.base32), totpEnabledAt: null } });
-    const totp = new OTPAuth.TOTP({ issuer: this.settings.issuerName, label: agent.email, secret });
-    return { secret: secret.base32, otpauthUri: totp.toString() };
-  }
-
-  /** Turns the second factor on once the agent proves their app produces codes. */
-  async confirmTotpEnrolment(actor: Actor, code: string): Promise<void> {
-    const agent = await this.activeAgent(actor.agentId);
-    if (!agent.totpSecretEnc) throw new AppError('CONFLICT', 'Start enrolment first (POST /api/auth/totp/setup)');
-    if (!this.totpMatches(agent.totpSecretEnc, code)) throw new AppError('INVALID_INPUT', 'code: not the current code from your app', { field: 'code' });
-    await this.models.Agent.updateOne({ _id: agent._id }, { $set: { totpEnabledAt: this.clock() } });
-  }
-
-  private totpMatches(secretEnc: string | null, code: string): boolean {
-    if (!secretEnc || !/^\d{6}$/.test(code)) return false;
-    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(this.cipher.decrypt(secretEnc)) });
-    return totp.validate({ token: code, timestamp: this.clock().getTime(), window: 1 }) !== null;
   }
 
   private isIdle(session: Pick<SessionDoc, 'lastActivityAt'>, now: Date): boolean {

@@ -184,3 +184,14 @@ export function connected(socket: Socket<any, any>): Promise<void> {
     socket.once('connect_error', (error: Error) => reject(error));
   });
 }
+
+/** Polls until `check` returns something truthy (and returns it), or fails after the timeout. */
+export async function waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 6000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

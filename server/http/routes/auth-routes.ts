@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { HubServices } from '../../hub-services.ts';
 import { Reply, defineRoute } from '../route.ts';
+import { TotpEnrolment } from '../../auth/totp.ts';
 
 const loginAnswer = z.object({
   accessToken: z.string(),
@@ -10,6 +11,7 @@ const loginAnswer = z.object({
 });
 
 export function authRoutes(hub: HubServices) {
+  const totp = new TotpEnrolment(hub.db.models, hub.timeline.cipher, hub.timeline.clock, hub.config.clinicName);
   return [
     defineRoute({
       method: 'post', path: '/api/auth/login', tag: 'auth', auth: 'public',
@@ -43,7 +45,7 @@ export function authRoutes(hub: HubServices) {
       method: 'post', path: '/api/auth/totp/setup', tag: 'auth', auth: 'agent',
       summary: 'Start enrolling an authenticator app (second factor); confirm with /api/auth/totp/enable',
       responses: { 200: { description: 'The secret and an otpauth:// URI for a QR code' } },
-      handler: async ({ actor }) => hub.auth.beginTotpEnrolment(actor),
+      handler: async ({ actor }) => totp.begin(actor),
     }),
     defineRoute({
       method: 'post', path: '/api/auth/totp/enable', tag: 'auth', auth: 'agent',
@@ -51,7 +53,7 @@ export function authRoutes(hub: HubServices) {
       body: z.object({ code: z.string().regex(/^\d{6}$/, 'the 6-digit code from your authenticator app') }),
       responses: { 204: { description: 'Second factor on' } },
       handler: async ({ actor, body }) => {
-        await hub.auth.confirmTotpEnrolment(actor, body.code);
+        await totp.confirm(actor, body.code);
         return new Reply(204);
       },
     }),

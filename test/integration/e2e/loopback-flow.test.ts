@@ -1,7 +1,7 @@
 /** End to end on the sandbox transports: patient writes -> agent's socket -> reply -> provider request -> status pushed. */
 import { expect } from 'chai';
 import type { ChannelAdapter } from '../../../channels/contract.ts';
-import { connected, nextEvent, patientWrites, startTestHub, type Session, type TestHub } from '../../support/test-hub.ts';
+import { connected, nextEvent, patientWrites, startTestHub, waitFor, type Session, type TestHub } from '../../support/test-hub.ts';
 
 describe('end to end: inbound, live push, reply by the continuity rules, outbound', () => {
   let t: TestHub;
@@ -156,12 +156,3 @@ describe('end to end: delivery failures become outcomes on the message', () => {
     expect(attempts).to.equal(2);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
-}

@@ -1,20 +1,10 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { fakeSid, inboundSms, postTwilio, twilioFixture } from '../../support/fake-twilio.ts';
-import { connected, nextEvent, startTestHub, type Session, type TestHub } from '../../support/test-hub.ts';
+import { connected, nextEvent, startTestHub, waitFor, type Session, type TestHub } from '../../support/test-hub.ts';
 
 const ACCOUNT = 'AC5e1f0a9b3c7d2e4f6a8b0c1d2e3f4a5b';
 const LIVE_ENV = { TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_FROM_NUMBER: '+15555550100', PUBLIC_BASE_URL: 'https://hub.example.com' };
-
-async function waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 6000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('SMS outbound over the Twilio SDK (HTTP intercepted)', () => {
   let t: TestHub;

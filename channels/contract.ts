@@ -36,6 +36,16 @@ export interface OutboundEnvelope {
   subject?: string;
   /** Public URLs of media to attach (MMS). */
   mediaUrls?: string[];
+  /** Email threading, worked out by the hub from the conversation. */
+  email?: {
+    /** This message's own Message-ID header, `<id@domain>`. */
+    messageIdHeader: string;
+    inReplyTo?: string;
+    references: string[];
+    /** The conversation's reply address (plus-addressed, signed). */
+    replyTo: string;
+    subject: string;
+  };
 }
 
 export type OutboundStatus = 'sent' | 'delivered' | 'queued';

@@ -21,6 +21,7 @@ import { PhiCipher } from './crypto/phi-cipher.ts';
 import { connectDatabase, type Database } from './db/connect.ts';
 import { DocumentLocks } from './db/document-locks.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
+import { emailThreadFor, ReplyAddresses } from './delivery/email-thread.ts';
 import { phiSafeNotice, SecureMessageLinks } from './delivery/secure-message-links.ts';
 import { secureLinkRoutes } from './http/routes/secure-link-routes.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
@@ -118,8 +119,10 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     kickDelivery: () => worker?.kick(),
   };
   const secureLinks = new SecureMessageLinks(config.widget.identitySecret, config.publicBaseUrl, config.secureLinkTtlMs, clock);
+  const replyAddresses = new ReplyAddresses(`${config.sendgrid.inboundSecret}:reply`, config.sendgrid.inboundDomain);
   worker = new DeliveryWorker(timeline, adapters, {
     pollIntervalMs: options.deliveryPollMs ?? 1000,
+    extras: async (message, channel) => (channel === 'email' ? { email: await emailThreadFor(timeline!, message, replyAddresses, config.clinicName) } : {}),
     ...(config.phiSafeNotifications
       ? { content: (message, channel, body) => (channel === 'webchat' ? { body } : phiSafeNotice(config.clinicName, secureLinks.create(message.conversationId, message.patientId))) }
       : {}),

@@ -1,10 +1,14 @@
 /**
- * Email over SendGrid. Until the SendGrid transport lands (issue 6) only
- * sandbox mode exists: the mail/send JSON SendGrid would receive is recorded
- * in the dev outbox, with custom_args carrying our message id.
+ * Email over SendGrid, through `@sendgrid/mail`. Without SENDGRID_API_KEY it
+ * runs in sandbox mode: the exact mail/send JSON the SDK would post is
+ * recorded in the dev outbox. Every mail threads: a stable Message-ID per
+ * message, In-Reply-To/References to the conversation's earlier mail, and a
+ * per-conversation Reply-To that cannot be guessed.
  */
 import { randomBytes } from 'node:crypto';
-import type { ChannelAdapter, SandboxOutbox } from '../contract.ts';
+import { MailService, type MailDataRequired } from '@sendgrid/mail';
+import { Mail } from '@sendgrid/helpers/classes/index.js';
+import type { ChannelAdapter, OutboundEnvelope, SandboxOutbox, SendFailure } from '../contract.ts';
 
 export interface EmailAdapterConfig {
   apiKey?: string | undefined;
@@ -12,27 +16,78 @@ export interface EmailAdapterConfig {
   clinicName: string;
 }
 
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Plain text as safe HTML: escaped, paragraphs and line breaks kept. */
+function textToHtml(text: string): string {
+  return text
+    .split(/\n{2,}/)
+    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`)
+    .join('');
+}
+
+function mailFor(config: EmailAdapterConfig, envelope: OutboundEnvelope): MailDataRequired {
+  const thread = envelope.email;
+  return {
+    to: envelope.to,
+    from: { email: config.fromEmail, name: config.clinicName },
+    ...(thread ? { replyTo: { email: thread.replyTo, name: config.clinicName } } : {}),
+    subject: envelope.subject ?? thread?.subject ?? `A message from ${config.clinicName}`,
+    text: envelope.body,
+    html: textToHtml(envelope.body),
+    headers: {
+      ...(thread ? { 'Message-ID': thread.messageIdHeader } : {}),
+      ...(thread?.inReplyTo ? { 'In-Reply-To': thread.inReplyTo } : {}),
+      ...(thread?.references.length ? { References: thread.references.join(' ') } : {}),
+    },
+    customArgs: { carethread_message_id: envelope.messageId },
+  };
+}
+
+/** SendGrid errors as outcomes: 429 and 5xx are retried, the rest are refusals an agent can read. */
+export function mapSendGridError(error: unknown): SendFailure {
+  const e = error as { code?: number; response?: { body?: { errors?: { message?: string; field?: string }[] } } };
+  const status = e.code;
+  const first = e.response?.body?.errors?.[0];
+  if (status === 429 || (status !== undefined && status >= 500) || status === undefined) {
+    return { code: 'PROVIDER_UNAVAILABLE', message: 'SendGrid is busy or unreachable; will retry', retryable: true, providerCode: `HTTP_${status ?? 'NETWORK'}` };
+  }
+  if (status === 401 || status === 403) {
+    return { code: 'PROVIDER_AUTH', message: 'SendGrid refused our API key; check SENDGRID_API_KEY and its permissions', retryable: false, providerCode: `HTTP_${status}` };
+  }
+  if (status === 413) return { code: 'TOO_LARGE', message: 'The email is too large for SendGrid (30 MB)', retryable: false, providerCode: 'HTTP_413' };
+  return {
+    code: 'PROVIDER_REFUSED',
+    message: first?.message ? `SendGrid refused the email: ${first.message}${first.field ? ` (${first.field})` : ''}` : `SendGrid refused the email (HTTP ${status})`,
+    retryable: false,
+    providerCode: `HTTP_${status}`,
+  };
+}
+
 export function createEmailAdapter(config: EmailAdapterConfig, outbox: SandboxOutbox): ChannelAdapter {
   if (config.apiKey) {
-    throw new Error('SENDGRID_API_KEY is set, but the live SendGrid transport is not built yet (issue 6); unset it to run email in sandbox mode');
+    const client = new MailService();
+    client.setApiKey(config.apiKey);
+    return {
+      id: 'email',
+      label: 'Email',
+      async send(envelope) {
+        try {
+          const [response] = await client.send(mailFor(config, envelope));
+          const id = String((response.headers as Record<string, unknown>)['x-message-id'] ?? '');
+          return { ok: true, providerMessageId: id || `sendgrid:${envelope.messageId}`, status: 'sent' };
+        } catch (error) {
+          return { ok: false, error: mapSendGridError(error) };
+        }
+      },
+    };
   }
   return {
     id: 'email',
     label: 'Email',
     async send(envelope) {
       const id = randomBytes(16).toString('base64url');
-      await outbox.record({
-        id,
-        channel: 'email',
-        messageId: envelope.messageId,
-        request: {
-          personalizations: [{ to: [{ email: envelope.to }] }],
-          from: { email: config.fromEmail, name: config.clinicName },
-          subject: envelope.subject ?? `A message from ${config.clinicName}`,
-          content: [{ type: 'text/plain', value: envelope.body }],
-          custom_args: { carethread_message_id: envelope.messageId },
-        },
-      });
+      await outbox.record({ id, channel: 'email', messageId: envelope.messageId, request: Mail.create(mailFor(config, envelope)).toJSON() as unknown as Record<string, unknown> });
       return { ok: true, providerMessageId: id, status: 'sent' };
     },
   };

@@ -6,7 +6,7 @@
  * ahead, so two hub nodes never send the same message and a node that dies
  * mid-send leaves the message to be retried when the lease runs out.
  */
-import type { ChannelAdapter, SendFailure, SendOutcome } from '../../channels/contract.ts';
+import type { ChannelAdapter, OutboundEnvelope, SendFailure, SendOutcome } from '../../channels/contract.ts';
 import type { ChannelId } from '../../channels/channel-id.ts';
 import type { MessageDoc } from '../db/documents.ts';
 import type { TimelineContext } from '../timeline/timeline-context.ts';
@@ -16,7 +16,11 @@ import { advanceDeliveryStatus, publishMessageUpdate } from './delivery-status.t
 /** Decides what a provider receives for a message; the stored message keeps its real body. */
 export type OutboundContent = (message: MessageDoc, channel: ChannelId, body: string) => { body: string; subject?: string };
 
+/** Extra, channel-specific envelope fields the hub works out (email threading). */
+export type EnvelopeExtras = (message: MessageDoc, channel: ChannelId) => Promise<Partial<OutboundEnvelope>>;
+
 export interface DeliveryWorkerOptions {
+  extras?: EnvelopeExtras;
   /** PHI-safe notifications swap the body for a notice with a link; default: the message itself. */
   content?: OutboundContent;
   pollIntervalMs?: number;
@@ -33,6 +37,7 @@ export class DeliveryWorker {
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
   private readonly content: OutboundContent;
+  private readonly extras: EnvelopeExtras;
 
   constructor(
     private readonly ctx: TimelineContext,
@@ -43,6 +48,7 @@ export class DeliveryWorker {
     this.leaseMs = options.leaseMs ?? 60_000;
     this.maxAttempts = options.maxAttempts ?? 6;
     this.content = options.content ?? ((_message, _channel, body) => ({ body }));
+    this.extras = options.extras ?? (async () => ({}));
   }
 
   start(): void {
@@ -101,8 +107,10 @@ export class DeliveryWorker {
       return;
     }
     const content = this.content(message, adapter.id, cipher.decrypt(message.bodyEnc));
+    const extras = await this.extras(message, adapter.id);
     const outcome = await adapter
       .send({
+        ...extras,
         messageId: message._id,
         conversationId: message.conversationId,
         channel: adapter.id,

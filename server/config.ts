@@ -146,6 +146,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (!e.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production');
     if (e.PHI_ENCRYPTION_KEY.some((k) => k.id.startsWith('dev'))) problems.push('PHI_ENCRYPTION_KEY: development keys are refused in production');
   }
+  if (e.NODE_ENV === 'production' && e.SENDGRID_API_KEY && !e.SENDGRID_EVENT_PUBLIC_KEY) {
+    problems.push('SENDGRID_EVENT_PUBLIC_KEY: required in production when SENDGRID_API_KEY is set (the Event Webhook is verified with it)');
+  }
   if (Boolean(e.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(e.BOOTSTRAP_ADMIN_PASSWORD)) {
     problems.push('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither');
   }

@@ -13,6 +13,7 @@ import type { ChannelAdapter } from '../channels/contract.ts';
 import type { ChannelId } from '../channels/channel-id.ts';
 import { createChannelAdapters } from '../channels/registry.ts';
 import { applyTwilioStatus, smsWebhookRoutes } from '../channels/sms/twilio-webhooks.ts';
+import { sendGridEventRoutes } from '../channels/email/sendgrid-events.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { bootstrapAdmin, DEFAULT_TEAM } from './auth/agent-directory.ts';
@@ -140,6 +141,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...patientRoutes(services),
     ...agentRoutes(services),
     ...auditRoutes(services),
+    ...sendGridEventRoutes({ timeline, publicKey: config.sendgrid.eventPublicKey }),
     ...smsWebhookRoutes({ timeline, authToken: config.twilio.authToken, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText }),
     ...secureLinkRoutes(secureLinks, config.clinicName),
     ...devRoutes(services),
@@ -159,6 +161,8 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   app.use('/api', apiCors(config.corsAllowedOrigins));
   app.use('/api', express.json({ limit: '1mb' }));
   app.use('/webhooks/twilio', express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 200 }));
+  // Raw bytes: the ECDSA signature covers the body exactly as sent.
+  app.use('/webhooks/sendgrid/events', express.raw({ type: () => true, limit: '10mb' }));
   app.use(mountRoutes(routes, auth, audit));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -34,6 +34,8 @@ export interface IdentityDoc {
   patientId: string;
   valueEnc: string;
   verifiedAt: Date | null;
+  /** Mail to it bounced or was dropped; cleared when the patient writes from it again. */
+  undeliverableAt: Date | null;
   lastSeenAt: Date;
   createdAt: Date;
 }

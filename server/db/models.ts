@@ -59,6 +59,7 @@ const identitySchema = new Schema<IdentityDoc>(
     patientId: String,
     valueEnc: String,
     verifiedAt: { type: Date, default: null },
+    undeliverableAt: { type: Date, default: null },
     lastSeenAt: Date,
     createdAt: Date,
   },

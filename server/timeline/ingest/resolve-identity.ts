@@ -46,7 +46,8 @@ export async function resolveIdentity(
           verifiedAt: options.verified ? now : null,
           createdAt: now,
         },
-        $set: { lastSeenAt: now },
+        // Writing from an address proves it works again.
+        $set: { lastSeenAt: now, undeliverableAt: null },
       },
       { upsert: true, returnDocument: 'after', lean: true },
     ).orFail(),
@@ -134,4 +135,9 @@ export async function attachIdentity(
     identity.verifiedAt = now;
   }
   return identity;
+}
+
+/** Mail to this identity bounced or was dropped: replies skip it until the patient writes from it again. */
+export async function markIdentityUndeliverable(ctx: TimelineContext, identityId: string): Promise<void> {
+  await ctx.models.Identity.updateOne({ _id: identityId }, { $set: { undeliverableAt: ctx.clock() } });
 }

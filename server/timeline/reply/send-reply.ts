@@ -102,6 +102,6 @@ function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities: Ident
 function latestVerifiedIdentity(identities: IdentityDoc[], channel: ChannelId): IdentityDoc | undefined {
   const kind = IDENTITY_KIND_OF[channel];
   return identities
-    .filter((i) => i.kind === kind && i.verifiedAt)
+    .filter((i) => i.kind === kind && i.verifiedAt && !i.undeliverableAt)
     .sort((a, b) => new Date(b.lastSeenAt).getTime() - new Date(a.lastSeenAt).getTime())[0];
 }

@@ -117,12 +117,9 @@ export async function applyTwilioStatus(deps: Pick<SmsWebhookDeps, 'timeline'>, 
   const status = mapTwilioStatus(f.MessageStatus ?? f.SmsStatus ?? '');
   if (!SID.test(sid) || !status) return;
   const errorCode = f.ErrorCode || undefined;
-  const updated = await advanceDeliveryByProviderId(deps.timeline, sid, status, errorCode, errorCode ? TWILIO_DELIVERY_ERRORS[errorCode] : undefined);
-  if (!updated) {
-    const known = await deps.timeline.models.Message.exists({ providerMessageId: sid });
-    if (!known) deps.timeline.logger.warn({ messageSid: sid, status }, 'status callback for a message we did not send; ignored');
-    return;
-  }
+  const { known, updated } = await advanceDeliveryByProviderId(deps.timeline, sid, status, errorCode, errorCode ? TWILIO_DELIVERY_ERRORS[errorCode] : undefined);
+  if (!known) deps.timeline.logger.warn({ messageSid: sid, status }, 'status callback for a message we did not send; ignored');
+  if (!updated) return;
   if (errorCode === '21610') await recordConsent(deps.timeline, updated.patientId, 'sms', 'opted_out', 'twilio_error_21610');
 }
 

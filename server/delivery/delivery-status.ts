@@ -58,7 +58,8 @@ export async function publishMessageUpdate(ctx: TimelineContext, message: Messag
 
 /**
  * A provider's status callback: finds our message by the provider's id and
- * moves it forward. Returns null for an id we never sent (logged, not an error).
+ * moves it forward. `known` is false for an id we never sent; `updated` is
+ * null when the status was not forward (a late callback).
  */
 export async function advanceDeliveryByProviderId(
   ctx: TimelineContext,
@@ -66,12 +67,13 @@ export async function advanceDeliveryByProviderId(
   status: DeliveryStatus,
   errorCode?: string,
   errorText?: string,
-): Promise<MessageDoc | null> {
+): Promise<{ known: boolean; updated: MessageDoc | null }> {
   const message = await ctx.models.Message.findOne({ providerMessageId }, { _id: 1 }).lean();
-  if (!message) return null;
+  if (!message) return { known: false, updated: null };
   const failed = status === 'failed' || status === 'undelivered';
-  return advanceDeliveryStatus(ctx, message._id, status, {
+  const updated = await advanceDeliveryStatus(ctx, message._id, status, {
     ...(errorCode ? { errorCode } : {}),
     ...(failed ? { error: { code: errorCode ? `PROVIDER_${errorCode}` : 'UNDELIVERED', message: errorText ?? 'The carrier did not deliver the message', retryable: false } } : {}),
   });
+  return { known: true, updated };
 }

@@ -14,6 +14,7 @@ import type { ChannelId } from '../channels/channel-id.ts';
 import { createChannelAdapters } from '../channels/registry.ts';
 import { applyTwilioStatus, smsWebhookRoutes } from '../channels/sms/twilio-webhooks.ts';
 import { sendGridEventRoutes } from '../channels/email/sendgrid-events.ts';
+import { inboundParseRoutes } from '../channels/email/inbound-parse.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { bootstrapAdmin, DEFAULT_TEAM } from './auth/agent-directory.ts';
@@ -142,6 +143,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...agentRoutes(services),
     ...auditRoutes(services),
     ...sendGridEventRoutes({ timeline, publicKey: config.sendgrid.eventPublicKey }),
+    ...inboundParseRoutes({ timeline, secret: config.sendgrid.inboundSecret, replyAddresses }),
     ...smsWebhookRoutes({ timeline, authToken: config.twilio.authToken, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText }),
     ...secureLinkRoutes(secureLinks, config.clinicName),
     ...devRoutes(services),

@@ -30,6 +30,7 @@ export async function rotatePhiKeys(models: Models, cipher: PhiCipher): Promise<
     { model: models.Message, fields: ['bodyEnc'], arrays: [{ path: 'attachments', field: 'nameEnc' }] },
     { model: models.Agent, fields: ['totpSecretEnc'] },
     { model: models.DevOutbox, fields: ['requestEnc'] },
+    { model: models.AttachmentBlob, fields: ['dataEnc'] },
   ];
   const report: RotationReport = { scanned: 0, rewritten: 0, byCollection: {} };
   for (const target of targets) {

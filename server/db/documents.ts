@@ -190,3 +190,12 @@ export interface AccessGrantDoc {
   createdAt: Date;
   expiresAt: Date;
 }
+
+export interface AttachmentBlobDoc {
+  _id: string;
+  contentType: string;
+  size: number;
+  /** The file, base64, sealed. */
+  dataEnc: string;
+  createdAt: Date;
+}

@@ -10,6 +10,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type {
   AccessGrantDoc,
+  AttachmentBlobDoc,
   AgentDoc,
   AuditEventDoc,
   ConversationDoc,
@@ -221,6 +222,11 @@ const accessGrantSchema = new Schema<AccessGrantDoc>(
 );
 accessGrantSchema.index({ sessionId: 1, conversationId: 1 });
 
+const attachmentBlobSchema = new Schema<AttachmentBlobDoc>(
+  { _id: String, contentType: String, size: Number, dataEnc: String, createdAt: Date },
+  { ...options, collection: 'attachment_blobs' },
+);
+
 export interface Models {
   Patient: Model<PatientDoc>;
   Identity: Model<IdentityDoc>;
@@ -233,6 +239,7 @@ export interface Models {
   DevOutbox: Model<DevOutboxDoc>;
   AuditEvent: Model<AuditEventDoc>;
   AccessGrant: Model<AccessGrantDoc>;
+  AttachmentBlob: Model<AttachmentBlobDoc>;
 }
 
 export function bindModels(connection: Connection): Models {
@@ -248,6 +255,7 @@ export function bindModels(connection: Connection): Models {
     DevOutbox: connection.model<DevOutboxDoc>('DevOutbox', devOutboxSchema),
     AuditEvent: connection.model<AuditEventDoc>('AuditEvent', auditEventSchema),
     AccessGrant: connection.model<AccessGrantDoc>('AccessGrant', accessGrantSchema),
+    AttachmentBlob: connection.model<AttachmentBlobDoc>('AttachmentBlob', attachmentBlobSchema),
   };
 }
 

@@ -1,0 +1,167 @@
+/**
+ * SendGrid Inbound Parse: patients' emails, multipart/form-data. Inbound Parse
+ * is not signed, so the parse URL carries SENDGRID_INBOUND_SECRET as the
+ * password of HTTP basic auth (https://parse:SECRET@host/webhooks/sendgrid/inbound),
+ * checked in constant time before the body is read. Attachments are streamed
+ * with per-file and total caps and an allowlist; refused ones are noted in the
+ * message, never dropped silently.
+ * https://www.twilio.com/docs/sendgrid/for-developers/parsing-email/inbound-email
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import busboy from 'busboy';
+import type { Request } from 'express';
+import { MAX_STORED_ATTACHMENT_BYTES, storeAttachment } from '../../server/attachments/attachment-store.ts';
+import type { ReplyAddresses } from '../../server/delivery/email-thread.ts';
+import { AppError } from '../../server/errors.ts';
+import { defineRoute, type Route } from '../../server/http/route.ts';
+import { attachIdentity } from '../../server/timeline/ingest/resolve-identity.ts';
+import { ingestInbound } from '../../server/timeline/ingest/ingest-inbound.ts';
+import type { TimelineContext } from '../../server/timeline/timeline-context.ts';
+import { extractPatientText, isAutomatedEmail, messageIdsFrom, parseHeaderBlock } from './inbound-content.ts';
+
+export interface InboundParseDeps {
+  timeline: TimelineContext;
+  secret: string;
+  replyAddresses: ReplyAddresses;
+}
+
+const MAX_REQUEST_BYTES = 30 * 1024 * 1024; // SendGrid's own limit per message
+const MAX_FILES = 10;
+const ALLOWED_TYPES = new Set(['application/pdf', 'image/jpeg', 'image/png', 'image/gif', 'image/heic', 'image/webp', 'text/plain']);
+
+interface ParsedMail {
+  fields: Record<string, string>;
+  files: { name: string; contentType: string; data: Buffer }[];
+  refused: { name: string; contentType: string; why: string }[];
+}
+
+export function inboundParseRoutes(deps: InboundParseDeps): Route[] {
+  return [
+    defineRoute({
+      method: 'post', path: '/webhooks/sendgrid/inbound', tag: 'webhooks', auth: 'public',
+      summary: 'SendGrid Inbound Parse (multipart; HTTP basic auth with SENDGRID_INBOUND_SECRET as the password)',
+      responses: { 200: { description: 'Stored (or ignored on purpose)' }, 403: { description: 'Wrong or missing secret; nothing read or stored' }, 413: { description: 'Over 30 MB' } },
+      handler: async ({ req }) => {
+        checkSecret(deps, req);
+        if (Number(req.get('content-length') ?? 0) > MAX_REQUEST_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', 'An inbound email may be at most 30 MB');
+        const mail = await readMultipart(req);
+        return receiveEmail(deps, mail);
+      },
+    }),
+  ];
+}
+
+function checkSecret(deps: InboundParseDeps, req: Request): void {
+  const match = /^Basic\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+  const password = match ? Buffer.from(match[1]!, 'base64').toString('utf8').split(':').slice(1).join(':') : '';
+  // Compare keyed digests: constant time whatever the lengths.
+  const digest = (v: string) => createHmac('sha256', 'inbound-parse').update(v).digest();
+  if (!match || !timingSafeEqual(digest(password), digest(deps.secret))) {
+    req.resume();
+    deps.timeline.logger.warn({ path: req.path }, 'Inbound Parse refused: wrong or missing secret');
+    throw new AppError('FORBIDDEN', 'The Inbound Parse secret is missing or wrong');
+  }
+}
+
+function readMultipart(req: Request): Promise<ParsedMail> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { fileSize: MAX_STORED_ATTACHMENT_BYTES, files: MAX_FILES, fieldSize: 5 * 1024 * 1024 } });
+    } catch {
+      reject(new AppError('INVALID_INPUT', 'body: not multipart/form-data', { field: 'body' }));
+      return;
+    }
+    const mail: ParsedMail = { fields: {}, files: [], refused: [] };
+    parser.on('field', (name, value) => (mail.fields[name] = value));
+    parser.on('file', (_field, stream, info) => {
+      const name = info.filename || 'attachment';
+      const contentType = info.mimeType.toLowerCase();
+      if (!ALLOWED_TYPES.has(contentType)) {
+        mail.refused.push({ name, contentType, why: 'this file type is not accepted' });
+        stream.resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('close', () => {
+        if ((stream as { truncated?: boolean }).truncated) mail.refused.push({ name, contentType, why: `it is over ${MAX_STORED_ATTACHMENT_BYTES / 1024 / 1024} MB` });
+        else mail.files.push({ name, contentType, data: Buffer.concat(chunks) });
+      });
+    });
+    parser.on('filesLimit', () => mail.refused.push({ name: 'further attachments', contentType: '', why: `at most ${MAX_FILES} files are accepted` }));
+    parser.on('error', () => reject(new AppError('INVALID_INPUT', 'body: malformed multipart data', { field: 'body' })));
+    parser.on('close', () => resolve(mail));
+    req.pipe(parser);
+  });
+}
+
+/** The address inside `Name <address>` (or the bare address). */
+function addressOf(value: string): { address: string; name: string | undefined } {
+  const match = /^\s*"?([^"<]*?)"?\s*<([^>]+)>\s*$/.exec(value);
+  return match ? { address: match[2]!.trim(), name: match[1]!.trim() || undefined } : { address: value.trim(), name: undefined };
+}
+
+async function receiveEmail(deps: InboundParseDeps, mail: ParsedMail): Promise<{ stored: boolean; duplicate: boolean }> {
+  const { timeline } = deps;
+  const headers = parseHeaderBlock(mail.fields.headers ?? '');
+  const from = addressOf(mail.fields.from ?? headers.get('from')?.[0] ?? '');
+  if (!from.address.includes('@')) throw new AppError('INVALID_INPUT', 'from: missing sender address', { field: 'from' });
+  const ids = messageIdsFrom(headers);
+  const automated = isAutomatedEmail(headers, from.address);
+
+  // A reply to our mail: the signed plus-address first, then our Message-IDs in the headers.
+  const target = await threadTarget(deps, mail.fields, [...ids.inReplyTo, ...ids.references]);
+  if (target) {
+    await attachIdentity(timeline, target.patientId, { kind: 'email', value: from.address }, { verified: false }).catch((error: unknown) => {
+      if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error; // that address is another patient's
+    });
+  }
+
+  const attachments = [];
+  for (const file of mail.files) {
+    attachments.push({ name: file.name, contentType: file.contentType, size: file.data.length, ref: await storeAttachment(timeline, file.data, file.contentType) });
+  }
+  const notes = mail.refused.map((r) => `[Attachment "${r.name}"${r.contentType ? ` (${r.contentType})` : ''} was not accepted: ${r.why}.]`);
+  const text = extractPatientText({ text: mail.fields.text, html: mail.fields.html });
+  const body = [text, ...notes].filter(Boolean).join('\n\n');
+  const key = ids.messageId ?? createHash('sha256').update(`${from.address}\n${mail.fields.subject ?? ''}\n${body}`).digest('hex');
+  const result = await ingestInbound(timeline, {
+    channel: 'email',
+    from: { kind: 'email', value: from.address },
+    providerKey: `email:${key}`,
+    ...(ids.messageId ? { providerMessageId: ids.messageId } : {}),
+    body,
+    ...(from.name ? { displayName: from.name } : {}),
+    ...(mail.fields.subject ? { subject: mail.fields.subject } : {}),
+    attachments,
+    isAutomated: automated,
+    impliesConsent: !automated,
+  });
+  if (mail.fields.subject && !result.conversation.subject) {
+    await timeline.models.Conversation.updateOne({ _id: result.conversation.id }, { $set: { subject: mail.fields.subject.slice(0, 200) } });
+  }
+  return { stored: !result.duplicate, duplicate: result.duplicate };
+}
+
+async function threadTarget(deps: InboundParseDeps, fields: Record<string, string>, headerIds: string[]): Promise<{ patientId: string } | null> {
+  const { models } = deps.timeline;
+  let envelopeTo: string[] = [];
+  try {
+    envelopeTo = (JSON.parse(fields.envelope ?? '{}') as { to?: string[] }).to ?? [];
+  } catch {
+    // a malformed envelope just does not help threading
+  }
+  const recipients = [...(fields.to ?? '').split(','), ...envelopeTo].map((r) => addressOf(r).address).filter(Boolean);
+  for (const recipient of recipients) {
+    const conversationId = deps.replyAddresses.conversationOf(recipient);
+    const conversation = conversationId ? await models.Conversation.findById(conversationId, { patientId: 1 }).lean() : null;
+    if (conversation) return { patientId: conversation.patientId };
+  }
+  for (const id of headerIds.reverse()) {
+    const ours = new RegExp(`^<([0-9a-f]{24})@${deps.replyAddresses.domain.replace(/\./g, '\\.')}>$`, 'i').exec(id);
+    const message = ours ? await models.Message.findById(ours[1]!, { patientId: 1 }).lean() : await models.Message.findOne({ providerMessageId: id }, { patientId: 1 }).lean();
+    if (message) return { patientId: message.patientId };
+  }
+  return null;
+}

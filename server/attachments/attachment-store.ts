@@ -1,0 +1,22 @@
+/**
+ * Files patients send that the provider does not keep for us (email
+ * attachments): sealed with the PHI key and stored in `attachment_blobs`,
+ * referenced from the message as `blob:<id>`. One document per file, so the
+ * per-file cap keeps it well under MongoDB's 16 MB document limit.
+ */
+import { Types } from 'mongoose';
+import type { TimelineContext } from '../timeline/timeline-context.ts';
+
+export const MAX_STORED_ATTACHMENT_BYTES = 8 * 1024 * 1024;
+
+export async function storeAttachment(ctx: TimelineContext, data: Buffer, contentType: string): Promise<string> {
+  const id = new Types.ObjectId().toHexString();
+  await ctx.models.AttachmentBlob.create({ _id: id, contentType, size: data.length, dataEnc: ctx.cipher.encrypt(data.toString('base64')), createdAt: ctx.clock() });
+  return `blob:${id}`;
+}
+
+export async function loadAttachment(ctx: TimelineContext, ref: string): Promise<{ contentType: string; data: Buffer } | null> {
+  if (!ref.startsWith('blob:')) return null;
+  const blob = await ctx.models.AttachmentBlob.findById(ref.slice(5)).lean();
+  return blob ? { contentType: blob.contentType, data: Buffer.from(ctx.cipher.decrypt(blob.dataEnc), 'base64') } : null;
+}

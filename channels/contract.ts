@@ -23,6 +23,12 @@ export interface NormalizedInbound {
   isAutomated?: boolean;
   /** A consent keyword (STOP, START) is not consent to be answered; default true. */
   impliesConsent?: boolean;
+  /**
+   * Whether receiving this proves the sender address may be written to; default
+   * true. False when the hub linked the address to a patient only because the
+   * mail answered theirs (it may be a relative's): replies never go there unverified.
+   */
+  verifiesSender?: boolean;
 }
 
 /** One outbound message, addressed, ready for a provider. */

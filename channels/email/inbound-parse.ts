@@ -112,10 +112,13 @@ async function receiveEmail(deps: InboundParseDeps, mail: ParsedMail): Promise<{
 
   // A reply to our mail: the signed plus-address first, then our Message-IDs in the headers.
   const target = await threadTarget(deps, mail.fields, [...ids.inReplyTo, ...ids.references]);
+  let verifiesSender = true;
   if (target) {
-    await attachIdentity(timeline, target.patientId, { kind: 'email', value: from.address }, { verified: false }).catch((error: unknown) => {
+    const identity = await attachIdentity(timeline, target.patientId, { kind: 'email', value: from.address }, { verified: false }).catch((error: unknown) => {
       if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error; // that address is another patient's
+      return null;
     });
+    verifiesSender = !identity || Boolean(identity.verifiedAt);
   }
 
   const attachments = [];
@@ -137,6 +140,7 @@ async function receiveEmail(deps: InboundParseDeps, mail: ParsedMail): Promise<{
     attachments,
     isAutomated: automated,
     impliesConsent: !automated,
+    verifiesSender,
   });
   if (mail.fields.subject && !result.conversation.subject) {
     await timeline.models.Conversation.updateOne({ _id: result.conversation.id }, { $set: { subject: mail.fields.subject.slice(0, 200) } });

@@ -33,7 +33,7 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
     };
   }
 
-  const { patient, created } = await resolveIdentity(ctx, inbound.from, { verified: true, displayName: inbound.displayName });
+  const { patient, created } = await resolveIdentity(ctx, inbound.from, { verified: inbound.verifiesSender !== false, displayName: inbound.displayName });
   if (inbound.impliesConsent !== false) await recordPatientInitiatedConsent(ctx, patient, inbound.channel);
   const found = await findOrOpenConversation(ctx, patient, { allowReopen: !inbound.isAutomated });
   let conversation = found.conversation;

@@ -62,6 +62,10 @@ describe('SendGrid Inbound Parse (POST /webhooks/sendgrid/inbound)', () => {
     const replyTo = outbox.request.reply_to.email as string;
     expect((await postMail(mail({ from: 'Other Address <second@example.org>', to: replyTo, text: 'from my work email' }))).status).to.equal(200);
     expect((await lastInbound()).conversationId).to.equal(inbound.conversation.id);
+    // The other address may be a relative's: replies keep going to the verified one.
+    const next = await t.api.post(`/api/conversations/${inbound.conversation.id}/messages`, { body: 'to the patient' }, admin.token);
+    const sentTo = await waitFor(async () => ((await t.api.get('/api/dev/outbox?channel=email', admin.token)).body.items as { messageId: string; request: any }[]).find((e) => e.messageId === next.body.id));
+    expect(sentTo.request.personalizations[0].to[0].email).to.equal('first@example.org');
     // A forged plus-address is not trusted: the mail goes to the sender's own patient.
     const forged = replyTo.replace(/\.[\w-]{16}@/, '.AAAAAAAAAAAAAAAA@');
     await postMail(mail({ from: 'stranger@example.org', to: forged, text: 'let me in' }));

@@ -11,16 +11,17 @@ describe('SMS consent: STOP, START, HELP', () => {
   after(() => t.close());
 
   async function patientTexts(from: string, body: string, extra: Record<string, string> = {}) {
-    const res = await postTwilio(t, '/webhooks/twilio/sms', inboundSms({ From: from, Body: body, ...extra }));
+    const params = inboundSms({ From: from, Body: body, ...extra });
+    const res = await postTwilio(t, '/webhooks/twilio/sms', params);
     expect(res.status).to.equal(200);
-    const patientId = (await t.hub.services.db.models.Message.findOne({ direction: 'inbound' }).sort({ createdAt: -1 }).lean().orFail()).patientId;
+    const patientId = (await t.hub.services.db.models.Message.findOne({ providerMessageId: params.MessageSid }).lean().orFail()).patientId;
     const patient = await t.hub.services.db.models.Patient.findById(patientId).lean().orFail();
     return { res, patient, conversationId: patient.latestConversationId! };
   }
 
-  for (const word of ['STOP', ' stop ', 'Stop.', 'STOPALL', 'unsubscribe', 'Cancel', 'END', 'quit']) {
+  for (const [index, word] of ['STOP', ' stop ', 'Stop.', 'STOPALL', 'unsubscribe', 'Cancel', 'END', 'quit'].entries()) {
     it(`opts the patient out of SMS on ${JSON.stringify(word)}`, async () => {
-      const from = `+1415555${String(1200 + Math.floor(Math.random() * 700)).padStart(4, '0')}`;
+      const from = `+1415555${1700 + index}`;
       await patientTexts(from, 'hello');
       const { patient } = await patientTexts(from, word);
       expect(patient.consent.sms.status).to.equal('opted_out');

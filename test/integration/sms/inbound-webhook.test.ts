@@ -54,10 +54,11 @@ describe('SMS inbound webhook (POST /webhooks/twilio/sms)', () => {
   });
 
   it('finds the patient by phone across channels and formats', async () => {
-    await postTwilio(t, '/webhooks/twilio/sms', inboundSms({ From: '+14155551105', Body: 'one' }));
+    const params = inboundSms({ From: '+14155551105', Body: 'one' });
+    await postTwilio(t, '/webhooks/twilio/sms', params);
     const admin = await t.admin();
     const loop = await t.api.post('/api/dev/inbound', { channel: 'sms', from: '(415) 555-1105', body: 'two' }, admin.token);
-    const fromWebhook = await t.hub.services.db.models.Message.findOne({ direction: 'inbound' }).sort({ createdAt: -1 }).lean();
+    const fromWebhook = await t.hub.services.db.models.Message.findOne({ providerMessageId: params.MessageSid }).lean();
     expect(loop.body.patientId).to.equal(fromWebhook!.patientId);
   });
 

@@ -84,7 +84,6 @@ describe('SendGrid Inbound Parse (POST /webhooks/sendgrid/inbound)', () => {
     const same = mail({ text: 'once only' });
     await postMail(same);
     await postMail(same);
-    expect(await t.hub.services.db.models.Message.countDocuments({ providerMessageId: /<m-/ })).to.be.greaterThan(0);
     const id = /<m-[^>]+>/.exec(same.headers)![0];
     expect(await t.hub.services.db.models.Message.countDocuments({ providerMessageId: id })).to.equal(1);
   });

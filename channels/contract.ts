@@ -16,6 +16,8 @@ export interface NormalizedInbound {
   providerKey: string;
   providerMessageId?: string;
   body: string;
+  /** The web chat widget's own id for a message it sent (shown back to it to replace the pending bubble). */
+  clientId?: string;
   displayName?: string;
   subject?: string;
   attachments?: { name: string; contentType: string; size: number; ref: string }[];

@@ -6,6 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseBusinessHours, type OpeningSpan } from './widget/business-hours.ts';
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const base64Key = z
   .string()
@@ -59,6 +69,16 @@ const envSchema = z.object({
   WIDGET_ALLOWED_ORIGINS: csv,
   CORS_ALLOWED_ORIGINS: csv,
   CLINIC_NAME: z.string().min(1).default('CareThread Clinic'),
+  CLINIC_TIMEZONE: z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as America/New_York'),
+  WIDGET_BUSINESS_HOURS: z.string().trim().min(1).optional().transform((raw, ctx) => {
+    if (raw === undefined) return null;
+    try {
+      return parseBusinessHours(raw);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `${(error as Error).message} (example: "mon-fri 08:00-18:00; sat 09:00-12:00")` });
+      return z.NEVER;
+    }
+  }),
   SMS_HELP_TEXT: z.string().min(10).max(320).optional(),
   DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US').default('US'),
   REOPEN_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 90).default(72),
@@ -86,7 +106,14 @@ export interface Config {
   readonly bootstrapAdmin: { email: string; password: string } | undefined;
   readonly twilio: { accountSid?: string; authToken: string; fromNumber?: string; messagingServiceSid?: string };
   readonly sendgrid: { apiKey?: string; fromEmail: string; inboundSecret: string; eventPublicKey?: string; inboundDomain: string };
-  readonly widget: { identitySecret: string; allowedOrigins: readonly string[] };
+  readonly widget: {
+    identitySecret: string;
+    /** Empty: any origin may embed the widget (development only; production must list them). */
+    allowedOrigins: readonly string[];
+    /** Null: always staffed. */
+    businessHours: readonly OpeningSpan[] | null;
+  };
+  readonly clinicTimeZone: string;
   readonly corsAllowedOrigins: readonly string[];
   readonly clinicName: string;
   /** The answer to an SMS HELP keyword. */
@@ -145,6 +172,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.NODE_ENV === 'production') {
     if (!e.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production');
     if (e.PHI_ENCRYPTION_KEY.some((k) => k.id.startsWith('dev'))) problems.push('PHI_ENCRYPTION_KEY: development keys are refused in production');
+    if (e.WIDGET_ALLOWED_ORIGINS.length === 0) problems.push('WIDGET_ALLOWED_ORIGINS: required in production (the sites that may embed the chat widget, e.g. https://www.example-clinic.org)');
   }
   if (e.NODE_ENV === 'production' && e.SENDGRID_API_KEY && !e.SENDGRID_EVENT_PUBLIC_KEY) {
     problems.push('SENDGRID_EVENT_PUBLIC_KEY: required in production when SENDGRID_API_KEY is set (the Event Webhook is verified with it)');
@@ -182,7 +210,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       eventPublicKey: e.SENDGRID_EVENT_PUBLIC_KEY,
       inboundDomain: e.INBOUND_EMAIL_DOMAIN,
     },
-    widget: { identitySecret: e.WIDGET_IDENTITY_SECRET, allowedOrigins: e.WIDGET_ALLOWED_ORIGINS },
+    widget: { identitySecret: e.WIDGET_IDENTITY_SECRET, allowedOrigins: e.WIDGET_ALLOWED_ORIGINS, businessHours: e.WIDGET_BUSINESS_HOURS },
+    clinicTimeZone: e.CLINIC_TIMEZONE,
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     clinicName: e.CLINIC_NAME,
     smsHelpText: e.SMS_HELP_TEXT ?? `${e.CLINIC_NAME}: reply to this number to reach our care team. Msg & data rates may apply. Reply STOP to opt out.`,

@@ -7,7 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import helmet from 'helmet';
-import { apiCors, SECURITY_HEADERS } from './http/security-headers.ts';
+import { apiCors, SECURITY_HEADERS, widgetCors } from './http/security-headers.ts';
 import { Server as SocketServer } from 'socket.io';
 import type { ChannelAdapter } from '../channels/contract.ts';
 import type { ChannelId } from '../channels/channel-id.ts';
@@ -40,7 +40,15 @@ import { patientRoutes } from './http/routes/patient-routes.ts';
 import type { HubServices } from './hub-services.ts';
 import type { Logger } from './logger.ts';
 import { AgentsRealtime } from './realtime/agents-namespace.ts';
-import type { Clock, TimelineContext } from './timeline/timeline-context.ts';
+import { broadcastTimelineEvents } from './realtime/timeline-broadcast.ts';
+import { WidgetRealtime } from './realtime/widget-namespace.ts';
+import { widgetRoutes } from './http/routes/widget-routes.ts';
+import { widgetScript } from './http/widget-script.ts';
+import { MAX_STORED_ATTACHMENT_BYTES } from './attachments/attachment-store.ts';
+import { VerificationCodes } from './widget/verification-codes.ts';
+import { VisitorTokens } from './widget/visitor-tokens.ts';
+import { WidgetVisitors } from './widget/widget-visitors.ts';
+import type { Clock, TimelineContext, TimelineEvents } from './timeline/timeline-context.ts';
 
 export const HUB_VERSION = '0.1.0';
 
@@ -87,7 +95,9 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
 
   const app = express();
   const httpServer = createServer(app);
-  const io = new SocketServer(httpServer, { serveClient: false });
+  const widgetAccess = widgetCors(config.widget.allowedOrigins);
+  // Transport-level CORS is open so a refused widget can read why; the /widget namespace checks the origin itself.
+  const io = new SocketServer(httpServer, { serveClient: false, cors: { origin: true, methods: ['GET', 'POST'] } });
   let timeline: TimelineContext | undefined;
   const realtime = new AgentsRealtime(io, auth, audit, () => timeline!, { revalidateEveryMs: options.socketRevalidateMs ?? 5000 });
   const adapters = {
@@ -108,18 +118,27 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...options.adapters,
   };
   let worker: DeliveryWorker | undefined;
+  let widgetRealtime: WidgetRealtime | undefined;
+  const audiences: TimelineEvents[] = [realtime];
   timeline = {
     models: db.models,
     locks,
     cipher,
     audit,
     clock,
-    events: realtime,
+    events: broadcastTimelineEvents(audiences),
     logger,
     settings: { defaultPhoneRegion: config.defaultPhoneRegion, reopenWindowMs: config.reopenWindowMs, defaultTeamId: DEFAULT_TEAM.id },
-    isWidgetConnected: () => false,
+    isWidgetConnected: (patientId) => widgetRealtime?.isConnected(patientId) ?? false,
     kickDelivery: () => worker?.kick(),
   };
+  const visitors = new WidgetVisitors(timeline, new VisitorTokens(config.jwtSecret, clock), {
+    identitySecret: config.widget.identitySecret,
+    clinicName: config.clinicName,
+  });
+  const codes = new VerificationCodes(timeline, adapters, { secret: config.jwtSecret, clinicName: config.clinicName });
+  widgetRealtime = new WidgetRealtime(io, { visitors, codes, agents: realtime, timeline: () => timeline!, originAllowed: widgetAccess.isAllowed });
+  audiences.push(widgetRealtime);
   const secureLinks = new SecureMessageLinks(config.widget.identitySecret, config.publicBaseUrl, config.secureLinkTtlMs, clock);
   const replyAddresses = new ReplyAddresses(`${config.sendgrid.inboundSecret}:reply`, config.sendgrid.inboundDomain);
   worker = new DeliveryWorker(timeline, adapters, {
@@ -147,6 +166,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...smsWebhookRoutes({ timeline, authToken: config.twilio.authToken, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText }),
     ...secureLinkRoutes(secureLinks, config.clinicName),
     ...devRoutes(services),
+    ...widgetRoutes(services, visitors, widgetScript()),
   ].filter((r) => r.enabled?.() ?? true);
   const openApiRoute = defineRoute({
     method: 'get', path: '/api/openapi.json', tag: 'meta', auth: 'public',
@@ -160,6 +180,8 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(helmet(SECURITY_HEADERS));
+  app.use('/api/widget', widgetAccess.cors, widgetAccess.guard);
+  app.use('/api/widget/attachments', express.raw({ type: () => true, limit: MAX_STORED_ATTACHMENT_BYTES }));
   app.use('/api', apiCors(config.corsAllowedOrigins));
   app.use('/api', express.json({ limit: '1mb' }));
   app.use('/webhooks/twilio', express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 200 }));

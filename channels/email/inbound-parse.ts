@@ -10,7 +10,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { MAX_STORED_ATTACHMENT_BYTES, storeAttachment } from '../../server/attachments/attachment-store.ts';
+import { ACCEPTED_ATTACHMENT_TYPES, MAX_STORED_ATTACHMENT_BYTES, storeAttachment } from '../../server/attachments/attachment-store.ts';
 import type { ReplyAddresses } from '../../server/delivery/email-thread.ts';
 import { AppError } from '../../server/errors.ts';
 import { defineRoute, type Route } from '../../server/http/route.ts';
@@ -27,7 +27,6 @@ export interface InboundParseDeps {
 
 const MAX_REQUEST_BYTES = 30 * 1024 * 1024; // SendGrid's own limit per message
 const MAX_FILES = 10;
-const ALLOWED_TYPES = new Set(['application/pdf', 'image/jpeg', 'image/png', 'image/gif', 'image/heic', 'image/webp', 'text/plain']);
 
 interface ParsedMail {
   fields: Record<string, string>;
@@ -77,7 +76,7 @@ function readMultipart(req: Request): Promise<ParsedMail> {
     parser.on('file', (_field, stream, info) => {
       const name = info.filename || 'attachment';
       const contentType = info.mimeType.toLowerCase();
-      if (!ALLOWED_TYPES.has(contentType)) {
+      if (!ACCEPTED_ATTACHMENT_TYPES.has(contentType)) {
         mail.refused.push({ name, contentType, why: 'this file type is not accepted' });
         stream.resume();
         return;

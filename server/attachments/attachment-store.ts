@@ -9,9 +9,22 @@ import type { TimelineContext } from '../timeline/timeline-context.ts';
 
 export const MAX_STORED_ATTACHMENT_BYTES = 8 * 1024 * 1024;
 
-export async function storeAttachment(ctx: TimelineContext, data: Buffer, contentType: string): Promise<string> {
+/** What patients may send as files (email, web chat): documents and photos, nothing executable or renderable as a page. */
+export const ACCEPTED_ATTACHMENT_TYPES: ReadonlySet<string> = new Set([
+  'application/pdf', 'image/jpeg', 'image/png', 'image/gif', 'image/heic', 'image/webp', 'text/plain',
+]);
+
+export async function storeAttachment(
+  ctx: TimelineContext,
+  data: Buffer,
+  contentType: string,
+  upload?: { name: string; uploadedBy: string },
+): Promise<string> {
   const id = new Types.ObjectId().toHexString();
-  await ctx.models.AttachmentBlob.create({ _id: id, contentType, size: data.length, dataEnc: ctx.cipher.encrypt(data.toString('base64')), createdAt: ctx.clock() });
+  await ctx.models.AttachmentBlob.create({
+    _id: id, contentType, size: data.length, dataEnc: ctx.cipher.encrypt(data.toString('base64')),
+    nameEnc: upload ? ctx.cipher.encrypt(upload.name) : null, uploadedBy: upload?.uploadedBy ?? null, createdAt: ctx.clock(),
+  });
   return `blob:${id}`;
 }
 

@@ -38,12 +38,18 @@ export type AuditAction =
   | 'audit.read'
   | 'audit.export'
   | 'inbound.ingest'
+  | 'patient.merge'
+  | 'widget.visitor.create'
+  | 'widget.messages.read'
+  | 'widget.verification.send'
+  | 'widget.verification.check'
+  | 'widget.session.end'
   | 'keys.rotate';
 
 export interface AuditInput {
   action: AuditAction;
   actor?: { agentId: string; role: string; sessionId?: string } | null;
-  via: 'rest' | 'socket' | 'system' | 'webhook' | 'cli';
+  via: 'rest' | 'socket' | 'system' | 'webhook' | 'cli' | 'widget';
   ip?: string | null;
   patientId?: string | null;
   conversationId?: string | null;

@@ -2,7 +2,8 @@
 import type { ChannelId } from '../../channels/channel-id.ts';
 
 export type ConsentStatus = 'opted_in' | 'opted_out' | 'unknown';
-export type IdentityKind = 'phone' | 'email' | 'web';
+/** `portal`: a patient id a clinic's logged-in portal vouches for (widget identity hash); not a channel. */
+export type IdentityKind = 'phone' | 'email' | 'web' | 'portal';
 export type ConversationStatus = 'open' | 'pending' | 'resolved';
 export type Priority = 'low' | 'normal' | 'high' | 'urgent';
 export type Direction = 'inbound' | 'outbound' | 'note' | 'system';
@@ -21,9 +22,13 @@ export interface PatientDoc {
   nameEnc: string | null;
   preferences: { channel: ChannelId | null; language: string | null; timezone: string | null };
   consent: Record<ChannelId, Consent>;
-  consentHistory: { channel: ChannelId; status: ConsentStatus; at: Date; source: string }[];
+  consentHistory: { channel: ChannelId; status: ConsentStatus; at: Date; source: string; wording?: string }[];
   latestConversationId: string | null;
   conversationCount: number;
+  /** Contact details typed into the widget's pre-chat form: shown to agents as unverified, never used to send. */
+  claimedContacts: { kind: 'phone' | 'email'; valueEnc: string; at: Date }[];
+  /** Set when this patient (a web visitor's) was proven to be another one and merged into it. */
+  mergedInto: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -38,6 +43,11 @@ export interface IdentityDoc {
   undeliverableAt: Date | null;
   lastSeenAt: Date;
   createdAt: Date;
+  /** Web visitors: how the visitor proved who they are (then they see the patient's whole thread). */
+  linkedBy?: 'phone' | 'email' | 'portal' | null;
+  linkedAt?: Date | null;
+  /** Web visitors: tokens issued before this no longer open the widget ("end chat"). */
+  tokensRevokedAt?: Date | null;
 }
 
 export interface ConversationDoc {
@@ -195,7 +205,31 @@ export interface AttachmentBlobDoc {
   _id: string;
   contentType: string;
   size: number;
+  /** Widget uploads: the file's name (sealed) and the web identity that uploaded it, until a message claims it. */
+  nameEnc?: string | null;
+  uploadedBy?: string | null;
   /** The file, base64, sealed. */
   dataEnc: string;
   createdAt: Date;
+}
+
+/** A one-time code a web visitor asked for, to prove a phone or email; one pending per visitor. */
+export interface VerificationChallengeDoc {
+  /** The visitor's web identity id. */
+  _id: string;
+  channel: 'sms' | 'email';
+  /** The identity id (blind index) of the address being proven, and the address itself, sealed. */
+  targetKey: string;
+  targetValueEnc: string;
+  codeHash: string;
+  attempts: number;
+  consentWording: string;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+/** Sliding-window counters (verification codes per visitor and per address). */
+export interface RateLimitDoc {
+  _id: string;
+  hits: Date[];
 }

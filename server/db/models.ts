@@ -19,8 +19,10 @@ import type {
   LoginThrottleDoc,
   MessageDoc,
   PatientDoc,
+  RateLimitDoc,
   SessionDoc,
   TeamDoc,
+  VerificationChallengeDoc,
 } from './documents.ts';
 
 const options = { versionKey: false as const, minimize: false, strict: 'throw' as const, autoIndex: false, autoCreate: false };
@@ -44,9 +46,11 @@ const patientSchema = new Schema<PatientDoc>(
       email: { type: consentSchema, default: () => ({ status: 'unknown' }) },
       webchat: { type: consentSchema, default: () => ({ status: 'unknown' }) },
     },
-    consentHistory: { type: [{ channel: String, status: String, at: Date, source: String, _id: false }], default: [] },
+    consentHistory: { type: [{ channel: String, status: String, at: Date, source: String, wording: String, _id: false }], default: [] },
     latestConversationId: { type: String, default: null },
     conversationCount: { type: Number, default: 0 },
+    claimedContacts: { type: [{ kind: String, valueEnc: String, at: Date, _id: false }], default: [] },
+    mergedInto: { type: String, default: null },
     createdAt: Date,
     updatedAt: Date,
   },
@@ -63,6 +67,9 @@ const identitySchema = new Schema<IdentityDoc>(
     undeliverableAt: { type: Date, default: null },
     lastSeenAt: Date,
     createdAt: Date,
+    linkedBy: { type: String, default: null },
+    linkedAt: { type: Date, default: null },
+    tokensRevokedAt: { type: Date, default: null },
   },
   { ...options, collection: 'identities' },
 );
@@ -223,9 +230,19 @@ const accessGrantSchema = new Schema<AccessGrantDoc>(
 accessGrantSchema.index({ sessionId: 1, conversationId: 1 });
 
 const attachmentBlobSchema = new Schema<AttachmentBlobDoc>(
-  { _id: String, contentType: String, size: Number, dataEnc: String, createdAt: Date },
+  { _id: String, contentType: String, size: Number, dataEnc: String, nameEnc: { type: String, default: null }, uploadedBy: { type: String, default: null }, createdAt: Date },
   { ...options, collection: 'attachment_blobs' },
 );
+
+const verificationChallengeSchema = new Schema<VerificationChallengeDoc>(
+  {
+    _id: String, channel: String, targetKey: String, targetValueEnc: String, codeHash: String,
+    attempts: Number, consentWording: String, expiresAt: Date, createdAt: Date,
+  },
+  { ...options, collection: 'verification_challenges' },
+);
+
+const rateLimitSchema = new Schema<RateLimitDoc>({ _id: String, hits: [Date] }, { ...options, collection: 'rate_limits' });
 
 export interface Models {
   Patient: Model<PatientDoc>;
@@ -240,6 +257,8 @@ export interface Models {
   AuditEvent: Model<AuditEventDoc>;
   AccessGrant: Model<AccessGrantDoc>;
   AttachmentBlob: Model<AttachmentBlobDoc>;
+  VerificationChallenge: Model<VerificationChallengeDoc>;
+  RateLimit: Model<RateLimitDoc>;
 }
 
 export function bindModels(connection: Connection): Models {
@@ -256,6 +275,8 @@ export function bindModels(connection: Connection): Models {
     AuditEvent: connection.model<AuditEventDoc>('AuditEvent', auditEventSchema),
     AccessGrant: connection.model<AccessGrantDoc>('AccessGrant', accessGrantSchema),
     AttachmentBlob: connection.model<AttachmentBlobDoc>('AttachmentBlob', attachmentBlobSchema),
+    VerificationChallenge: connection.model<VerificationChallengeDoc>('VerificationChallenge', verificationChallengeSchema),
+    RateLimit: connection.model<RateLimitDoc>('RateLimit', rateLimitSchema),
   };
 }
 

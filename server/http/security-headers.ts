@@ -4,6 +4,8 @@
  * the origins an operator lists in CORS_ALLOWED_ORIGINS.
  */
 import cors from 'cors';
+import type { NextFunction, Request, Response } from 'express';
+import { AppError } from '../errors.ts';
 import type { HelmetOptions } from 'helmet';
 
 export const SECURITY_HEADERS: HelmetOptions = {
@@ -35,4 +37,34 @@ export function apiCors(allowedOrigins: readonly string[]) {
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
   });
+}
+
+/**
+ * CORS for the widget's API (/api/widget/*), called from the clinic's own
+ * site. Every origin may read the answers' errors, so a widget embedded where
+ * it is not allowed can print why; the guard then refuses such origins with
+ * ORIGIN_NOT_ALLOWED before any route runs. No cookies are involved (the
+ * visitor token travels in the Authorization header).
+ */
+export function widgetCors(allowedOrigins: readonly string[]) {
+  const allowed = new Set(allowedOrigins.map((o) => o.replace(/\/$/, '')));
+  const isAllowed = (origin: string) => allowed.size === 0 || allowed.has(origin);
+  const corsHandler = cors({
+    origin: true,
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-File-Name'],
+    maxAge: 600,
+  });
+  return {
+    isAllowed,
+    cors: corsHandler,
+    guard(req: Request, _res: Response, next: NextFunction) {
+      const origin = req.get('origin');
+      if (origin && !isAllowed(origin)) {
+        next(new AppError('ORIGIN_NOT_ALLOWED', `${origin} may not embed this chat widget; the clinic adds it to WIDGET_ALLOWED_ORIGINS`));
+        return;
+      }
+      next();
+    },
+  };
 }

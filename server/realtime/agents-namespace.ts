@@ -72,6 +72,18 @@ export class AgentsRealtime implements TimelineEvents {
     this.roomsFor(conversation).emit('conversation:updated', { conversation });
   }
 
+  conversationMerged(fromConversationId: string, conversation: ConversationRecord): void {
+    this.roomsFor(conversation).to(AGENT_ROOMS.conversation(fromConversationId)).emit('conversation:merged', { fromConversationId, conversation });
+  }
+
+  /** Relays the patient's typing in the widget to the agents who have the conversation open. */
+  patientTyping(conversationId: string, isTyping: boolean): void {
+    this.nsp.to(AGENT_ROOMS.conversation(conversationId)).emit('patient:typing', { conversationId, isTyping });
+  }
+
+  /** Called when an agent types in a conversation (the widget shows "typing…"). */
+  onAgentTyping: (conversationId: string, isTyping: boolean) => void = () => {};
+
   /** Disconnects every socket of a session now (logout, revocation). */
   endSession(sessionId: string, reason: string): void {
     for (const socket of this.nsp.sockets.values()) {
@@ -159,6 +171,7 @@ export class AgentsRealtime implements TimelineEvents {
       // Only sockets that joined the conversation (access checked there) relay typing to it.
       if (!socket.rooms.has(AGENT_ROOMS.conversation(conversationId))) return;
       socket.to(AGENT_ROOMS.conversation(conversationId)).emit('typing', { conversationId, agentId: actor.agentId, isTyping: Boolean(payload.isTyping) });
+      this.onAgentTyping(conversationId, Boolean(payload.isTyping));
     });
     socket.on('presence:list', (ack) => {
       if (typeof ack === 'function') ack({ ok: true, agentIds: [...this.online.keys()] });

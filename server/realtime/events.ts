@@ -11,6 +11,10 @@ export interface AgentServerToClientEvents {
   'message:created': (payload: { message: MessageRecord; conversation: ConversationRecord }) => void;
   'message:updated': (payload: { message: MessageRecord; conversation: ConversationRecord }) => void;
   'conversation:updated': (payload: { conversation: ConversationRecord }) => void;
+  /** A web visitor proved to be this patient: their conversation was folded into `conversation` and is gone. */
+  'conversation:merged': (payload: { fromConversationId: string; conversation: ConversationRecord }) => void;
+  /** The patient is typing in the web chat widget. */
+  'patient:typing': (payload: { conversationId: string; isTyping: boolean }) => void;
   typing: (payload: { conversationId: string; agentId: string; isTyping: boolean }) => void;
   presence: (payload: { agentId: string; online: boolean }) => void;
   /** The session ended (logout, idle timeout, revoked, account disabled); the socket is closed after it. */

@@ -98,6 +98,32 @@ export async function appendMessage(ctx: TimelineContext, conversation: Conversa
 }
 
 /**
+ * Moves a stored message to the end of another conversation (a patient merge),
+ * keeping its id, provider key, author and time: the seq is claimed the same
+ * way as for a new message, by the unique seqKey, here on update.
+ */
+export async function relocateMessage(ctx: TimelineContext, message: MessageDoc, target: ConversationDoc): Promise<AppendResult> {
+  const { models } = ctx;
+  const latest = (await models.Conversation.findById(target._id, { lastSeq: 1 }).lean()) ?? target;
+  let seq = latest.lastSeq + 1;
+  for (let attempt = 0; attempt < MAX_SEQ_ATTEMPTS; attempt++, seq++) {
+    const moved: MessageDoc = { ...message, conversationId: target._id, patientId: target.patientId, seq, seqKey: `${target._id}:${seq}` };
+    try {
+      await models.Message.updateOne(
+        { _id: message._id },
+        { $set: { conversationId: moved.conversationId, patientId: moved.patientId, seq, seqKey: moved.seqKey } },
+      );
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      continue;
+    }
+    const updated = await ctx.locks.run(`conversation:${target._id}`, () => recordOnConversation(ctx, target, moved));
+    return { message: moved, conversation: updated, duplicate: false };
+  }
+  throw new Error(`could not move message ${message._id} into conversation ${target._id} after ${MAX_SEQ_ATTEMPTS} attempts`);
+}
+
+/**
  * Moves the conversation's counters, preview and KPI timestamps for a newly
  * stored message. Runs under the conversation's lock; reads and writes by
  * `_id` only, the one filter FerretDB pushes down to SQLite (any other field

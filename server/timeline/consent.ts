@@ -18,14 +18,21 @@ export async function recordConsent(
   channel: ChannelId,
   status: Exclude<ConsentStatus, 'unknown'>,
   source: string,
+  /** The exact text the patient agreed to, when they ticked a box (kept with the consent). */
+  wording?: string,
 ): Promise<boolean> {
   const at = ctx.clock();
   const changed = await ctx.locks.run(`patient:${patientId}`, async () => {
     const patient = await ctx.models.Patient.findById(patientId).lean();
-    if (!patient || patient.consent[channel]?.status === status) return null;
+    const current = patient?.consent[channel];
+    // Same state is a no-op, except that express consent with its wording upgrades an implied one.
+    if (!patient || (current?.status === status && (!wording || current.wording === wording))) return null;
     await ctx.models.Patient.updateOne(
       { _id: patientId },
-      { $set: { [`consent.${channel}`]: { status, at, source }, updatedAt: at }, $push: { consentHistory: { channel, status, at, source } } },
+      {
+        $set: { [`consent.${channel}`]: { status, at, source, ...(wording ? { wording } : {}) }, updatedAt: at },
+        $push: { consentHistory: { channel, status, at, source, ...(wording ? { wording } : {}) } },
+      },
     );
     return patient;
   });

@@ -13,6 +13,8 @@ export interface TimelineEvents {
   messageCreated(message: MessageRecord, conversation: ConversationRecord): void;
   messageUpdated(message: MessageRecord, conversation: ConversationRecord): void;
   conversationUpdated(conversation: ConversationRecord): void;
+  /** A conversation was folded into another (a web visitor proved to be a known patient); the first no longer exists. */
+  conversationMerged(fromConversationId: string, into: ConversationRecord): void;
 }
 
 export interface TimelineContext {

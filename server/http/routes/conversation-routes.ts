@@ -2,10 +2,8 @@ import { z } from 'zod';
 import { CHANNEL_IDS } from '../../../channels/channel-id.ts';
 import { describeSmsBody } from '../../../channels/sms/segments.ts';
 import { canBreakGlass, loadConversationFor, type AuditScope } from '../../access/access-policy.ts';
-import { loadAttachment } from '../../attachments/attachment-store.ts';
+import { sendAttachment } from '../attachment-response.ts';
 import { AppError, forbidden, notFound } from '../../errors.ts';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Types } from 'mongoose';
 import type { HubServices } from '../../hub-services.ts';
 import { assignConversation, markRead, reopenConversation, resolveConversation, setPriority } from '../../timeline/conversation-actions.ts';
@@ -153,18 +151,8 @@ export function conversationRoutes(hub: HubServices) {
       handler: async ({ actor, params, scope, res }) => {
         const conversation = await load(actor, params.id, scope);
         const message = await timeline.models.Message.findById(params.messageId).lean();
-        const attachment = message?.conversationId === conversation._id ? message.attachments[params.index] : undefined;
-        if (!message || !attachment || message.channel === 'internal') throw notFound('Attachment');
-        res.set('Cache-Control', 'private, no-store');
-        const stored = await loadAttachment(timeline, attachment.ref);
-        if (stored) {
-          res.status(200).type(stored.contentType).send(stored.data);
-          return undefined;
-        }
-        const file = await hub.adapters[message.channel].fetchAttachment?.(attachment.ref);
-        if (!file) throw new AppError('PROVIDER_UNAVAILABLE', 'The provider did not return this attachment; try again later');
-        res.status(200).type(file.contentType);
-        await pipeline(Readable.fromWeb(file.body as never), res);
+        if (!message || message.conversationId !== conversation._id) throw notFound('Attachment');
+        await sendAttachment(res, timeline, hub.adapters, message, params.index);
         return undefined;
       },
     }),

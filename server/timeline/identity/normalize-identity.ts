@@ -29,6 +29,7 @@ export function normalizeEmail(raw: string): string {
   return value;
 }
 
+const portalIdSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/);
 const visitorIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,128}$/);
 
 export function normalizeIdentity(identity: IdentityValue, defaultRegion: string): IdentityValue {
@@ -42,5 +43,12 @@ export function normalizeIdentity(identity: IdentityValue, defaultRegion: string
         throw new AppError('INVALID_INPUT', 'A web visitor id is 8-128 letters, digits, _ or -', { field: 'visitorId' });
       }
       return identity;
+    case 'portal': {
+      const value = identity.value.trim();
+      if (!portalIdSchema.safeParse(value).success) {
+        throw new AppError('INVALID_INPUT', 'A portal patient id is 1-128 printable characters', { field: 'patientId' });
+      }
+      return { kind: 'portal', value };
+    }
   }
 }

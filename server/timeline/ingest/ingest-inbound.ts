@@ -11,6 +11,7 @@ import { toConversationRecord, toMessageRecord, type ConversationRecord, type Me
 import type { TimelineContext } from '../timeline-context.ts';
 import { findOrOpenConversation } from './find-or-open-conversation.ts';
 import { resolveIdentity } from './resolve-identity.ts';
+import { currentPatientFor } from '../link/merge-patients.ts';
 
 export interface IngestResult {
   message: MessageRecord;
@@ -33,7 +34,10 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
     };
   }
 
-  const { patient, created } = await resolveIdentity(ctx, inbound.from, { verified: inbound.verifiesSender !== false, displayName: inbound.displayName });
+  const resolved = await resolveIdentity(ctx, inbound.from, { verified: inbound.verifiesSender !== false, displayName: inbound.displayName });
+  const { created } = resolved;
+  // A web visitor proven to be another patient: finish that merge if it was interrupted, and write there.
+  const patient = resolved.patient.mergedInto ? await currentPatientFor(ctx, resolved.patient._id) : resolved.patient;
   if (inbound.impliesConsent !== false) await recordPatientInitiatedConsent(ctx, patient, inbound.channel);
   const found = await findOrOpenConversation(ctx, patient, { allowReopen: !inbound.isAutomated });
   let conversation = found.conversation;
@@ -58,6 +62,7 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
     author: { type: 'patient', agentId: null },
     providerKey: inbound.providerKey,
     providerMessageId: inbound.providerMessageId ?? null,
+    clientId: inbound.clientId ?? null,
     deliveryStatus: 'received',
   });
   const message = toMessageRecord(appended.message, ctx.cipher);

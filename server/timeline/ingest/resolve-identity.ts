@@ -66,6 +66,8 @@ export async function resolveIdentity(
           preferences: { channel: null, language: null, timezone: null },
           consent: { sms: { status: 'unknown' }, email: { status: 'unknown' }, webchat: { status: 'unknown' } },
           consentHistory: [],
+          claimedContacts: [],
+          mergedInto: null,
           latestConversationId: null,
           conversationCount: 0,
           createdAt: now,

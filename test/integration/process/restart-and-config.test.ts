@@ -52,6 +52,7 @@ describe('configuration', () => {
     TWILIO_AUTH_TOKEN: 'x'.repeat(32),
     SENDGRID_INBOUND_SECRET: 'y'.repeat(32),
     WIDGET_IDENTITY_SECRET: 'z'.repeat(40),
+    WIDGET_ALLOWED_ORIGINS: 'https://www.example-clinic.org',
   };
   const problemsOf = (env: Record<string, string | undefined>) => {
     try {
@@ -79,6 +80,9 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, MONGODB_URI: 'postgres://x' })).to.include('MONGODB_URI');
     expect(problemsOf({ ...production, PORT: 'eighty' })).to.include('PORT');
     expect(problemsOf({ ...production, JWT_SECRET: 'short' })).to.include('JWT_SECRET');
+    expect(problemsOf({ ...production, WIDGET_ALLOWED_ORIGINS: '' })).to.include('WIDGET_ALLOWED_ORIGINS');
+    expect(problemsOf({ ...production, WIDGET_BUSINESS_HOURS: 'weekdays 8-6' })).to.match(/WIDGET_BUSINESS_HOURS.*mon-fri 08:00-18:00/);
+    expect(problemsOf({ ...production, CLINIC_TIMEZONE: 'Mars/Olympus' })).to.include('CLINIC_TIMEZONE');
     expect(problemsOf({ ...production, BOOTSTRAP_ADMIN_EMAIL: 'a@b.org' })).to.include('BOOTSTRAP_ADMIN_PASSWORD');
   });
 

@@ -1,0 +1,30 @@
+/**
+ * Sliding-window rate limits kept in the database (so a restart does not
+ * reset them): one document per key with the times of its recent hits.
+ */
+import { AppError } from '../errors.ts';
+import type { DocumentLocks } from './document-locks.ts';
+import type { Models } from './models.ts';
+
+export interface RateLimit {
+  limit: number;
+  windowMs: number;
+  /** Says what was limited, e.g. "verification codes for this address". */
+  what: string;
+}
+
+/** Counts one hit for `key`, or throws RATE_LIMITED (with the wait) when the window is full. */
+export function consumeRateLimit(models: Models, locks: DocumentLocks, key: string, rule: RateLimit, now: Date): Promise<void> {
+  return locks.run(`rate:${key}`, async () => {
+    const doc = await models.RateLimit.findById(key).lean();
+    const recent = (doc?.hits ?? []).map((h) => new Date(h)).filter((h) => now.getTime() - h.getTime() < rule.windowMs);
+    if (recent.length >= rule.limit) {
+      const waitMs = recent[0]!.getTime() + rule.windowMs - now.getTime();
+      const minutes = Math.max(1, Math.ceil(waitMs / 60_000));
+      throw new AppError('RATE_LIMITED', `Too many ${rule.what}; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`, {
+        retryAfterSeconds: Math.ceil(waitMs / 1000),
+      });
+    }
+    await models.RateLimit.updateOne({ _id: key }, { $set: { hits: [...recent, now] } }, { upsert: true });
+  });
+}

@@ -30,7 +30,12 @@ export function artifactPath(name: string): string {
 /** A clinic website on another origin (http://localhost:PORT while the hub is http://127.0.0.1:PORT). */
 export async function startHostSite(pages: Record<string, string>): Promise<{ origin: string; server: Server; close(): Promise<void> }> {
   const server = createServer((req, res) => {
-    const html = pages[(req.url ?? '/').split('?')[0]!];
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
+    const html = pages[path];
     if (html === undefined) {
       res.writeHead(404).end('not found');
       return;

@@ -95,7 +95,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
 
   const app = express();
   const httpServer = createServer(app);
-  const widgetAccess = widgetCors(config.widget.allowedOrigins);
+  const widgetAccess = widgetCors(config.widget.allowedOrigins, new URL(config.publicBaseUrl).origin);
   // Transport-level CORS is open so a refused widget can read why; the /widget namespace checks the origin itself.
   const io = new SocketServer(httpServer, { serveClient: false, cors: { origin: true, methods: ['GET', 'POST'] } });
   let timeline: TimelineContext | undefined;

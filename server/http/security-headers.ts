@@ -46,9 +46,11 @@ export function apiCors(allowedOrigins: readonly string[]) {
  * ORIGIN_NOT_ALLOWED before any route runs. No cookies are involved (the
  * visitor token travels in the Authorization header).
  */
-export function widgetCors(allowedOrigins: readonly string[]) {
-  const allowed = new Set(allowedOrigins.map((o) => o.replace(/\/$/, '')));
-  const isAllowed = (origin: string) => allowed.size === 0 || allowed.has(origin);
+export function widgetCors(allowedOrigins: readonly string[], hubOrigin: string) {
+  // The hub's own pages (/chat, /widget/verify) host the widget too.
+  const allowed = new Set([...allowedOrigins, hubOrigin].map((o) => o.replace(/\/$/, '')));
+  const listed = allowedOrigins.length > 0;
+  const isAllowed = (origin: string) => !listed || allowed.has(origin);
   const corsHandler = cors({
     origin: true,
     methods: ['GET', 'POST'],

@@ -70,13 +70,15 @@ export function toPatientRecord(doc: PatientDoc, identities: IdentityDoc[], ciph
     consent: Object.fromEntries(
       Object.entries(doc.consent).map(([channel, c]) => [channel, { status: c.status, at: iso(c.at), source: c.source ?? null }]),
     ),
-    consentHistory: doc.consentHistory.map((h) => ({ ...h, at: iso(h.at) })),
+    consentHistory: (doc.consentHistory ?? []).map((h) => ({ ...h, at: iso(h.at) })),
     identities: identities.map((i) => ({
       kind: i.kind,
       value: cipher.decrypt(i.valueEnc),
       verified: Boolean(i.verifiedAt),
       lastSeenAt: iso(i.lastSeenAt),
     })),
+    /** Typed into the web chat's pre-chat form: shown as unverified, never used to send until proven by a code. */
+    unverifiedContacts: (doc.claimedContacts ?? []).map((c) => ({ kind: c.kind, value: cipher.decrypt(c.valueEnc), at: iso(c.at) })),
     conversationCount: doc.conversationCount,
     createdAt: iso(doc.createdAt)!,
   };

@@ -257,3 +257,50 @@ describe('web chat widget in a real browser', function () {
     expect(await page.getByRole('button', { name: `Chat with ${CLINIC}` }).count()).to.equal(0);
   });
 });
+
+describe('PHI-safe notifications lead to the secure chat in a real browser', function () {
+  this.timeout(90_000);
+  let t: TestHub;
+  let browser: Browser;
+  before(async () => {
+    t = await startTestHub({ label: 'widget-secure-link', env: { CLINIC_NAME: CLINIC, PHI_SAFE_NOTIFICATIONS: 'true' } });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('shows the message only after the patient proves the phone it was sent to', async () => {
+    const admin = await t.admin();
+    const asked = await patientWrites(t, { channel: 'sms', from: '+17205550113', body: 'question about my results' });
+    const reply = await t.api.post(`/api/conversations/${asked.conversation.id}/messages`, { body: 'Your results are normal.', channel: 'sms' }, admin.token);
+    const sms = await waitFor(async () => ((await t.api.get('/api/dev/outbox?channel=sms', admin.token)).body.items as { messageId: string; request: { Body: string } }[])
+      .find((e) => e.messageId === reply.body.id));
+    expect(sms.request.Body).not.to.include('normal');
+    const link = new URL(/https?:\/\/\S+/.exec(sms.request.Body)![0]);
+
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${t.url}${link.pathname}`);
+    await page.getByRole('link', { name: 'Open the secure chat' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Results Rosa');
+    await page.getByRole('button', { name: 'Start chat' }).click();
+    await page.getByRole('button', { name: 'Continue by text message' }).click();
+    expect(await page.content()).not.to.include('normal');
+    await page.getByLabel('Mobile phone number').fill('+1 720 555 0113');
+    const wording = (await t.api.get('/api/widget/config')).body.consentWording.en.sms as string;
+    await page.getByLabel(wording).check();
+    const askedAt = new Date(Date.now() - 1000);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.getByLabel('Code', { exact: true }).fill(await codeSentTo(t, 'sms', '+17205550113', askedAt));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('button', { name: 'Back to chat' }).click();
+    await page.getByRole('log').getByText('Your results are normal.').waitFor();
+  });
+
+  it('answers an altered link with 404 and no chat', async () => {
+    const res = await fetch(`${t.url}/widget/verify?link=${'x'.repeat(40)}`);
+    expect(res.status).to.equal(404);
+    expect(await res.text()).not.to.include('widget.js');
+  });
+});

@@ -31,6 +31,10 @@ describe('channel-switch continuity: a web visitor proves a phone or email and j
     const visitorPatientId = (await models().Message.findById(own.message.id).lean())!.patientId;
     expect(visitorPatientId).not.to.equal(owner.patientId);
     expect((await models().Identity.find({ patientId: visitorPatientId }).lean()).map((i) => i.kind)).to.deep.equal(['web']);
+    // Agents see the typed number as an unverified contact of the visitor, not as the phone patient's.
+    const admin = await t.admin();
+    const profile = await t.api.get(`/api/patients/${visitorPatientId}`, admin.token);
+    expect(profile.body.unverifiedContacts).to.deep.include({ kind: 'phone', value: '+16175550101', at: profile.body.unverifiedContacts[0].at });
     visitor.socket.disconnect();
   });
 

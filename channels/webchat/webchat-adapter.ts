@@ -1,6 +1,8 @@
 /**
- * Web chat. The patient's widget reads its timeline from the hub, so "sending"
- * is marking the message sent; the widget acknowledges delivery (issue 7).
+ * Web chat. The patient's widget gets every message of its thread live over
+ * the /widget namespace as the timeline stores it (and catches up by seq), so
+ * "sending" is marking the message sent; the widget's `messages:seen` marks
+ * it read (server/realtime/widget-namespace.ts).
  */
 import type { ChannelAdapter } from '../contract.ts';
 

@@ -11,6 +11,7 @@ import { loadConversationFor, type Actor, type AuditScope } from '../access/acce
 import type { AuditAction, AuditLog } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import { AppError } from '../errors.ts';
+import { handshakeError } from './handshake-error.ts';
 import { listMessages } from '../timeline/message-history.ts';
 import type { ConversationRecord, MessageRecord } from '../timeline/records.ts';
 import type { TimelineContext, TimelineEvents } from '../timeline/timeline-context.ts';
@@ -201,11 +202,4 @@ export class AgentsRealtime implements TimelineEvents {
       },
     );
   }
-}
-
-function handshakeError(error: unknown): Error {
-  const appError = error instanceof AppError ? error : new AppError('UNAUTHENTICATED', 'Authentication failed');
-  const refused = new Error(appError.message) as Error & { data: unknown };
-  refused.data = { code: appError.code };
-  return refused;
 }

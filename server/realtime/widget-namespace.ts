@@ -10,6 +10,7 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { handshakeError } from './handshake-error.ts';
 import { advanceDeliveryStatus } from '../delivery/delivery-status.ts';
 import { ingestInbound } from '../timeline/ingest/ingest-inbound.ts';
 import { linkVisitor } from '../timeline/link/link-visitor.ts';
@@ -86,7 +87,7 @@ export class WidgetRealtime implements TimelineEvents {
           socket.data = { visitorId: visitor.visitorId, identityId: visitor.identity._id, patientId: visitor.patient._id, conversationId: null };
           next();
         },
-        (error: unknown) => next(handshakeError(error)),
+        (error: unknown) => next(handshakeError(error, 'The chat session could not be opened')),
       );
     });
     this.nsp.on('connection', (socket) => void this.onConnection(socket));
@@ -279,11 +280,4 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const issue = result.error.issues[0]!;
   const field = issue.path.map(String).join('.') || 'payload';
   throw new AppError('INVALID_INPUT', `${field}: ${issue.message}`, { field });
-}
-
-function handshakeError(error: unknown): Error {
-  const appError = error instanceof AppError ? error : new AppError('UNAUTHENTICATED', 'The chat session could not be opened');
-  const refused = new Error(appError.message) as Error & { data: unknown };
-  refused.data = { code: appError.code, message: appError.message };
-  return refused;
 }

@@ -94,6 +94,8 @@ describe('web chat widget in a real browser', function () {
     expect(reply.body.channelReason).to.equal('widget_connected');
     await page.getByRole('log').getByText('Yes, <b>8 hours</b>.', { exact: false }).waitFor();
     expect(await messageListText(page)).to.include(xss);
+    // Screen readers hear it: the live region announces the clinic's new message.
+    expect(await page.locator('carethread-widget [aria-live="polite"]').allInnerTexts()).to.satisfy((texts: string[]) => texts.some((x) => x.includes(`New message from ${CLINIC}`)));
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).to.equal(undefined);
     expect(await page.locator('carethread-widget img, carethread-widget script').count()).to.equal(0);
 

@@ -62,6 +62,23 @@ describe('web chat widget: chatting with the clinic', () => {
     agentSocket.disconnect();
   });
 
+  it('shows each side the other typing: the agent in the widget, the patient in the inbox', async () => {
+    const admin = await t.admin();
+    const visitor = await startVisitor(t);
+    const sent = await visitor.call('message:send', { clientId: newClientId(), body: 'typing test' });
+    const agentSocket = t.socket(admin.token);
+    await connected(agentSocket);
+    await new Promise((resolve) => agentSocket.emit('conversation:join', sent.message.conversationId, resolve));
+    const agentTyping = nextEvent<{ isTyping: boolean }>(visitor.socket, 'agent:typing');
+    agentSocket.emit('typing', { conversationId: sent.message.conversationId, isTyping: true });
+    expect((await agentTyping).isTyping).to.equal(true);
+    const patientTyping = nextEvent<{ conversationId: string; isTyping: boolean }>(agentSocket, 'patient:typing');
+    visitor.socket.emit('typing', { isTyping: true });
+    expect(await patientTyping).to.deep.equal({ conversationId: sent.message.conversationId, isTyping: true });
+    agentSocket.disconnect();
+    visitor.socket.disconnect();
+  });
+
   it('stores a message resent with the same client id once (offline resend after a dropped connection)', async () => {
     const visitor = await startVisitor(t);
     const clientId = newClientId();

@@ -233,3 +233,14 @@ export interface RateLimitDoc {
   _id: string;
   hits: Date[];
 }
+
+/** A team's saved reply, inserted in the inbox by typing "/" and its shortcut. `_id` = `<teamId>:<shortcut>`. */
+export interface CannedResponseDoc {
+  _id: string;
+  teamId: string;
+  shortcut: string;
+  title: string;
+  body: string;
+  createdBy: string;
+  createdAt: Date;
+}

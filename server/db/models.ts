@@ -12,6 +12,7 @@ import type {
   AccessGrantDoc,
   AttachmentBlobDoc,
   AgentDoc,
+  CannedResponseDoc,
   AuditEventDoc,
   ConversationDoc,
   DevOutboxDoc,
@@ -242,6 +243,12 @@ const verificationChallengeSchema = new Schema<VerificationChallengeDoc>(
   { ...options, collection: 'verification_challenges' },
 );
 
+const cannedResponseSchema = new Schema<CannedResponseDoc>(
+  { _id: String, teamId: String, shortcut: String, title: String, body: String, createdBy: String, createdAt: Date },
+  { ...options, collection: 'canned_responses' },
+);
+cannedResponseSchema.index({ teamId: 1 });
+
 const rateLimitSchema = new Schema<RateLimitDoc>({ _id: String, hits: [Date] }, { ...options, collection: 'rate_limits' });
 
 export interface Models {
@@ -259,6 +266,7 @@ export interface Models {
   AttachmentBlob: Model<AttachmentBlobDoc>;
   VerificationChallenge: Model<VerificationChallengeDoc>;
   RateLimit: Model<RateLimitDoc>;
+  CannedResponse: Model<CannedResponseDoc>;
 }
 
 export function bindModels(connection: Connection): Models {
@@ -277,6 +285,7 @@ export function bindModels(connection: Connection): Models {
     AttachmentBlob: connection.model<AttachmentBlobDoc>('AttachmentBlob', attachmentBlobSchema),
     VerificationChallenge: connection.model<VerificationChallengeDoc>('VerificationChallenge', verificationChallengeSchema),
     RateLimit: connection.model<RateLimitDoc>('RateLimit', rateLimitSchema),
+    CannedResponse: connection.model<CannedResponseDoc>('CannedResponse', cannedResponseSchema),
   };
 }
 

@@ -55,7 +55,11 @@ export async function emailThreadFor(
     .map((m) => (m.direction === 'outbound' ? messageIdHeader(m._id, addresses.domain) : m.providerMessageId))
     .filter((id): id is string => Boolean(id && /^<[^<>\s]+>$/.test(id)));
   const conversation = await ctx.models.Conversation.findById(message.conversationId, { subject: 1 }).lean();
-  const subject = conversation?.subject ? (/^re:/i.test(conversation.subject) ? conversation.subject : `Re: ${conversation.subject}`) : `A message from ${clinicName}`;
+  // "Re:" only when answering an earlier email; the first email of a thread carries the subject as it is.
+  const answering = earlier.length > 0;
+  const subject = !conversation?.subject
+    ? `A message from ${clinicName}`
+    : answering && !/^re:/i.test(conversation.subject) ? `Re: ${conversation.subject}` : conversation.subject;
   return {
     messageIdHeader: messageIdHeader(message._id, addresses.domain),
     ...(ids.length ? { inReplyTo: ids[ids.length - 1]! } : {}),

@@ -85,6 +85,7 @@ export function conversationRoutes(hub: HubServices) {
         body,
         channel: z.enum(['auto', ...CHANNEL_IDS]).default('auto'),
         clientId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - (up to 64)').optional(),
+        subject: z.string().trim().min(1).max(200).optional().describe('email only: the subject of the conversation’s first email'),
       }),
       responses: { 201: { description: 'The reply, queued for delivery', schema: messageShape } },
       handler: async ({ actor, params, scope, body: input }) => {

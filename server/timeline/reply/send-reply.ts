@@ -17,6 +17,8 @@ export interface ReplyInput {
   body: string;
   channel: RequestedChannel;
   clientId?: string | undefined;
+  /** Email only: the subject of the conversation's first email (later ones answer it as "Re: …"). */
+  subject?: string | undefined;
 }
 
 export async function sendReply(ctx: TimelineContext, actor: Actor, conversation: ConversationDoc, input: ReplyInput): Promise<MessageRecord> {
@@ -27,6 +29,12 @@ export async function sendReply(ctx: TimelineContext, actor: Actor, conversation
     throw new AppError('INVALID_INPUT', `body: an SMS can carry at most ${MAX_SMS_BODY_CHARACTERS.toLocaleString('en-US')} characters`, { field: 'body' });
   }
   const recipient = latestVerifiedIdentity(identities, channel)!;
+  if (channel === 'email' && input.subject && !conversation.subject) {
+    await ctx.locks.run(`conversation:${conversation._id}`, async () => {
+      const current = await ctx.models.Conversation.findById(conversation._id, { subject: 1 }).lean();
+      if (!current?.subject) await ctx.models.Conversation.updateOne({ _id: conversation._id }, { $set: { subject: input.subject } });
+    });
+  }
   const appended = await appendMessage(ctx, conversation, {
     direction: 'outbound',
     channel,

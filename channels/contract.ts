@@ -44,6 +44,8 @@ export interface OutboundEnvelope {
   subject?: string;
   /** Public URLs of media to attach (MMS). */
   mediaUrls?: string[];
+  /** Files to attach (email). */
+  attachments?: { name: string; contentType: string; content: Buffer }[];
   /** Email threading, worked out by the hub from the conversation. */
   email?: {
     /** This message's own Message-ID header, `<id@domain>`. */

@@ -44,6 +44,11 @@ import { broadcastTimelineEvents } from './realtime/timeline-broadcast.ts';
 import { WidgetRealtime } from './realtime/widget-namespace.ts';
 import { widgetRoutes } from './http/routes/widget-routes.ts';
 import { widgetScript } from './http/widget-script.ts';
+import { inboxAppRoutes } from './http/routes/inbox-app-routes.ts';
+import { cannedResponseRoutes } from './http/routes/canned-response-routes.ts';
+import { fileRoutes } from './http/routes/file-routes.ts';
+import { MediaLinks } from './delivery/media-links.ts';
+import { outboundFiles } from './delivery/outbound-files.ts';
 import { MAX_STORED_ATTACHMENT_BYTES } from './attachments/attachment-store.ts';
 import { VerificationCodes } from './widget/verification-codes.ts';
 import { VisitorTokens } from './widget/visitor-tokens.ts';
@@ -140,10 +145,15 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   widgetRealtime = new WidgetRealtime(io, { visitors, codes, agents: realtime, timeline: () => timeline!, originAllowed: widgetAccess.isAllowed });
   audiences.push(widgetRealtime);
   const secureLinks = new SecureMessageLinks(config.widget.identitySecret, config.publicBaseUrl, config.secureLinkTtlMs, clock);
+  const mediaLinks = new MediaLinks(`${config.jwtSecret}:media`, config.publicBaseUrl, clock);
   const replyAddresses = new ReplyAddresses(`${config.sendgrid.inboundSecret}:reply`, config.sendgrid.inboundDomain);
   worker = new DeliveryWorker(timeline, adapters, {
     pollIntervalMs: options.deliveryPollMs ?? 1000,
-    extras: async (message, channel) => (channel === 'email' ? { email: await emailThreadFor(timeline!, message, replyAddresses, config.clinicName) } : {}),
+    extras: async (message, channel) => ({
+      ...(channel === 'email' ? { email: await emailThreadFor(timeline!, message, replyAddresses, config.clinicName) } : {}),
+      // With PHI-safe notifications only the notice leaves the hub: files too wait behind the secure chat (a contact card holds no PHI).
+      ...(config.phiSafeNotifications && message.kind !== 'vcard' ? {} : await outboundFiles(timeline!, message, channel, mediaLinks)),
+    }),
     ...(config.phiSafeNotifications
       ? { content: (message, channel, body) => (channel === 'webchat' ? { body } : phiSafeNotice(config.clinicName, secureLinks.create(message.conversationId, message.patientId))) }
       : {}),
@@ -167,6 +177,9 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...secureLinkRoutes(secureLinks, config.clinicName),
     ...devRoutes(services),
     ...widgetRoutes(services, visitors, widgetScript()),
+    ...inboxAppRoutes(),
+    ...cannedResponseRoutes(services),
+    ...fileRoutes(services, mediaLinks),
   ].filter((r) => r.enabled?.() ?? true);
   const openApiRoute = defineRoute({
     method: 'get', path: '/api/openapi.json', tag: 'meta', auth: 'public',
@@ -181,7 +194,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   app.set('trust proxy', 'loopback');
   app.use(helmet(SECURITY_HEADERS));
   app.use('/api/widget', widgetAccess.cors, widgetAccess.guard);
-  app.use('/api/widget/attachments', express.raw({ type: () => true, limit: MAX_STORED_ATTACHMENT_BYTES }));
+  app.use(['/api/widget/attachments', '/api/attachments'], express.raw({ type: () => true, limit: MAX_STORED_ATTACHMENT_BYTES }));
   app.use('/api', apiCors(config.corsAllowedOrigins));
   app.use('/api', express.json({ limit: '1mb' }));
   app.use('/webhooks/twilio', express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 200 }));

@@ -41,6 +41,9 @@ function mailFor(config: EmailAdapterConfig, envelope: OutboundEnvelope): MailDa
       ...(thread?.references.length ? { References: thread.references.join(' ') } : {}),
     },
     customArgs: { carethread_message_id: envelope.messageId },
+    ...(envelope.attachments?.length
+      ? { attachments: envelope.attachments.map((a) => ({ content: a.content.toString('base64'), filename: a.name, type: a.contentType, disposition: 'attachment' })) }
+      : {}),
   };
 }
 

@@ -33,3 +33,9 @@ export async function loadAttachment(ctx: TimelineContext, ref: string): Promise
   const blob = await ctx.models.AttachmentBlob.findById(ref.slice(5)).lean();
   return blob ? { contentType: blob.contentType, data: Buffer.from(ctx.cipher.decrypt(blob.dataEnc), 'base64') } : null;
 }
+
+/** Who uploaded a blob, as recorded on it: only that agent may attach it to a reply. */
+export const agentUploader = (agentId: string) => `agent:${agentId}`;
+
+/** MMS carries at most 5 MB of media in all (Twilio). */
+export const MAX_MMS_BYTES = 5 * 1024 * 1024;

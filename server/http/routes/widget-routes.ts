@@ -15,6 +15,7 @@ import { availability } from '../../widget/business-hours.ts';
 import { consentWording } from '../../widget/consent-wording.ts';
 import type { Visitor, WidgetVisitors } from '../../widget/widget-visitors.ts';
 import { sendAttachment } from '../attachment-response.ts';
+import { readUpload } from '../file-upload.ts';
 import { Reply, defineRoute } from '../route.ts';
 import type { WidgetScript } from '../widget-script.ts';
 
@@ -76,19 +77,7 @@ export function widgetRoutes(hub: HubServices, visitors: WidgetVisitors, script:
       responses: { 201: { description: '{attachmentId, name, contentType, size}' } },
       handler: async ({ req }) => {
         const visitor = await visitorFrom(req);
-        const contentType = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-        if (!ACCEPTED_ATTACHMENT_TYPES.has(contentType)) {
-          throw new AppError('UNSUPPORTED_MEDIA_TYPE', `${contentType || 'This file type'} cannot be sent; send a PDF, a photo (JPEG, PNG, GIF, HEIC, WebP) or a text file`);
-        }
-        const data = req.body as unknown;
-        if (!Buffer.isBuffer(data) || data.length === 0) throw new AppError('INVALID_INPUT', 'body: the file is empty', { field: 'body' });
-        let name: string;
-        try {
-          name = decodeURIComponent(req.get('x-file-name') ?? '').trim().slice(0, 200);
-        } catch {
-          throw new AppError('INVALID_INPUT', 'X-File-Name: must be URL-encoded', { field: 'X-File-Name' });
-        }
-        name = name.replace(/[\u0000-\u001f/\\]/g, '_') || 'file';
+        const { name, contentType, data } = readUpload(req);
         const ref = await storeAttachment(timeline, data, contentType, { name, uploadedBy: visitor.identity._id });
         return new Reply(201, { attachmentId: ref.slice('blob:'.length), name, contentType, size: data.length });
       },

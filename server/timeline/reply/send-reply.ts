@@ -8,6 +8,7 @@ import type { Actor } from '../../access/access-policy.ts';
 import type { ConversationDoc, IdentityDoc, PatientDoc } from '../../db/documents.ts';
 import { describeSmsBody, MAX_SMS_BODY_CHARACTERS } from '../../../channels/sms/segments.ts';
 import { AppError } from '../../errors.ts';
+import { agentUploader, MAX_MMS_BYTES } from '../../attachments/attachment-store.ts';
 import { appendMessage } from '../append-message.ts';
 import { toConversationRecord, toMessageRecord, type MessageRecord } from '../records.ts';
 import type { TimelineContext } from '../timeline-context.ts';
@@ -19,6 +20,8 @@ export interface ReplyInput {
   clientId?: string | undefined;
   /** Email only: the subject of the conversation's first email (later ones answer it as "Re: …"). */
   subject?: string | undefined;
+  /** Files this agent uploaded (POST /api/attachments). */
+  attachmentIds?: string[] | undefined;
 }
 
 export async function sendReply(ctx: TimelineContext, actor: Actor, conversation: ConversationDoc, input: ReplyInput): Promise<MessageRecord> {
@@ -27,6 +30,10 @@ export async function sendReply(ctx: TimelineContext, actor: Actor, conversation
   const { channel, reason } = chooseReplyChannel(facts, input.channel);
   if (channel === 'sms' && describeSmsBody(input.body).tooLong) {
     throw new AppError('INVALID_INPUT', `body: an SMS can carry at most ${MAX_SMS_BODY_CHARACTERS.toLocaleString('en-US')} characters`, { field: 'body' });
+  }
+  const attachments = await uploadedFiles(ctx, actor, input.attachmentIds ?? []);
+  if (channel === 'sms' && attachments.reduce((sum, a) => sum + a.size, 0) > MAX_MMS_BYTES) {
+    throw new AppError('INVALID_INPUT', 'attachmentIds: a text message carries at most 5 MB of files; send them by email or web chat', { field: 'attachmentIds' });
   }
   const recipient = latestVerifiedIdentity(identities, channel)!;
   if (channel === 'email' && input.subject && !conversation.subject) {
@@ -39,6 +46,7 @@ export async function sendReply(ctx: TimelineContext, actor: Actor, conversation
     direction: 'outbound',
     channel,
     body: input.body,
+    attachments,
     author: { type: 'agent', agentId: actor.agentId },
     clientId: input.clientId ?? null,
     // A client id makes a resent reply (after a dropped connection) land once.
@@ -112,4 +120,16 @@ function latestVerifiedIdentity(identities: IdentityDoc[], channel: ChannelId): 
   return identities
     .filter((i) => i.kind === kind && i.verifiedAt && !i.undeliverableAt)
     .sort((a, b) => new Date(b.lastSeenAt).getTime() - new Date(a.lastSeenAt).getTime())[0];
+}
+
+async function uploadedFiles(ctx: TimelineContext, actor: Actor, ids: string[]) {
+  const files: { name: string; contentType: string; size: number; ref: string }[] = [];
+  for (const id of ids) {
+    const blob = await ctx.models.AttachmentBlob.findById(id, { dataEnc: 0 }).lean();
+    if (!blob || blob.uploadedBy !== agentUploader(actor.agentId) || !blob.nameEnc) {
+      throw new AppError('INVALID_INPUT', 'attachmentIds: upload the file first (POST /api/attachments)', { field: 'attachmentIds' });
+    }
+    files.push({ name: ctx.cipher.decrypt(blob.nameEnc), contentType: blob.contentType, size: blob.size, ref: `blob:${id}` });
+  }
+  return files;
 }

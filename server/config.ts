@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseBusinessHours, type OpeningSpan } from './widget/business-hours.ts';
+import { loadClinicCardSettings, type ClinicCardSettings } from '../channels/vcard/card-settings.ts';
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -69,6 +70,9 @@ const envSchema = z.object({
   WIDGET_ALLOWED_ORIGINS: csv,
   CORS_ALLOWED_ORIGINS: csv,
   CLINIC_NAME: z.string().min(1).default('CareThread Clinic'),
+  CLINIC_CARD_FILE: z.string().min(1).optional(),
+  CONTACT_CARD_ON_FIRST_SMS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  CONTACT_CARD_ON_CHANGE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   CLINIC_TIMEZONE: z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as America/New_York'),
   WIDGET_BUSINESS_HOURS: z.string().trim().min(1).optional().transform((raw, ctx) => {
     if (raw === undefined) return null;
@@ -114,6 +118,8 @@ export interface Config {
     businessHours: readonly OpeningSpan[] | null;
   };
   readonly clinicTimeZone: string;
+  /** The clinic's contact card (null: no SMS number and no CLINIC_CARD_FILE) and when it goes out by itself. */
+  readonly contactCard: { settings: ClinicCardSettings | null; onFirstSms: boolean; onChange: boolean };
   readonly corsAllowedOrigins: readonly string[];
   readonly clinicName: string;
   /** The answer to an SMS HELP keyword. */
@@ -169,6 +175,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const e = parsed.data;
   const problems: string[] = [];
+  let cardSettings: ClinicCardSettings | null = null;
+  try {
+    cardSettings = loadClinicCardSettings(e.CLINIC_CARD_FILE, { clinicName: e.CLINIC_NAME, smsNumber: e.TWILIO_FROM_NUMBER, email: e.SENDGRID_FROM_EMAIL });
+  } catch (error) {
+    problems.push(`CLINIC_CARD_FILE: ${(error as Error).message}`);
+  }
+  if (e.TWILIO_FROM_NUMBER && cardSettings?.inboundOnlyNumbers.includes(e.TWILIO_FROM_NUMBER)) {
+    problems.push('TWILIO_FROM_NUMBER: that number is marked inboundOnly in CLINIC_CARD_FILE; the hub never sends from an inbound-only number');
+  }
   if (e.NODE_ENV === 'production') {
     if (!e.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production');
     if (e.PHI_ENCRYPTION_KEY.some((k) => k.id.startsWith('dev'))) problems.push('PHI_ENCRYPTION_KEY: development keys are refused in production');
@@ -212,6 +227,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     widget: { identitySecret: e.WIDGET_IDENTITY_SECRET, allowedOrigins: e.WIDGET_ALLOWED_ORIGINS, businessHours: e.WIDGET_BUSINESS_HOURS },
     clinicTimeZone: e.CLINIC_TIMEZONE,
+    contactCard: { settings: cardSettings, onFirstSms: e.CONTACT_CARD_ON_FIRST_SMS, onChange: e.CONTACT_CARD_ON_CHANGE },
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     clinicName: e.CLINIC_NAME,
     smsHelpText: e.SMS_HELP_TEXT ?? `${e.CLINIC_NAME}: reply to this number to reach our care team. Msg & data rates may apply. Reply STOP to opt out.`,

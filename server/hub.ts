@@ -49,6 +49,7 @@ import { cannedResponseRoutes } from './http/routes/canned-response-routes.ts';
 import { fileRoutes } from './http/routes/file-routes.ts';
 import { MediaLinks } from './delivery/media-links.ts';
 import { outboundFiles } from './delivery/outbound-files.ts';
+import { ContactCards } from './delivery/contact-cards.ts';
 import { MAX_STORED_ATTACHMENT_BYTES } from './attachments/attachment-store.ts';
 import { VerificationCodes } from './widget/verification-codes.ts';
 import { VisitorTokens } from './widget/visitor-tokens.ts';
@@ -136,7 +137,14 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     settings: { defaultPhoneRegion: config.defaultPhoneRegion, reopenWindowMs: config.reopenWindowMs, defaultTeamId: DEFAULT_TEAM.id },
     isWidgetConnected: (patientId) => widgetRealtime?.isConnected(patientId) ?? false,
     kickDelivery: () => worker?.kick(),
+    onInbound: (stored) => {
+      if (stored.channel !== 'sms' || !stored.newPatient || !stored.impliesConsent) return;
+      void contactCards.onFirstSms(stored.conversationId).catch((error) => logger.error({ err: error }, 'first-contact card not sent'));
+    },
   };
+  const contactCards = new ContactCards(timeline, config.contactCard.settings, {
+    uidSeed: config.publicBaseUrl, onFirstSms: config.contactCard.onFirstSms, onChange: config.contactCard.onChange,
+  });
   const visitors = new WidgetVisitors(timeline, new VisitorTokens(config.jwtSecret, clock), {
     identitySecret: config.widget.identitySecret,
     clinicName: config.clinicName,
@@ -166,7 +174,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const routes: Route[] = [
     ...healthRoutes(services),
     ...authRoutes(services),
-    ...conversationRoutes(services),
+    ...conversationRoutes(services, contactCards),
     ...composeRoutes(),
     ...patientRoutes(services),
     ...agentRoutes(services),
@@ -214,6 +222,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
         httpServer.listen(port, host, () => resolve());
       });
       worker!.start();
+      void contactCards.rollOut().catch((error) => logger.error({ err: error }, 'contact card rollout failed'));
       const actual = (httpServer.address() as AddressInfo).port;
       return { port: actual, url: `http://127.0.0.1:${actual}` };
     },

@@ -29,6 +29,8 @@ export interface PatientDoc {
   claimedContacts: { kind: 'phone' | 'email'; valueEnc: string; at: Date }[];
   /** Set when this patient (a web visitor's) was proven to be another one and merged into it. */
   mergedInto: string | null;
+  /** The revision of the clinic's contact card last sent to this patient (automatic sends go once per revision). */
+  contactCardRevision?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -243,4 +245,11 @@ export interface CannedResponseDoc {
   body: string;
   createdBy: string;
   createdAt: Date;
+}
+
+/** Hub-wide facts kept across restarts, e.g. the contact card's current revision and since when. */
+export interface HubSettingDoc {
+  _id: string;
+  value: Record<string, string | number | boolean | null>;
+  updatedAt: Date;
 }

@@ -13,6 +13,7 @@ import type {
   AttachmentBlobDoc,
   AgentDoc,
   CannedResponseDoc,
+  HubSettingDoc,
   AuditEventDoc,
   ConversationDoc,
   DevOutboxDoc,
@@ -52,6 +53,7 @@ const patientSchema = new Schema<PatientDoc>(
     conversationCount: { type: Number, default: 0 },
     claimedContacts: { type: [{ kind: String, valueEnc: String, at: Date, _id: false }], default: [] },
     mergedInto: { type: String, default: null },
+    contactCardRevision: { type: String, default: null },
     createdAt: Date,
     updatedAt: Date,
   },
@@ -249,6 +251,11 @@ const cannedResponseSchema = new Schema<CannedResponseDoc>(
 );
 cannedResponseSchema.index({ teamId: 1 });
 
+const hubSettingSchema = new Schema<HubSettingDoc>(
+  { _id: String, value: { type: Schema.Types.Mixed, default: {} }, updatedAt: Date },
+  { ...options, collection: 'hub_settings' },
+);
+
 const rateLimitSchema = new Schema<RateLimitDoc>({ _id: String, hits: [Date] }, { ...options, collection: 'rate_limits' });
 
 export interface Models {
@@ -267,6 +274,7 @@ export interface Models {
   VerificationChallenge: Model<VerificationChallengeDoc>;
   RateLimit: Model<RateLimitDoc>;
   CannedResponse: Model<CannedResponseDoc>;
+  HubSetting: Model<HubSettingDoc>;
 }
 
 export function bindModels(connection: Connection): Models {
@@ -286,6 +294,7 @@ export function bindModels(connection: Connection): Models {
     VerificationChallenge: connection.model<VerificationChallengeDoc>('VerificationChallenge', verificationChallengeSchema),
     RateLimit: connection.model<RateLimitDoc>('RateLimit', rateLimitSchema),
     CannedResponse: connection.model<CannedResponseDoc>('CannedResponse', cannedResponseSchema),
+    HubSetting: connection.model<HubSettingDoc>('HubSetting', hubSettingSchema),
   };
 }
 

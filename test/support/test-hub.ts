@@ -21,6 +21,9 @@ export const TEST_ENV: Record<string, string> = {
   BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
   BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
   LOG_LEVEL: 'info',
+  // Automatic contact cards would add messages to every test's first text; test/integration/vcard turns them on.
+  CONTACT_CARD_ON_FIRST_SMS: 'false',
+  CONTACT_CARD_ON_CHANGE: 'false',
 };
 
 /** A clock tests can move forward; starts at real time. */

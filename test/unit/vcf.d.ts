@@ -15,6 +15,7 @@ declare module 'vcf' {
     version: string;
     data: Record<string, vCard.Property | vCard.Property[] | undefined>;
     parse(text: string): this;
+    get(key: string): vCard.Property | vCard.Property[] | undefined;
   }
   export = vCard;
 }

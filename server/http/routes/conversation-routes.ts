@@ -3,6 +3,8 @@ import { CHANNEL_IDS } from '../../../channels/channel-id.ts';
 import { describeSmsBody } from '../../../channels/sms/segments.ts';
 import { canBreakGlass, loadConversationFor, type AuditScope } from '../../access/access-policy.ts';
 import { sendAttachment } from '../attachment-response.ts';
+import type { ContactCards } from '../../delivery/contact-cards.ts';
+import { sendContactCard } from '../../timeline/reply/send-contact-card.ts';
 import { AppError, forbidden, notFound } from '../../errors.ts';
 import { Types } from 'mongoose';
 import type { HubServices } from '../../hub-services.ts';
@@ -31,7 +33,7 @@ const conversationShape = z.object({
 });
 const list = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
-export function conversationRoutes(hub: HubServices) {
+export function conversationRoutes(hub: HubServices, contactCards: ContactCards) {
   const { timeline } = hub;
   const load = (actor: Parameters<typeof loadConversationFor>[1], id: string, scope: AuditScope) =>
     loadConversationFor(timeline.models, actor, id, scope, timeline.clock());
@@ -92,6 +94,17 @@ export function conversationRoutes(hub: HubServices) {
       handler: async ({ actor, params, scope, body: input }) => {
         const conversation = await load(actor, params.id, scope);
         return new Reply(201, await sendReply(timeline, actor, conversation, input));
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/api/conversations/:id/contact-card', audit: 'message.create', tag: 'conversations', auth: 'agent',
+      summary: 'Send the clinic’s contact card (vCard) so the patient saves its numbers; channel "auto" follows the continuity rules',
+      params: idParams,
+      body: z.object({ channel: z.enum(['auto', ...CHANNEL_IDS]).default('auto') }),
+      responses: { 201: { description: 'The card’s message, queued for delivery', schema: messageShape } },
+      handler: async ({ actor, params, scope, body: input }) => {
+        const conversation = await load(actor, params.id, scope);
+        return new Reply(201, await sendContactCard(timeline, actor, conversation, input.channel, await contactCards.current()));
       },
     }),
     defineRoute({

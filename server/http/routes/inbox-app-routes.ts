@@ -15,16 +15,12 @@ export function inboxAppRoutes() {
   assets.warm();
   return [
     defineRoute({
-      method: 'get', path: '/inbox', tag: 'inbox', auth: 'public',
-      summary: 'Redirects to /inbox/',
-      responses: { 308: { description: 'To /inbox/' } },
-      handler: async () => new Reply(308, undefined, { Location: '/inbox/' }),
-    }),
-    defineRoute({
       method: 'get', path: '/inbox/', tag: 'inbox', auth: 'public',
       summary: 'The agents’ unified inbox (web app)',
       responses: { 200: { description: 'HTML' } },
       handler: async ({ req, res }) => {
+        // Express matches /inbox here too; the app's relative URLs need the slash.
+        if (!req.originalUrl.split('?')[0]!.endsWith('/')) return new Reply(308, undefined, { Location: '/inbox/' });
         await assets.serve(req, res, 'index.html');
         return undefined;
       },

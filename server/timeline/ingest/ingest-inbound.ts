@@ -73,6 +73,7 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
       details: { channel: inbound.channel, messageId: message.id },
     });
     ctx.events.messageCreated(message, conversationRecord);
+    ctx.onInbound?.({ channel: inbound.channel, patientId: patient._id, conversationId: conversationRecord.id, newPatient: created, impliesConsent: inbound.impliesConsent !== false });
   }
   ctx.logger.info(
     { conversationId: conversationRecord.id, messageId: message.id, channel: inbound.channel, seq: message.seq, duplicate: appended.duplicate },

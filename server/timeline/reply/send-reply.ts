@@ -94,7 +94,7 @@ export async function describeReplyOptions(ctx: TimelineContext, conversation: C
   };
 }
 
-async function loadReachability(ctx: TimelineContext, patientId: string): Promise<{ patient: PatientDoc; identities: IdentityDoc[] }> {
+export async function loadReachability(ctx: TimelineContext, patientId: string): Promise<{ patient: PatientDoc; identities: IdentityDoc[] }> {
   const [patient, identities] = await Promise.all([
     ctx.models.Patient.findById(patientId).lean().orFail(),
     ctx.models.Identity.find({ patientId }).lean(),
@@ -102,7 +102,7 @@ async function loadReachability(ctx: TimelineContext, patientId: string): Promis
   return { patient, identities };
 }
 
-function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities: IdentityDoc[], conversation: ConversationDoc): ReplyChannelFacts {
+export function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities: IdentityDoc[], conversation: ConversationDoc): ReplyChannelFacts {
   const verifiedIdentity = Object.fromEntries(
     CHANNEL_IDS.map((c) => [c, Boolean(latestVerifiedIdentity(identities, c))]),
   ) as Record<ChannelId, boolean>;
@@ -115,7 +115,7 @@ function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities: Ident
   };
 }
 
-function latestVerifiedIdentity(identities: IdentityDoc[], channel: ChannelId): IdentityDoc | undefined {
+export function latestVerifiedIdentity(identities: IdentityDoc[], channel: ChannelId): IdentityDoc | undefined {
   const kind = IDENTITY_KIND_OF[channel];
   return identities
     .filter((i) => i.kind === kind && i.verifiedAt && !i.undeliverableAt)

@@ -1,0 +1,375 @@
+/**
+ * The reply box: reply or internal note; the channel picker (auto by default,
+ * saying which channel it will use and why; unavailable channels disabled
+ * with their reason); the SMS counter; the email subject on a conversation's
+ * first email; canned responses on "/" at the start. The draft is kept in
+ * sessionStorage on every keystroke, so a logoff never loses it.
+ */
+import type { MutableRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, describeError, type Api } from '../api.ts';
+import { autoReason, channelLabel, CHANNELS, plural, unavailableLabel } from '../format.ts';
+import type { Realtime } from '../realtime.ts';
+import { countSms } from '../sms-count.ts';
+import { drafts, type ComposerMode, type Draft } from '../storage.ts';
+import type { CannedResponse, ChannelId, ConversationRecord, MessageRecord, ReplyOptions, SmsCount } from '../types.ts';
+
+export interface ComposerHandle {
+  focus(mode: ComposerMode): void;
+  openCanned(): void;
+}
+
+const TYPING_REFRESH_MS = 3000;
+const TYPING_IDLE_MS = 4000;
+
+const newClientId = () => `inbox-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+
+export function Composer(props: {
+  handle: MutableRef<ComposerHandle | null>;
+  api: Api;
+  realtime: Realtime;
+  agentId: string;
+  conversation: ConversationRecord;
+  options: ReplyOptions | null;
+  canned: CannedResponse[] | null;
+  onRefreshOptions(): void;
+  onSent(message: MessageRecord): void;
+}) {
+  const { api, conversation, options, realtime } = props;
+  const conversationId = conversation.id;
+  const initial = useMemo<Draft>(() => drafts.get(props.agentId, conversationId) ?? { mode: 'reply', body: '', subject: '', channel: 'auto' }, []);
+  const [mode, setMode] = useState<ComposerMode>(initial.mode);
+  const [body, setBody] = useState(initial.body);
+  const [subject, setSubject] = useState(initial.subject);
+  const [channel, setChannel] = useState<ChannelId | 'auto'>(initial.channel);
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState('');
+  const [serverCount, setServerCount] = useState<{ body: string; count: SmsCount } | null>(null);
+  const [cannedIndex, setCannedIndex] = useState(0);
+  const [cannedDismissed, setCannedDismissed] = useState(false);
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  const clientId = useRef(newClientId());
+  const typing = useRef({ on: false, sentAt: 0, timer: undefined as ReturnType<typeof setTimeout> | undefined });
+
+  // Every change is saved at once.
+  useEffect(() => {
+    drafts.set(props.agentId, conversationId, { mode, body, subject, channel });
+  }, [mode, body, subject, channel]);
+
+  // A channel that became unavailable falls back to auto.
+  useEffect(() => {
+    if (!options || channel === 'auto') return;
+    if (options.channels.find((c) => c.channel === channel)?.unavailable) setChannel('auto');
+  }, [options]);
+
+  const effective: ChannelId | null = channel === 'auto' ? (options?.auto.channel ?? null) : channel;
+  const isReply = mode === 'reply';
+  const showSms = isReply && effective === 'sms';
+  const showSubject = isReply && effective === 'email' && !conversation.subject;
+
+  // SMS counter: counted here at once, then as the hub counts it (debounced).
+  const localCount = useMemo(() => countSms(body), [body]);
+  useEffect(() => {
+    if (!showSms || body === '') return;
+    const timer = setTimeout(() => {
+      void api.post<SmsCount>('/api/sms/segments', { body }).then((count) => setServerCount({ body, count }), () => undefined);
+    }, 400);
+    return () => clearTimeout(timer);
+  }, [body, showSms]);
+  const count = serverCount?.body === body ? serverCount.count : localCount;
+
+  // Canned responses: "/" at the start of the box.
+  const cannedMatch = /^\/(\S*)$/.exec(body);
+  const cannedOpen = Boolean(cannedMatch) && !cannedDismissed;
+  const cannedQuery = (cannedMatch?.[1] ?? '').toLowerCase();
+  const cannedItems = useMemo(
+    () =>
+      (props.canned ?? []).filter(
+        (c) => c.shortcut.toLowerCase().includes(cannedQuery) || c.title.toLowerCase().includes(cannedQuery),
+      ),
+    [props.canned, cannedQuery],
+  );
+  const activeCanned = cannedOpen ? cannedItems[Math.min(cannedIndex, cannedItems.length - 1)] : undefined;
+
+  useEffect(() => setCannedIndex(0), [cannedQuery]);
+  useEffect(() => {
+    if (!cannedMatch) setCannedDismissed(false);
+  }, [Boolean(cannedMatch)]);
+
+  function stopTyping() {
+    const t = typing.current;
+    clearTimeout(t.timer);
+    if (t.on) {
+      t.on = false;
+      realtime.typing(conversationId, false);
+    }
+  }
+  useEffect(() => stopTyping, []);
+
+  function noteTyping() {
+    // Agents' typing reaches the patient's web chat: only for replies, never for notes.
+    if (mode !== 'reply') return;
+    const t = typing.current;
+    const now = Date.now();
+    if (!t.on || now - t.sentAt > TYPING_REFRESH_MS) {
+      t.on = true;
+      t.sentAt = now;
+      realtime.typing(conversationId, true);
+    }
+    clearTimeout(t.timer);
+    t.timer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  }
+
+  function insertCanned(item: CannedResponse) {
+    setBody(item.body);
+    setCannedDismissed(true);
+    setStatus(`Inserted “${item.title}”`);
+    requestAnimationFrame(() => {
+      const el = textarea.current;
+      if (el) {
+        el.focus();
+        el.setSelectionRange(el.value.length, el.value.length);
+      }
+    });
+  }
+
+  props.handle.current = {
+    focus(next) {
+      if (next !== mode) {
+        stopTyping();
+        setMode(next);
+      }
+      requestAnimationFrame(() => textarea.current?.focus());
+    },
+    openCanned() {
+      setMode('reply');
+      if (body === '') setBody('/');
+      setCannedDismissed(false);
+      requestAnimationFrame(() => {
+        const el = textarea.current;
+        if (el) {
+          el.focus();
+          el.setSelectionRange(el.value.length, el.value.length);
+        }
+      });
+    },
+  };
+
+  async function submit(event?: Event) {
+    event?.preventDefault();
+    const text = body.trim();
+    if (!text || sending) return;
+    if (isReply && !effective) {
+      setError(options?.auto.reason ?? 'No channel reaches this patient now');
+      return;
+    }
+    setSending(true);
+    setError(null);
+    stopTyping();
+    try {
+      const path = `/api/conversations/${encodeURIComponent(conversationId)}`;
+      const message = isReply
+        ? await api.post<MessageRecord>(`${path}/messages`, {
+            body: text,
+            channel,
+            clientId: clientId.current,
+            ...(showSubject && subject.trim() ? { subject: subject.trim() } : {}),
+          })
+        : await api.post<MessageRecord>(`${path}/notes`, { body: text });
+      props.onSent(message);
+      clientId.current = newClientId();
+      setBody('');
+      setSubject('');
+      setChannel('auto');
+      setStatus(isReply ? `Reply queued for ${channelLabel(message.channel)}` : 'Note added');
+      if (isReply) props.onRefreshOptions();
+    } catch (e) {
+      setError(describeError(e));
+      if (e instanceof ApiError && e.status === 409) props.onRefreshOptions();
+    } finally {
+      setSending(false);
+    }
+  }
+
+  function onKeyDown(event: KeyboardEvent) {
+    if (cannedOpen) {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const n = cannedItems.length;
+        if (n > 0) setCannedIndex((i) => (Math.min(i, n - 1) + (event.key === 'ArrowDown' ? 1 : n - 1)) % n);
+        return;
+      }
+      if (event.key === 'Enter' && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
+        event.preventDefault();
+        if (activeCanned) insertCanned(activeCanned);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        setCannedDismissed(true);
+        return;
+      }
+    }
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      void submit();
+      return;
+    }
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      textarea.current?.blur();
+    }
+  }
+
+  const unavailable = options?.channels.filter((c) => c.unavailable) ?? [];
+  const autoLabel = options
+    ? options.auto.channel
+      ? `Auto: ${channelLabel(options.auto.channel)} — ${autoReason(options.auto.reason, options.auto.channel)}`
+      : `Auto: no channel — ${options.auto.reason}`
+    : 'Auto: checking which channel reaches the patient…';
+
+  return (
+    <form class={`composer composer-${mode}`} onSubmit={submit} aria-label={isReply ? 'Reply to the patient' : 'Internal note'}>
+      <div class="composer-top">
+        <div class="mode-switch" role="group" aria-label="Write">
+          <button type="button" aria-pressed={isReply} onClick={() => props.handle.current?.focus('reply')} aria-keyshortcuts="r">
+            Reply
+          </button>
+          <button type="button" aria-pressed={!isReply} onClick={() => props.handle.current?.focus('note')} aria-keyshortcuts="n">
+            Internal note
+          </button>
+        </div>
+        {isReply && (
+          <fieldset class="picker">
+            <legend class="sr-only">Send by</legend>
+            <span class="picker-label" aria-hidden="true">
+              Send by
+            </span>
+            <label class={`chip${channel === 'auto' ? ' is-checked' : ''}${options && !options.auto.channel ? ' is-disabled' : ''}`}>
+              <input
+                type="radio"
+                name={`channel-${conversationId}`}
+                value="auto"
+                checked={channel === 'auto'}
+                disabled={Boolean(options && !options.auto.channel)}
+                onChange={() => setChannel('auto')}
+              />
+              <span>Auto</span>
+            </label>
+            {CHANNELS.map((ch) => {
+              const why = options?.channels.find((c) => c.channel === ch)?.unavailable ?? null;
+              return (
+                <label key={ch} class={`chip${channel === ch ? ' is-checked' : ''}${why ? ' is-disabled' : ''}`} title={why ? unavailableLabel(why, ch) : undefined}>
+                  <input
+                    type="radio"
+                    name={`channel-${conversationId}`}
+                    value={ch}
+                    checked={channel === ch}
+                    disabled={Boolean(why)}
+                    onChange={() => setChannel(ch)}
+                  />
+                  <span>{channelLabel(ch)}</span>
+                  {why && <span class="sr-only"> (unavailable: {unavailableLabel(why, ch)})</span>}
+                </label>
+              );
+            })}
+          </fieldset>
+        )}
+      </div>
+      {isReply && (
+        <p class="auto-line" data-testid="auto-line">
+          <span>{channel === 'auto' ? autoLabel : `${channelLabel(channel)}, chosen by you`}</span>
+          {unavailable.length > 0 && ' '}
+          {unavailable.length > 0 && (
+            <span class="unavailable-line">
+              Unavailable: {unavailable.map(({ channel: ch, unavailable: why }) => `${channelLabel(ch)} — ${unavailableLabel(why!, ch)}`).join('; ')}.
+            </span>
+          )}
+        </p>
+      )}
+      {!isReply && <p class="note-line">Internal note: visible to agents only, never sent to the patient.</p>}
+      {showSubject && (
+        <div class="field">
+          <label for={`subject-${conversationId}`}>Email subject</label>
+          <input id={`subject-${conversationId}`} type="text" maxLength={200} value={subject} onInput={(e) => setSubject(e.currentTarget.value)} />
+        </div>
+      )}
+      <div class="composer-box">
+        <label for={`composer-${conversationId}`} class="sr-only">
+          {isReply ? 'Reply' : 'Note'}
+        </label>
+        <textarea
+          id={`composer-${conversationId}`}
+          ref={textarea}
+          rows={3}
+          value={body}
+          placeholder={isReply ? 'Write a reply… (type / for canned responses, Ctrl+Enter to send)' : 'Write an internal note… (Ctrl+Enter to add)'}
+          aria-describedby={`composer-hint-${conversationId}`}
+          aria-activedescendant={activeCanned ? `canned-${activeCanned.id}` : undefined}
+          onInput={(e) => {
+            setBody(e.currentTarget.value);
+            setError(null);
+            noteTyping();
+          }}
+          onKeyDown={onKeyDown}
+          onBlur={stopTyping}
+        />
+        {cannedOpen && (
+          <div class="canned" id={`canned-popup-${conversationId}`}>
+            {props.canned === null ? (
+              <p class="canned-empty">Canned responses are not available.</p>
+            ) : props.canned.length === 0 ? (
+              <p class="canned-empty">Your teams have no canned responses yet.</p>
+            ) : cannedItems.length === 0 ? (
+              <p class="canned-empty">No canned response matches “/{cannedQuery}”.</p>
+            ) : (
+              <ul role="listbox" aria-label="Canned responses" class="canned-list">
+                {cannedItems.map((item) => (
+                  <li
+                    key={item.id}
+                    id={`canned-${item.id}`}
+                    role="option"
+                    aria-selected={item === activeCanned}
+                    class={item === activeCanned ? 'is-active' : ''}
+                    onMouseDown={(e) => {
+                      e.preventDefault();
+                      insertCanned(item);
+                    }}
+                  >
+                    <span class="canned-shortcut">/{item.shortcut}</span> <span class="canned-title">{item.title}</span>
+                    <span class="canned-preview">{item.body}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        )}
+      </div>
+      <p id={`composer-hint-${conversationId}`} class="sr-only">
+        {cannedOpen ? 'Canned responses: arrow keys to choose, Enter to insert, Escape to close.' : 'Control Enter sends.'}
+      </p>
+      <div class="composer-foot">
+        {showSms && (
+          <span class={`counter${count.tooLong ? ' is-over' : ''}`} data-testid="sms-counter">
+            {plural(count.characters, 'character')} · {plural(count.segments, 'segment')}
+            {count.encoding === 'UCS-2' ? ' (Unicode)' : ''}
+            {count.tooLong ? ' — too long for SMS (1,600 max)' : ''}
+          </span>
+        )}
+        <span class="spacer" />
+        <button type="submit" class="primary" disabled={sending || body.trim() === '' || (isReply && (!effective || (showSms && count.tooLong)))}>
+          {sending ? (isReply ? 'Sending…' : 'Adding…') : isReply ? 'Send' : 'Add note'}
+        </button>
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <p class="sr-only" role="status">
+        {status}
+      </p>
+    </form>
+  );
+}

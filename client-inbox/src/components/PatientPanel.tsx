@@ -1,0 +1,250 @@
+/**
+ * The patient side panel: identities (verified or not), contacts typed into
+ * the web chat (unverified), consent per channel with its history, preferred
+ * channel and language, past conversations, and "Send our contact card".
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { describeError, type Api } from '../api.ts';
+import { channelLabel, CHANNELS, consentLabel, fullTime, identityKindLabel, shortTime, statusLabel } from '../format.ts';
+import type { ChannelId, ConversationRecord, MessageRecord, Page, PatientProfile } from '../types.ts';
+
+export function PatientPanel(props: {
+  open: boolean;
+  onClose(): void;
+  api: Api;
+  patientId: string;
+  patient: PatientProfile | null;
+  error: string | null;
+  onPatient(patient: PatientProfile): void;
+  conversation: ConversationRecord;
+  /** Bumped when something may have changed the patient (consent keywords, verification). */
+  version: number;
+  onOpen(id: string): void;
+}) {
+  const { api, patientId, patient, error } = props;
+  const [past, setPast] = useState<ConversationRecord[] | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    api
+      .get<Page<ConversationRecord>>(`/api/conversations?patient=${encodeURIComponent(patientId)}&status=open,pending,resolved&limit=20`)
+      .then((page) => !cancelled && setPast(page.items), () => undefined);
+    return () => {
+      cancelled = true;
+    };
+  }, [api, patientId, props.version]);
+
+  return (
+    <aside id="patient-panel" class="patient-panel" aria-label="Patient details" hidden={!props.open}>
+      <div class="panel-head">
+        <h2>{patient?.name ?? props.conversation.patientName ?? 'Patient'}</h2>
+        <button type="button" class="ghost panel-close" onClick={props.onClose}>
+          Hide details
+        </button>
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {!patient && !error && <p class="hint">Loading the patient…</p>}
+      {patient && (
+        <>
+          <section aria-labelledby="pp-contacts">
+            <h3 id="pp-contacts">Contact details</h3>
+            {patient.identities.length === 0 && <p class="hint">None yet.</p>}
+            <ul class="facts">
+              {patient.identities.map((i, index) => (
+                <li key={index}>
+                  <span class="fact-label">{identityKindLabel(i.kind)}</span>
+                  <span class="fact-value">{i.value}</span>
+                  <span class={`tag ${i.verified ? 'tag-ok' : 'tag-warn'}`}>{i.verified ? 'Verified' : 'Not verified'}</span>
+                </li>
+              ))}
+            </ul>
+            {patient.unverifiedContacts.length > 0 && (
+              <>
+                <h4>Typed into the web chat (not verified)</h4>
+                <ul class="facts">
+                  {patient.unverifiedContacts.map((c, index) => (
+                    <li key={index}>
+                      <span class="fact-label">{identityKindLabel(c.kind)}</span>
+                      <span class="fact-value">{c.value}</span>
+                      <span class="tag tag-warn">Unverified</span>
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+          </section>
+          <section aria-labelledby="pp-consent">
+            <h3 id="pp-consent">Consent</h3>
+            <table class="consent">
+              <thead>
+                <tr>
+                  <th scope="col">Channel</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Since</th>
+                </tr>
+              </thead>
+              <tbody>
+                {CHANNELS.map((ch) => {
+                  const c = (patient.consent as Record<string, { status: string; at: string | null; source: string | null } | undefined>)[ch];
+                  return (
+                    <tr key={ch}>
+                      <th scope="row">{channelLabel(ch)}</th>
+                      <td>
+                        <span class={`tag consent-${c?.status ?? 'unknown'}`}>{consentLabel(c?.status ?? 'unknown')}</span>
+                      </td>
+                      <td>
+                        {c?.at ? <time dateTime={c.at} title={fullTime(c.at)}>{shortTime(c.at)}</time> : '—'}
+                        {c?.source ? <span class="hint"> · {c.source}</span> : null}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+            {patient.consentHistory.length > 0 && (
+              <details class="history">
+                <summary>Consent history ({patient.consentHistory.length})</summary>
+                <ol>
+                  {[...patient.consentHistory].reverse().map((h, index) => (
+                    <li key={index}>
+                      <strong>{channelLabel(h.channel)}</strong>: {consentLabel(h.status)} — {fullTime(h.at)}
+                      {h.source ? ` (${h.source})` : ''}
+                    </li>
+                  ))}
+                </ol>
+              </details>
+            )}
+          </section>
+          <Preferences api={api} patient={patient} onSaved={(prefs) => props.onPatient({ ...patient, preferences: prefs })} />
+        </>
+      )}
+      <section aria-labelledby="pp-conversations">
+        <h3 id="pp-conversations">Conversations</h3>
+        {past === null ? (
+          <p class="hint">Loading…</p>
+        ) : (
+          <ul class="past">
+            {past.map((c) => (
+              <li key={c.id}>
+                {c.id === props.conversation.id ? (
+                  <span class="past-current">
+                    This conversation · {statusLabel(c.status)} · {shortTime(c.lastMessageAt)}
+                  </span>
+                ) : (
+                  <button type="button" class="link" onClick={() => props.onOpen(c.id)}>
+                    {statusLabel(c.status)} · {shortTime(c.lastMessageAt)}: {c.preview.body ?? 'no messages'}
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <ContactCard api={api} conversationId={props.conversation.id} />
+    </aside>
+  );
+}
+
+function Preferences(props: { api: Api; patient: PatientProfile; onSaved(prefs: PatientProfile['preferences']): void }) {
+  const { patient } = props;
+  const [channel, setChannel] = useState<string>(patient.preferences.channel ?? '');
+  const [language, setLanguage] = useState<string>(patient.preferences.language ?? '');
+  const [status, setStatus] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    setChannel(patient.preferences.channel ?? '');
+    setLanguage(patient.preferences.language ?? '');
+  }, [patient.id, patient.preferences.channel, patient.preferences.language]);
+
+  async function save(event: Event) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    setStatus('');
+    try {
+      const prefs = await props.api.patch<PatientProfile['preferences']>(`/api/patients/${encodeURIComponent(patient.id)}/preferences`, {
+        channel: channel ? (channel as ChannelId) : null,
+        language: language.trim() ? language.trim() : null,
+      });
+      props.onSaved(prefs);
+      setStatus('Preferences saved');
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="pp-prefs">
+      <h3 id="pp-prefs">Preferences</h3>
+      <form class="prefs" onSubmit={save}>
+        <label for="pp-channel">Preferred channel</label>
+        <select id="pp-channel" value={channel} onChange={(e) => setChannel(e.currentTarget.value)}>
+          <option value="">No preference</option>
+          {CHANNELS.map((ch) => (
+            <option key={ch} value={ch}>
+              {channelLabel(ch)}
+            </option>
+          ))}
+        </select>
+        <label for="pp-language">Language</label>
+        <input id="pp-language" type="text" value={language} placeholder="e.g. en, es" onInput={(e) => setLanguage(e.currentTarget.value)} />
+        <button type="submit" disabled={busy}>
+          Save preferences
+        </button>
+        <span role="status" class="hint">
+          {status}
+        </span>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+      </form>
+    </section>
+  );
+}
+
+function ContactCard(props: { api: Api; conversationId: string }) {
+  const [busy, setBusy] = useState(false);
+  const [status, setStatus] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  async function send() {
+    setBusy(true);
+    setError(null);
+    setStatus('');
+    try {
+      const message = await props.api.post<MessageRecord>(`/api/conversations/${encodeURIComponent(props.conversationId)}/contact-card`, {});
+      setStatus(message?.channel ? `Contact card queued for ${channelLabel(message.channel)}` : 'Contact card sent');
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <section aria-labelledby="pp-card">
+      <h3 id="pp-card">Our contact card</h3>
+      <p class="hint">Sends the clinic’s vCard so the patient can save our number and address.</p>
+      <button type="button" onClick={send} disabled={busy}>
+        Send our contact card
+      </button>
+      <span role="status" class="hint">
+        {' '}
+        {status}
+      </span>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

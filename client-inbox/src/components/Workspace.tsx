@@ -1,0 +1,303 @@
+/**
+ * A logged-in agent's screen: the top bar, the inbox list, the open
+ * conversation (with the patient panel), the live connection and the
+ * keyboard shortcuts.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { describeError, type Api } from '../api.ts';
+import { applyLive, DEFAULT_FILTERS, InboxPager, matchesView, queriesFor, viewsFor, type InboxFilters, type ViewId } from '../inbox-model.ts';
+import { Realtime } from '../realtime.ts';
+import { savedOpen } from '../storage.ts';
+import type { AgentSummary, CannedResponse, ConversationRecord, Page, Team } from '../types.ts';
+import { Conversation, type ConversationCommands } from './Conversation.tsx';
+import { InboxList } from './InboxList.tsx';
+import { ShortcutsDialog } from './ShortcutsDialog.tsx';
+
+export interface Directory {
+  agents: Map<string, AgentSummary>;
+  teams: Team[];
+  agentName(id: string | null | undefined): string;
+  teamName(id: string | null | undefined): string;
+}
+
+const HASH_PREFIX = '#/conversations/';
+
+function conversationFromHash(): string | null {
+  return location.hash.startsWith(HASH_PREFIX) ? decodeURIComponent(location.hash.slice(HASH_PREFIX.length)) || null : null;
+}
+
+export function isTypingTarget(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el || !el.tagName) return false;
+  const tag = el.tagName.toLowerCase();
+  if (tag === 'input') return !['radio', 'checkbox', 'button', 'submit', 'reset'].includes((el as HTMLInputElement).type);
+  return tag === 'textarea' || tag === 'select' || el.isContentEditable;
+}
+
+export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded(message: string): void; onLogout(): Promise<void> }) {
+  const { api, agent } = props;
+  const [connection, setConnection] = useState<'connecting' | 'online' | 'offline'>('connecting');
+  const [agents, setAgents] = useState<Map<string, AgentSummary>>(new Map());
+  const [teams, setTeams] = useState<Team[]>([]);
+  const [canned, setCanned] = useState<CannedResponse[] | null>(null);
+  const [view, setView] = useState<ViewId>('teams');
+  const [filters, setFilters] = useState<InboxFilters>(DEFAULT_FILTERS);
+  const [items, setItems] = useState<ConversationRecord[]>([]);
+  const [loading, setLoading] = useState(false);
+  const [complete, setComplete] = useState(false);
+  const [listError, setListError] = useState<string | null>(null);
+  const [openId, setOpenId] = useState<string | null>(() => conversationFromHash() ?? savedOpen.get(agent.id));
+  const [showShortcuts, setShowShortcuts] = useState(false);
+  const [announcement, setAnnouncement] = useState('');
+  const [realtime, setRealtime] = useState<Realtime | null>(null);
+
+  const pager = useRef<InboxPager | null>(null);
+  const generation = useRef(0);
+  const live = useRef({ view, filters, complete, openId });
+  live.current = { view, filters, complete, openId };
+  const commands = useRef<ConversationCommands | null>(null);
+  const onEnded = useRef(props.onSessionEnded);
+  onEnded.current = props.onSessionEnded;
+
+  const directory: Directory = useMemo(
+    () => ({
+      agents,
+      teams,
+      agentName: (id) => (id ? (id === agent.id ? `${agents.get(id)?.name ?? agent.name} (you)` : (agents.get(id)?.name ?? 'another agent')) : 'Unassigned'),
+      teamName: (id) => (id ? (teams.find((t) => t.id === id)?.name ?? id) : ''),
+    }),
+    [agents, teams, agent],
+  );
+
+  // The directory: agents, teams and canned responses, once.
+  useEffect(() => {
+    void api.get<{ items: AgentSummary[] }>('/api/agents').then((r) => setAgents(new Map(r.items.map((a) => [a.id, a]))), () => undefined);
+    void api.get<{ items: Team[] }>('/api/teams').then((r) => setTeams(r.items), () => undefined);
+    void api.get<{ items: CannedResponse[] }>('/api/canned-responses').then((r) => setCanned(r.items), () => setCanned(null));
+  }, [api]);
+
+  const inFlight = useRef<InboxPager | null>(null);
+  const loadMore = useCallback(async () => {
+    const p = pager.current;
+    if (!p || p.done || inFlight.current === p) return;
+    inFlight.current = p;
+    const gen = generation.current;
+    setLoading(true);
+    setListError(null);
+    try {
+      const next = await p.next();
+      if (gen !== generation.current) return;
+      setItems((list) => {
+        const ids = new Set(list.map((c) => c.id));
+        return [...list, ...next.filter((c) => !ids.has(c.id))];
+      });
+      setComplete(p.done);
+    } catch (e) {
+      if (gen === generation.current) setListError(describeError(e));
+    } finally {
+      if (inFlight.current === p) inFlight.current = null;
+      if (gen === generation.current) setLoading(false);
+    }
+  }, []);
+
+  const reload = useCallback(() => {
+    generation.current++;
+    pager.current = new InboxPager(queriesFor(view, filters, agent), (query) => api.get<Page<ConversationRecord>>(`/api/conversations?${query}`));
+    setItems([]);
+    setComplete(false);
+    void loadMore();
+  }, [api, agent, view, filters, loadMore]);
+
+  useEffect(reload, [reload]);
+
+  const upsertLive = useCallback(
+    (c: ConversationRecord) => {
+      const { view: v, filters: f, complete: done } = live.current;
+      const belongs = matchesView(c, v, f, agent);
+      if (!belongs) pager.current?.forget(c.id);
+      setItems((list) => applyLive(list, c, belongs, done));
+    },
+    [agent],
+  );
+
+  const open = useCallback(
+    (id: string | null) => {
+      setOpenId(id);
+      savedOpen.set(agent.id, id);
+      const hash = id ? `${HASH_PREFIX}${encodeURIComponent(id)}` : '';
+      if (location.hash !== hash) history.replaceState(null, '', hash ? hash : location.pathname + location.search);
+    },
+    [agent],
+  );
+
+  const reloadRef = useRef(reload);
+  reloadRef.current = reload;
+
+  // The live connection.
+  useEffect(() => {
+    const rt = new Realtime(api, {
+      onConnect: (again) => {
+        if (again) reloadRef.current();
+      },
+      onStatus: setConnection,
+      onSessionEnded: (message) => onEnded.current(message),
+    });
+    const socket = rt.socket;
+    socket.on('message:created', ({ message, conversation }) => {
+      upsertLive(conversation);
+      if (message.direction === 'inbound' && conversation.id !== live.current.openId) {
+        setAnnouncement(`New message from ${conversation.patientName ?? 'a patient'}`);
+      }
+    });
+    socket.on('message:updated', ({ conversation }) => upsertLive(conversation));
+    socket.on('conversation:updated', ({ conversation }) => upsertLive(conversation));
+    socket.on('conversation:merged', ({ fromConversationId, conversation }) => {
+      pager.current?.forget(fromConversationId);
+      setItems((list) => list.filter((c) => c.id !== fromConversationId));
+      upsertLive(conversation);
+      if (live.current.openId === fromConversationId) open(conversation.id);
+    });
+    setRealtime(rt);
+    return () => {
+      rt.close();
+      setRealtime(null);
+    };
+  }, [api, upsertLive, open]);
+
+  // Unread conversations in the current view, in the tab's title.
+  const unread = items.filter((c) => c.unreadCount > 0).length;
+  useEffect(() => {
+    document.title = `${unread > 0 ? `(${unread}) ` : ''}Inbox · CareThread`;
+  }, [unread]);
+
+  // Keyboard shortcuts (not while typing in a field, except Escape).
+  useEffect(() => {
+    function onKey(event: KeyboardEvent) {
+      if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (isTypingTarget(event.target)) return;
+      if (document.querySelector('dialog[open]')) return;
+      const move = (delta: number) => {
+        const list = items;
+        if (list.length === 0) return;
+        const at = list.findIndex((c) => c.id === live.current.openId);
+        const next = list[at === -1 ? (delta > 0 ? 0 : list.length - 1) : Math.min(list.length - 1, Math.max(0, at + delta))]!;
+        open(next.id);
+        requestAnimationFrame(() => {
+          const button = document.querySelector<HTMLElement>(`[data-conversation-id="${CSS.escape(next.id)}"]`);
+          button?.focus();
+          button?.scrollIntoView({ block: 'nearest' });
+        });
+      };
+      const c = commands.current;
+      let handled = true;
+      switch (event.key) {
+        case 'j':
+          move(1);
+          break;
+        case 'k':
+          move(-1);
+          break;
+        case '?':
+          setShowShortcuts(true);
+          break;
+        case 'r':
+          c?.focusReply();
+          break;
+        case 'n':
+          c?.noteMode();
+          break;
+        case 'a':
+          c?.assignToMe();
+          break;
+        case 'e':
+          c?.resolveOrReopen();
+          break;
+        case '/':
+          c?.openCanned();
+          break;
+        case 'i':
+          c?.togglePatient();
+          break;
+        default:
+          handled = false;
+      }
+      if (handled) event.preventDefault();
+    }
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [items, open]);
+
+  const views = viewsFor(agent);
+  const openInList = items.find((c) => c.id === openId) ?? null;
+
+  return (
+    <div class={`shell${openId ? ' has-open' : ''}`}>
+      <a class="skip-link" href="#conversation-main">
+        Skip to the conversation
+      </a>
+      <header class="topbar">
+        <h1 class="brand">CareThread Inbox</h1>
+        <span class={`connection connection-${connection}`} role="status">
+          {connection === 'online' ? 'Live' : connection === 'connecting' ? 'Connecting…' : 'Offline, reconnecting…'}
+        </span>
+        <span class="spacer" />
+        <button type="button" class="ghost" onClick={() => setShowShortcuts(true)} aria-keyshortcuts="?">
+          Keyboard shortcuts
+        </button>
+        <span class="whoami">
+          {agent.name}
+          <span class="sr-only">, </span>
+          <span class="role">{agent.role}</span>
+        </span>
+        <button type="button" class="ghost" onClick={() => void props.onLogout()}>
+          Log out
+        </button>
+      </header>
+      <div class="panes">
+        <InboxList
+          views={views}
+          view={view}
+          onView={setView}
+          filters={filters}
+          onFilters={setFilters}
+          items={items}
+          loading={loading}
+          complete={complete}
+          error={listError}
+          onMore={loadMore}
+          onRetry={reload}
+          openId={openId}
+          onOpen={open}
+          directory={directory}
+        />
+        <main id="conversation-main" class="conversation-pane" tabIndex={-1}>
+          {openId && realtime ? (
+            <Conversation
+              key={openId}
+              id={openId}
+              api={api}
+              agent={agent}
+              realtime={realtime}
+              directory={directory}
+              canned={canned}
+              listed={openInList}
+              commands={commands}
+              onOpen={open}
+              onClose={() => open(null)}
+              onLocalUpdate={upsertLive}
+            />
+          ) : (
+            <div class="empty-state">
+              <h2>No conversation open</h2>
+              <p>Pick a conversation from the list, or press j and k to move through it. Press ? for all shortcuts.</p>
+            </div>
+          )}
+        </main>
+      </div>
+      <ShortcutsDialog open={showShortcuts} onClose={() => setShowShortcuts(false)} />
+      <div class="sr-only" aria-live="polite">
+        {announcement}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * The live inbox: Socket.IO namespace /agents on the hub (same origin). The
+ * handshake sends the current access token (renewed first when it is about
+ * to expire); after every reconnect the app catches up (`onConnect`), and
+ * `session:ended` (automatic logoff, logout elsewhere) sends the agent to
+ * the login screen.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { AgentClientToServerEvents, AgentServerToClientEvents } from '../../server/realtime/events.ts';
+import type { Api } from './api.ts';
+import type { MessageRecord } from './types.ts';
+
+export type AgentSocket = Socket<AgentServerToClientEvents, AgentClientToServerEvents>;
+
+export interface RealtimeHandlers {
+  /** Connected (first time or again): catch up on what was missed. */
+  onConnect(again: boolean): void;
+  onStatus(status: 'connecting' | 'online' | 'offline'): void;
+  onSessionEnded(reason: string): void;
+}
+
+const ACK_TIMEOUT_MS = 10_000;
+
+export class Realtime {
+  readonly socket: AgentSocket;
+  private connectedBefore = false;
+  private closed = false;
+
+  constructor(
+    private readonly api: Api,
+    handlers: RealtimeHandlers,
+  ) {
+    this.socket = io('/agents', {
+      auth: (cb) => {
+        void this.api.freshToken().then((token) => cb({ token: token ?? '' }));
+      },
+      transports: ['websocket', 'polling'],
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+    });
+    handlers.onStatus('connecting');
+    this.socket.on('connect', () => {
+      handlers.onStatus('online');
+      handlers.onConnect(this.connectedBefore);
+      this.connectedBefore = true;
+    });
+    this.socket.on('disconnect', (reason) => {
+      if (this.closed) return;
+      handlers.onStatus('offline');
+      // The hub closed it on purpose (session ended): it tells us why first, with session:ended.
+      if (reason === 'io server disconnect') this.socket.connect();
+    });
+    this.socket.on('connect_error', (error: Error & { data?: { code?: string; message?: string } }) => {
+      if (this.closed) return;
+      handlers.onStatus('offline');
+      const code = error.data?.code;
+      if (code === 'TOKEN_EXPIRED') {
+        void this.api.renew().then(() => this.socket.connect(), () => undefined);
+      } else if (code === 'SESSION_REVOKED' || code === 'SESSION_ENDED' || code === 'UNAUTHENTICATED') {
+        handlers.onSessionEnded(error.data?.message ?? 'Your session has ended; log in again');
+      }
+    });
+    this.socket.on('session:ended', ({ reason }) => {
+      this.closed = true;
+      handlers.onSessionEnded(describeEnd(reason));
+    });
+  }
+
+  join(conversationId: string): Promise<number | null> {
+    return new Promise((resolve) => {
+      if (!this.socket.connected) return resolve(null);
+      this.socket.timeout(ACK_TIMEOUT_MS).emit('conversation:join', conversationId, (err, answer) => {
+        resolve(!err && answer?.ok ? answer.lastSeq : null);
+      });
+    });
+  }
+
+  leave(conversationId: string): void {
+    if (this.socket.connected) this.socket.emit('conversation:leave', conversationId);
+  }
+
+  /** Messages after a seq, through the socket (does not count as the agent's activity). */
+  since(conversationId: string, afterSeq: number): Promise<MessageRecord[] | null> {
+    return new Promise((resolve) => {
+      if (!this.socket.connected) return resolve(null);
+      this.socket.timeout(ACK_TIMEOUT_MS).emit('messages:since', { conversationId, afterSeq, limit: 500 }, (err, answer) => {
+        resolve(!err && answer?.ok ? answer.items : null);
+      });
+    });
+  }
+
+  typing(conversationId: string, isTyping: boolean): void {
+    if (this.socket.connected) this.socket.emit('typing', { conversationId, isTyping });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket.removeAllListeners();
+    this.socket.disconnect();
+  }
+}
+
+function describeEnd(reason: string): string {
+  switch (reason) {
+    case 'logout':
+      return 'You logged out (here or in another tab).';
+    case 'agent_disabled':
+      return 'Your account was disabled by an administrator.';
+    case 'session_ended':
+    case 'idle_timeout':
+      return 'You were logged out after a period of inactivity, or your session ended. Log in again: your unsent replies are kept.';
+    default:
+      return 'Your session has ended. Log in again: your unsent replies are kept.';
+  }
+}

@@ -1,0 +1,508 @@
+/**
+ * The agents' inbox (/inbox/) in a real browser (Debian chromium), against a
+ * real hub in sandbox mode: logins through the UI, patients writing by the
+ * signed Twilio webhook, what went out read back from the sandbox outbox.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { expect } from 'chai';
+import * as OTPAuth from 'otpauth';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { ChannelAdapter } from '../../channels/contract.ts';
+import { InboxPager } from '../../client-inbox/src/inbox-model.ts';
+import type { ConversationRecord } from '../../client-inbox/src/types.ts';
+import { artifactPath, launchBrowser } from '../support/browser.ts';
+import { inboundSms, postTwilio } from '../support/fake-twilio.ts';
+import { nextEvent, patientWrites, startTestHub, waitFor, type Session, type TestHub } from '../support/test-hub.ts';
+import { newClientId, startVisitor } from '../support/widget-visitor.ts';
+
+const PASSWORD = 'agent-password-123';
+const DESKTOP = { width: 1280, height: 800 };
+const TABLET = { width: 768, height: 1024 };
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface InboxTab {
+  page: Page;
+  context: BrowserContext;
+  /** Script errors and console errors (CSP violations included). */
+  errors: string[];
+}
+
+async function openInbox(browser: Browser, t: TestHub, contexts: BrowserContext[], viewport = DESKTOP): Promise<InboxTab> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  await page.goto(`${t.url}/inbox/`);
+  return { page, context, errors };
+}
+
+async function logIn(page: Page, email: string): Promise<void> {
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+}
+
+const conversationList = (page: Page) => page.getByRole('list', { name: 'Conversations' });
+const listItem = (page: Page, text: string) => conversationList(page).getByRole('button').filter({ hasText: text });
+const timeline = (page: Page) => page.getByRole('list', { name: 'Messages' });
+const replyBox = (page: Page) => page.getByRole('textbox', { name: 'Reply', exact: true });
+const noteBox = (page: Page) => page.getByRole('textbox', { name: 'Note', exact: true });
+const viewButton = (page: Page, name: string) => page.getByRole('group', { name: 'Views' }).getByRole('button', { name, exact: true });
+const statusBadge = (page: Page) => page.getByTestId('conversation-status');
+
+async function open(page: Page, text: string): Promise<void> {
+  await listItem(page, text).click();
+  await timeline(page).getByText(text).first().waitFor();
+}
+
+async function smsArrives(t: TestHub, from: string, body: string): Promise<void> {
+  const res = await postTwilio(t, '/webhooks/twilio/sms', inboundSms({ From: from, Body: body }));
+  expect(res.status).to.equal(200);
+}
+
+async function outboxSms(t: TestHub): Promise<{ messageId: string; request: { To: string; Body: string; MediaUrl?: string[] } }[]> {
+  const admin = await t.admin();
+  return (await t.api.get('/api/dev/outbox?channel=sms&limit=500', admin.token)).body.items;
+}
+
+async function seriousViolations(page: Page): Promise<string[]> {
+  // Evaluated through the devtools protocol: the page's CSP (rightly) refuses inline scripts.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  const results = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+  });
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+describe('agents’ inbox in a real browser', function () {
+  this.timeout(90_000);
+  let t: TestHub;
+  let browser: Browser;
+  let alice: Session;
+  let bob: Session;
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    // A clinic number gives the hub a contact card to send (not by itself on a first text here).
+    t = await startTestHub({ label: 'inbox-browser', env: { CLINIC_NAME: 'Riverside Family Clinic', TWILIO_FROM_NUMBER: '+15555550100', CONTACT_CARD_ON_FIRST_SMS: 'false' } });
+    alice = await t.agent({ name: 'Alice Avery' });
+    bob = await t.agent({ name: 'Bob Brooks' });
+    browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close();
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('logs in through the UI; an SMS from the signed webhook shows in two agents’ inboxes within a second; assigning it moves it out of the other’s Unassigned', async () => {
+    const a = await openInbox(browser, t, contexts);
+    const b = await openInbox(browser, t, contexts);
+    await logIn(a.page, alice.agent.email);
+    await logIn(b.page, bob.agent.email);
+    await viewButton(a.page, 'Unassigned').click();
+    await viewButton(b.page, 'Unassigned').click();
+    await a.page.getByText('No conversations here.').waitFor();
+    await b.page.getByText('No conversations here.').waitFor();
+
+    const body = 'Can I get a flu shot this week?';
+    const sentAt = Date.now();
+    await smsArrives(t, '+17205550201', body);
+    await Promise.all([listItem(a.page, body).waitFor({ timeout: 1000 }), listItem(b.page, body).waitFor({ timeout: 1000 })]);
+    const took = Date.now() - sentAt;
+    expect(took, `shown after ${took} ms`).to.be.below(1000);
+    expect(await listItem(b.page, body).innerText()).to.include('SMS');
+
+    await open(a.page, body);
+    await a.page.getByRole('button', { name: 'Assign to me' }).click();
+    await listItem(b.page, body).waitFor({ state: 'detached', timeout: 3000 });
+    await timeline(a.page).getByText('Conversation assigned to Alice Avery').waitFor();
+    // Bob sees it under his teams, assigned to Alice; Alice has it under Mine.
+    await viewButton(b.page, 'My teams').click();
+    await listItem(b.page, body).filter({ hasText: 'Alice Avery' }).waitFor();
+    await viewButton(a.page, 'Mine').click();
+    await listItem(a.page, body).waitFor();
+    expect(a.errors).to.deep.equal([]);
+    expect(b.errors).to.deep.equal([]);
+  });
+
+  it('asks for the authenticator code when the account has a second factor, and shows a wrong password’s error', async () => {
+    const agent = await t.agent({ name: 'Tess Totp' });
+    const setup = await t.api.post('/api/auth/totp/setup', undefined, agent.token);
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(setup.body.secret) });
+    expect((await t.api.post('/api/auth/totp/enable', { code: totp.generate({ timestamp: t.clock.now().getTime() }) }, agent.token)).status).to.equal(204);
+    const { page } = await openInbox(browser, t, contexts);
+    await page.getByLabel('Email', { exact: true }).fill(agent.agent.email);
+    await page.getByLabel('Password', { exact: true }).fill('not-the-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').getByText('Email or password is not correct').waitFor();
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const code = page.getByLabel('Authenticator code');
+    await code.waitFor();
+    expect(await code.evaluate((el) => el === document.activeElement)).to.equal(true);
+    await code.fill(totp.generate({ timestamp: t.clock.now().getTime() }));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+  });
+
+  it('replies with auto by SMS (as the sandbox outbox shows) with its delivery state; a note stays internal and is never sent', async () => {
+    const phone = '+17205550202';
+    const question = 'Is there parking at the clinic?';
+    await smsArrives(t, phone, question);
+    const { page, errors } = await openInbox(browser, t, contexts);
+    await logIn(page, alice.agent.email);
+    await open(page, question);
+    await page.getByTestId('auto-line').getByText('Auto: SMS — patient last wrote by SMS').waitFor();
+    expect(await page.getByRole('radio', { name: 'Auto' }).isChecked()).to.equal(true);
+
+    const answer = 'Yes, free parking behind the building.';
+    await replyBox(page).fill(answer);
+    await page.getByTestId('sms-counter').getByText(`${answer.length} characters · 1 segment`).waitFor();
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const sent = timeline(page).getByRole('listitem').filter({ hasText: answer });
+    await sent.getByText('Delivered').waitFor();
+    expect(await sent.innerText()).to.include('Auto: patient last wrote by SMS');
+    expect(await replyBox(page).inputValue()).to.equal('');
+    const outbox = await waitFor(async () => {
+      const items = await outboxSms(t);
+      return items.some((e) => e.request.To === phone && e.request.Body === answer) ? items : null;
+    });
+    const toPatient = outbox.filter((e) => e.request.To === phone).length;
+
+    await page.getByRole('button', { name: 'Internal note' }).click();
+    await noteBox(page).fill('Patient uses a wheelchair: reserve the accessible spot');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    const note = timeline(page).getByRole('listitem').filter({ hasText: 'reserve the accessible spot' });
+    await note.waitFor();
+    expect(await note.innerText()).to.include('Internal note');
+    expect(await note.getAttribute('class')).to.include('msg-note');
+    const noteBackground = await note.evaluate((el) => getComputedStyle(el).backgroundColor);
+    const replyBackground = await sent.evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(noteBackground).not.to.equal(replyBackground);
+    await page.waitForTimeout(1500);
+    const after = await outboxSms(t);
+    expect(after.filter((e) => e.request.To === phone)).to.have.length(toPatient);
+    expect(after.some((e) => e.request.Body.includes('accessible spot'))).to.equal(false);
+    await page.screenshot({ path: artifactPath('conversation.png') });
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('sends our contact card from the patient panel: a vCard message in the timeline, its file downloadable', async () => {
+    const phone = '+17205550208';
+    await smsArrives(t, phone, 'Whose number is this?');
+    const { page, errors } = await openInbox(browser, t, contexts);
+    await logIn(page, alice.agent.email);
+    await open(page, 'Whose number is this?');
+    const panel = page.getByRole('complementary', { name: 'Patient details' });
+    await panel.getByRole('button', { name: 'Send our contact card' }).click();
+    await panel.getByText('Contact card queued for SMS').waitFor();
+    const card = timeline(page).getByRole('listitem').filter({ hasText: 'this is our contact card' });
+    await card.getByText('vCard', { exact: true }).waitFor();
+    await card.getByText('Delivered').waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: /^Download .*\.vcf/ }).click()]);
+    expect(download.suggestedFilename()).to.match(/\.vcf$/);
+    const outbox = await outboxSms(t);
+    expect(outbox.some((e) => e.request.To === phone && e.request.MediaUrl?.length === 1)).to.equal(true);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('disables SMS in the channel picker, with the reason, once the patient texted STOP', async () => {
+    const phone = '+17205550203';
+    await smsArrives(t, phone, 'Please remind me of my appointment');
+    await smsArrives(t, phone, 'STOP');
+    const { page } = await openInbox(browser, t, contexts);
+    await logIn(page, alice.agent.email);
+    await open(page, 'STOP');
+    await page.getByTestId('auto-line').getByText('SMS — patient opted out').waitFor();
+    const sms = page.getByRole('radio', { name: /^SMS/ });
+    expect(await sms.isDisabled()).to.equal(true);
+    expect(await sms.evaluate((el) => el.closest('label')!.textContent)).to.include('patient opted out');
+    expect(await page.getByRole('radio', { name: 'Auto' }).isDisabled()).to.equal(true);
+    await replyBox(page).fill('Are you still there?');
+    expect(await page.getByRole('button', { name: 'Send', exact: true }).isDisabled()).to.equal(true);
+    // The patient panel says so too.
+    const consent = page.getByRole('complementary', { name: 'Patient details' }).getByRole('row', { name: /SMS/ });
+    await consent.getByText('Opted out').waitFor();
+  });
+
+  it('sets priority, assigns to another agent, resolves and reopens: the other agent sees each change live (reopening with the e shortcut)', async () => {
+    const body = 'My prescription refill please';
+    await smsArrives(t, '+17205550204', body);
+    const a = await openInbox(browser, t, contexts);
+    const b = await openInbox(browser, t, contexts);
+    await logIn(a.page, alice.agent.email);
+    await logIn(b.page, bob.agent.email);
+    await open(a.page, body);
+    await open(b.page, body);
+
+    await a.page.getByLabel('Conversation priority').selectOption('urgent');
+    await listItem(b.page, body).getByText('Urgent').waitFor();
+    await timeline(b.page).getByText('Priority set to urgent').waitFor();
+    expect(await b.page.getByLabel('Conversation priority').inputValue()).to.equal('urgent');
+
+    await b.page.getByRole('button', { name: 'Assign…' }).click();
+    const dialog = b.page.getByRole('dialog', { name: 'Assign conversation' });
+    await dialog.getByLabel('Agent').selectOption({ label: 'Alice Avery' });
+    await dialog.getByRole('button', { name: 'Assign', exact: true }).click();
+    await a.page.getByText('Assigned to: Alice Avery (you)').waitFor();
+    await timeline(a.page).getByText('Conversation assigned to Alice Avery').waitFor();
+
+    await a.page.getByRole('button', { name: 'Resolve' }).click();
+    await statusBadge(b.page).getByText('Resolved').waitFor();
+    await timeline(b.page).getByText('Conversation resolved').waitFor();
+    await b.page.getByRole('button', { name: 'Reopen' }).waitFor();
+    // Resolved conversations leave the default "Open and pending" list.
+    await listItem(a.page, body).waitFor({ state: 'detached' });
+
+    await b.page.getByRole('heading', { level: 2 }).first().click();
+    await b.page.keyboard.press('e');
+    await statusBadge(a.page).getByText('Open').waitFor();
+    await timeline(a.page).getByText('Conversation reopened').waitFor();
+    await listItem(a.page, body).waitFor();
+  });
+
+  it('renders a patient’s HTML and script as plain text', async () => {
+    const xss = '<img src=x onerror="window.__pwned=1"> <b>bold</b> <script>window.__pwned=2</script>';
+    await smsArrives(t, '+17205550205', xss);
+    const { page, errors } = await openInbox(browser, t, contexts);
+    await logIn(page, alice.agent.email);
+    await open(page, xss);
+    expect(await timeline(page).getByText(xss, { exact: true }).count()).to.equal(1);
+    expect(await page.locator('main img, main script, nav img, nav b').count()).to.equal(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).to.equal(undefined);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('works from the keyboard: j/k move through the list, ? lists the shortcuts, r replies, / inserts a canned response', async () => {
+    const admin = await t.admin();
+    const created = await t.api.post('/api/canned-responses', { teamId: 'front-desk', shortcut: 'hours', title: 'Opening hours', body: 'We are open 8:00–18:00, Monday to Friday.' }, admin.token);
+    expect(created.status).to.equal(201);
+    await smsArrives(t, '+17205550206', 'When are you open?');
+    const { page } = await openInbox(browser, t, contexts);
+    await logIn(page, alice.agent.email);
+    await listItem(page, 'When are you open?').waitFor();
+    await page.keyboard.press('j');
+    await timeline(page).getByText('When are you open?').waitFor();
+    expect(await listItem(page, 'When are you open?').getAttribute('aria-current')).to.equal('true');
+    await page.keyboard.press('j');
+    await page.keyboard.press('k');
+    expect(await listItem(page, 'When are you open?').getAttribute('aria-current')).to.equal('true');
+
+    await page.keyboard.press('?');
+    const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await dialog.waitFor();
+    expect(await dialog.innerText()).to.include('Assign to me');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    // A visible focus ring on whatever the keyboard reaches.
+    await page.keyboard.press('Tab');
+    const ring = await page.evaluate(() => {
+      const style = getComputedStyle(document.activeElement!);
+      return `${style.outlineStyle} ${style.outlineWidth}`;
+    });
+    expect(ring).to.equal('solid 3px');
+
+    await page.keyboard.press('r');
+    expect(await replyBox(page).evaluate((el) => el === document.activeElement)).to.equal(true);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('/');
+    expect(await replyBox(page).inputValue()).to.equal('/');
+    const options = page.getByRole('listbox', { name: 'Canned responses' });
+    await options.getByRole('option', { name: /Opening hours/ }).waitFor();
+    await page.keyboard.type('hou');
+    await page.keyboard.press('Enter');
+    expect(await replyBox(page).inputValue()).to.equal('We are open 8:00–18:00, Monday to Friday.');
+    await options.waitFor({ state: 'detached' });
+  });
+
+  it('shows a web chat patient typing and their next message live; auto replies to the open web chat, and the patient sees the agent typing', async () => {
+    const visitor = await startVisitor(t, { name: 'Wendy Web' });
+    await visitor.call('message:send', { clientId: newClientId(), body: 'Hello from your website' });
+    const { page, errors } = await openInbox(browser, t, contexts);
+    await logIn(page, alice.agent.email);
+    await open(page, 'Hello from your website');
+    await page.getByRole('heading', { name: 'Wendy Web' }).first().waitFor();
+    await page.getByTestId('auto-line').getByText('Auto: Web chat — the patient has the web chat open').waitFor();
+
+    const typingLine = page.getByText('Patient is typing…');
+    await waitFor(async () => {
+      visitor.socket.emit('typing', { isTyping: true });
+      return typingLine.isVisible();
+    });
+    await visitor.call('message:send', { clientId: newClientId(), body: 'And a second question, live' });
+    await timeline(page).getByText('And a second question, live').waitFor();
+    await typingLine.waitFor({ state: 'detached' });
+
+    const agentTyping = nextEvent<{ isTyping: boolean }>(visitor.socket, 'agent:typing', (p) => p.isTyping);
+    await replyBox(page).pressSequentially('Hi Wendy');
+    await agentTyping;
+    const received = nextEvent<{ body: string; channel?: string }>(visitor.socket, 'message:created', (m) => m.body === 'Hi Wendy, how can we help?');
+    await replyBox(page).fill('Hi Wendy, how can we help?');
+    await page.keyboard.press('Control+Enter');
+    await received;
+    await timeline(page).getByRole('listitem').filter({ hasText: 'Hi Wendy, how can we help?' }).getByText('Auto: the patient has the web chat open').waitFor();
+    visitor.socket.disconnect();
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('loads more conversations when the list is scrolled, and earlier messages when the timeline is scrolled to the top', async () => {
+    for (let i = 1; i <= 28; i++) await patientWrites(t, { channel: 'email', from: `paging${i}@example.com`, body: `Paging email ${i}` });
+    for (let i = 1; i <= 60; i++) await patientWrites(t, { channel: 'email', from: 'history@example.com', body: `History line ${i}` });
+    const { page } = await openInbox(browser, t, contexts);
+    await logIn(page, alice.agent.email);
+    await page.getByLabel('Channel').selectOption('email');
+    const items = conversationList(page).getByRole('listitem');
+    await waitFor(async () => (await items.count()) === 25);
+    await page.getByText(/^25 conversations\+/).waitFor();
+    await items.last().scrollIntoViewIfNeeded();
+    await waitFor(async () => (await items.count()) === 29);
+    await page.getByText(/^29 conversations( ·|$)/).waitFor();
+    expect(await conversationList(page).getByText('Paging email 1', { exact: true }).count()).to.equal(1);
+
+    await open(page, 'History line 60');
+    const messages = timeline(page).getByRole('listitem');
+    expect(await messages.count()).to.equal(50);
+    expect(await timeline(page).getByText('History line 10', { exact: true }).count()).to.equal(0);
+    await page.locator('.timeline').evaluate((el) => el.scrollTo({ top: 0 }));
+    await timeline(page).getByText('History line 1', { exact: true }).waitFor();
+    expect(await messages.count()).to.equal(60);
+  });
+
+  it('has no serious accessibility violations (axe-core) in the inbox and a conversation, and fits a tablet', async () => {
+    await smsArrives(t, '+17205550207', 'Checking accessibility');
+    const { page } = await openInbox(browser, t, contexts);
+    await logIn(page, alice.agent.email);
+    await listItem(page, 'Checking accessibility').waitFor();
+    await page.screenshot({ path: artifactPath('inbox.png') });
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await open(page, 'Checking accessibility');
+    await page.getByRole('complementary', { name: 'Patient details' }).getByText('Verified').first().waitFor();
+    expect(await seriousViolations(page)).to.deep.equal([]);
+
+    await page.setViewportSize(TABLET);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).to.equal(0);
+    for (const target of [conversationList(page), replyBox(page), page.getByRole('button', { name: 'Send', exact: true }), page.getByRole('button', { name: 'Resolve' })]) {
+      expect(await target.isVisible()).to.equal(true);
+      const box = (await target.boundingBox())!;
+      expect(box.x + box.width).to.be.at.most(TABLET.width);
+    }
+    // The patient panel is a drawer there, opened and closed from the conversation's header.
+    const panel = page.getByRole('complementary', { name: 'Patient details' });
+    expect(await panel.isVisible()).to.equal(false);
+    await page.getByRole('button', { name: 'Patient details' }).click();
+    await panel.waitFor();
+    expect(await seriousViolations(page)).to.deep.equal([]);
+  });
+});
+
+describe('agents’ inbox: delivery failures and automatic logoff', function () {
+  this.timeout(90_000);
+  let t: TestHub;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const failing: ChannelAdapter = {
+    id: 'sms',
+    label: 'SMS',
+    async send() {
+      return { ok: false, error: { code: 'INVALID_NUMBER', message: 'The number cannot receive SMS', retryable: false } };
+    },
+  };
+
+  before(async () => {
+    t = await startTestHub({ label: 'inbox-browser-fail', adapters: { sms: failing }, env: { IDLE_TIMEOUT_MINUTES: '1' } });
+    browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close();
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('shows a failed delivery with its reason', async () => {
+    const agent = await t.agent({ name: 'Fay Failure' });
+    await patientWrites(t, { channel: 'sms', from: '+17205550301', body: 'Text me the address please' });
+    const { page } = await openInbox(browser, t, contexts);
+    await logIn(page, agent.agent.email);
+    await open(page, 'Text me the address please');
+    await replyBox(page).fill('12 Main Street, second floor.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const reply = timeline(page).getByRole('listitem').filter({ hasText: '12 Main Street' });
+    await reply.getByText('Failed: The number cannot receive SMS').waitFor();
+    expect(await reply.getByTestId('delivery').getAttribute('class')).to.include('delivery-failed');
+    // A reload keeps the session (this tab only) and the open conversation.
+    await page.reload();
+    await reply.getByText('Failed: The number cannot receive SMS').waitFor();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('status').getByText('You logged out.').waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+  });
+
+  it('returns to the login screen after the idle timeout, and the half-written reply is still there after logging in again', async () => {
+    const agent = await t.agent({ name: 'Ida Idle' });
+    await patientWrites(t, { channel: 'sms', from: '+17205550302', body: 'What were my test results?' });
+    const { page } = await openInbox(browser, t, contexts);
+    await logIn(page, agent.agent.email);
+    await open(page, 'What were my test results?');
+    const draft = 'Your results came back normal, and Dr. Lee would like';
+    await replyBox(page).fill(draft);
+    await page.getByRole('heading', { level: 2 }).first().click();
+
+    t.clock.advance(2 * 60_000);
+    await page.getByRole('button', { name: 'Log in' }).waitFor({ timeout: 10_000 });
+    expect(await page.getByRole('status').innerText()).to.match(/inactivity/);
+    expect(await page.getByLabel('Email', { exact: true }).inputValue()).to.equal(agent.agent.email);
+
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await timeline(page).getByText('What were my test results?').waitFor();
+    expect(await replyBox(page).inputValue()).to.equal(draft);
+  });
+});
+
+describe('agents’ inbox: the list’s paging over several queries', () => {
+  const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
+  const conversation = (id: string, minute: number, teamId: string) => ({ id, lastMessageAt: at(minute), teamId }) as unknown as ConversationRecord;
+
+  it('merges an admin’s per-team pages newest first, without skipping or repeating, however the teams interleave', async () => {
+    // Team a is busy lately, team b had its activity earlier: pages of 2.
+    const teams: Record<string, ConversationRecord[]> = {
+      a: [conversation('a1', 59, 'a'), conversation('a2', 58, 'a'), conversation('a3', 20, 'a'), conversation('a4', 5, 'a')],
+      b: [conversation('b1', 40, 'b'), conversation('b2', 30, 'b'), conversation('b3', 25, 'b'), conversation('b4', 10, 'b'), conversation('b5', 1, 'b')],
+    };
+    const pager = new InboxPager(['team=a', 'team=b'], async (query) => {
+      const params = new URLSearchParams(query);
+      const list = teams[params.get('team')!]!;
+      const from = Number(params.get('cursor') ?? 0);
+      const items = list.slice(from, from + 2);
+      return { items, nextCursor: from + 2 < list.length ? String(from + 2) : null };
+    });
+    const shown: string[] = [];
+    const batches: string[][] = [];
+    while (!pager.done) {
+      const batch = (await pager.next()).map((c) => c.id);
+      batches.push(batch);
+      shown.push(...batch);
+    }
+    expect(shown).to.deep.equal(['a1', 'a2', 'b1', 'b2', 'b3', 'a3', 'b4', 'a4', 'b5']);
+    // Team b's first page waits: team a may still have conversations between 58 and 40 minutes.
+    expect(batches[0]).to.deep.equal(['a1', 'a2']);
+  });
+});

@@ -33,6 +33,13 @@ export interface Session {
   agent: AgentSummary;
 }
 
+export interface UploadedFile {
+  attachmentId: string;
+  name: string;
+  contentType: string;
+  size: number;
+}
+
 export class Api {
   private session: Session | null = null;
   private refreshing: Promise<Session> | null = null;
@@ -96,6 +103,25 @@ export class Api {
   async blob(path: string): Promise<Blob> {
     const res = await this.authorized('GET', path);
     return res.blob();
+  }
+
+  /** Uploads a file for a reply (POST /api/attachments: raw body, its type, its name URL-encoded). */
+  async upload(file: File): Promise<UploadedFile> {
+    const token = await this.freshToken();
+    if (!token) throw new ApiError(401, 'SESSION_ENDED', 'You are logged out');
+    let res: Response;
+    try {
+      res = await fetch('/api/attachments', {
+        method: 'POST',
+        credentials: 'omit',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': file.type || 'application/octet-stream', 'X-File-Name': encodeURIComponent(file.name) },
+        body: file,
+      });
+    } catch {
+      throw new ApiError(0, 'NETWORK', 'The hub cannot be reached; check the connection and try again');
+    }
+    if (!res.ok) throw await errorOf(res);
+    return (await res.json()) as UploadedFile;
   }
 
   /** A token good for at least a minute more (renewing it first if needed), for the socket handshake. */

@@ -219,6 +219,27 @@ describe('agents’ inbox in a real browser', function () {
     expect(errors).to.deep.equal([]);
   });
 
+  it('attaches a file to a reply: it goes out as MMS media and shows in the timeline', async () => {
+    const phone = '+17205550209';
+    await smsArrives(t, phone, 'Can you send me the directions?');
+    const { page, errors } = await openInbox(browser, t, contexts);
+    await logIn(page, alice.agent.email);
+    await open(page, 'Can you send me the directions?');
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(1200, 66)]);
+    await page.locator('form.composer input[type=file]').setInputFiles({ name: 'directions.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await page.getByRole('list', { name: 'Attached files' }).getByText('directions.pdf').waitFor();
+    await replyBox(page).fill('Directions attached.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const sent = timeline(page).getByRole('listitem').filter({ hasText: 'Directions attached.' });
+    await sent.getByText('directions.pdf').waitFor();
+    const mms = await waitFor(async () => (await outboxSms(t)).find((e) => e.request.To === phone && e.request.Body === 'Directions attached.'));
+    expect(mms.request.MediaUrl).to.have.length(1);
+    const media = await fetch(`${t.url}${new URL(mms.request.MediaUrl![0]!).pathname}`);
+    expect(Buffer.from(await media.arrayBuffer()).equals(pdf)).to.equal(true);
+    expect(await page.getByRole('list', { name: 'Attached files' }).count()).to.equal(0);
+    expect(errors).to.deep.equal([]);
+  });
+
   it('disables SMS in the channel picker, with the reason, once the patient texted STOP', async () => {
     const phone = '+17205550203';
     await smsArrives(t, phone, 'Please remind me of my appointment');

@@ -7,7 +7,7 @@
  */
 import type { MutableRef } from 'preact/hooks';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, describeError, type Api } from '../api.ts';
+import { ApiError, describeError, type Api, type UploadedFile } from '../api.ts';
 import { autoReason, channelLabel, CHANNELS, plural, unavailableLabel } from '../format.ts';
 import type { Realtime } from '../realtime.ts';
 import { countSms } from '../sms-count.ts';
@@ -46,6 +46,9 @@ export function Composer(props: {
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState('');
   const [serverCount, setServerCount] = useState<{ body: string; count: SmsCount } | null>(null);
+  const [files, setFiles] = useState<UploadedFile[]>([]);
+  const [uploading, setUploading] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
   const [cannedIndex, setCannedIndex] = useState(0);
   const [cannedDismissed, setCannedDismissed] = useState(false);
   const textarea = useRef<HTMLTextAreaElement>(null);
@@ -156,6 +159,25 @@ export function Composer(props: {
     },
   };
 
+  async function attach(input: HTMLInputElement) {
+    const chosen = Array.from(input.files ?? []);
+    input.value = '';
+    if (!chosen.length) return;
+    setUploading(true);
+    setError(null);
+    try {
+      for (const file of chosen.slice(0, 5 - files.length)) {
+        if (file.size > 8 * 1024 * 1024) throw new Error(`${file.name} is larger than 8 MB`);
+        const uploaded = await api.upload(file);
+        setFiles((list) => [...list, uploaded]);
+      }
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setUploading(false);
+    }
+  }
+
   async function submit(event?: Event) {
     event?.preventDefault();
     const text = body.trim();
@@ -175,11 +197,13 @@ export function Composer(props: {
             channel,
             clientId: clientId.current,
             ...(showSubject && subject.trim() ? { subject: subject.trim() } : {}),
+            ...(files.length ? { attachmentIds: files.map((f) => f.attachmentId) } : {}),
           })
         : await api.post<MessageRecord>(`${path}/notes`, { body: text });
       props.onSent(message);
       clientId.current = newClientId();
       setBody('');
+      if (isReply) setFiles([]);
       setSubject('');
       setChannel('auto');
       setStatus(isReply ? `Reply queued for ${channelLabel(message.channel)}` : 'Note added');
@@ -357,8 +381,27 @@ export function Composer(props: {
             {count.tooLong ? ' — too long for SMS (1,600 max)' : ''}
           </span>
         )}
+        {isReply && (
+          <>
+            <input ref={fileInput} type="file" class="sr-only" tabIndex={-1} aria-hidden="true" multiple
+              accept="application/pdf,image/jpeg,image/png,image/gif,image/heic,image/webp,text/plain" onChange={(e) => void attach(e.currentTarget)} />
+            <button type="button" disabled={uploading || files.length >= 5} onClick={() => fileInput.current?.click()}>
+              {uploading ? 'Uploading…' : 'Attach a file'}
+            </button>
+            {files.length > 0 && (
+              <ul class="attached" aria-label="Attached files">
+                {files.map((f) => (
+                  <li key={f.attachmentId}>
+                    {f.name}
+                    <button type="button" aria-label={`Remove ${f.name}`} onClick={() => setFiles((list) => list.filter((x) => x !== f))}>×</button>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </>
+        )}
         <span class="spacer" />
-        <button type="submit" class="primary" disabled={sending || body.trim() === '' || (isReply && (!effective || (showSms && count.tooLong)))}>
+        <button type="submit" class="primary" disabled={sending || uploading || body.trim() === '' || (isReply && (!effective || (showSms && count.tooLong)))}>
           {sending ? (isReply ? 'Sending…' : 'Adding…') : isReply ? 'Send' : 'Add note'}
         </button>
       </div>

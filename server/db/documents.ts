@@ -68,6 +68,8 @@ export interface ConversationDoc {
   previewEnc: string | null;
   previewDirection: Direction | null;
   patientNameEnc: string | null;
+  /** The phone or email the conversation started from (sealed): the inbox's label for a patient with no name. */
+  patientContactEnc?: string | null;
   unreadCount: number;
   messageCount: number;
   openedAt: Date;

@@ -95,6 +95,7 @@ const conversationSchema = new Schema<ConversationDoc>(
     previewEnc: { type: String, default: null },
     previewDirection: { type: String, default: null },
     patientNameEnc: { type: String, default: null },
+    patientContactEnc: { type: String, default: null },
     unreadCount: Number,
     messageCount: Number,
     openedAt: Date,

@@ -41,6 +41,8 @@ export function toConversationRecord(doc: ConversationDoc, cipher: PhiCipher) {
     id: doc._id,
     patientId: doc.patientId,
     patientName: open(cipher, doc.patientNameEnc),
+    /** The phone or email it started from: a label when the patient gave no name. */
+    patientContact: open(cipher, doc.patientContactEnc),
     status: doc.status,
     assigneeId: doc.assigneeId ?? null,
     teamId: doc.teamId,

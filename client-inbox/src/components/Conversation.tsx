@@ -282,7 +282,7 @@ export function Conversation(props: {
 
   const c = conversation;
   const contact = patient?.identities.find((i) => i.kind === 'phone' || i.kind === 'email') ?? patient?.unverifiedContacts[0];
-  const name = c?.patientName ?? patient?.name ?? contact?.value ?? 'Unknown patient';
+  const name = c?.patientName ?? patient?.name ?? c?.patientContact ?? contact?.value ?? 'Unknown patient';
   const typingNames = agentsTyping.map((a) => directory.agents.get(a)?.name ?? 'Another agent');
 
   return (

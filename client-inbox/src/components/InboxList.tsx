@@ -127,7 +127,7 @@ function ConversationItem(props: { c: ConversationRecord; open: boolean; onOpen(
         onClick={() => props.onOpen(c.id)}
       >
         <span class="item-top">
-          <span class="item-name">{c.patientName ?? 'Unknown patient'}</span>
+          <span class="item-name">{c.patientName ?? c.patientContact ?? 'Unknown patient'}</span>
           <time dateTime={c.lastMessageAt} class="item-time">
             {shortTime(c.lastMessageAt)}
           </time>

@@ -54,6 +54,14 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
     ctx.events.messageCreated(toMessageRecord(reopenNote.message, ctx.cipher), toConversationRecord(conversation, ctx.cipher));
   }
 
+  if (!conversation.patientContactEnc && inbound.from.kind !== 'web') {
+    const contact = ctx.cipher.encrypt(resolved.normalized);
+    await ctx.locks.run(`conversation:${conversation._id}`, () =>
+      ctx.models.Conversation.updateOne({ _id: conversation._id }, { $set: { patientContactEnc: contact } }),
+    );
+    conversation = { ...conversation, patientContactEnc: contact };
+  }
+
   const appended = await appendMessage(ctx, conversation, {
     direction: 'inbound',
     channel: inbound.channel,

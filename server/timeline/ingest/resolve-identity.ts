@@ -17,6 +17,8 @@ export interface ResolvedIdentity {
   identity: IdentityDoc;
   patient: PatientDoc;
   created: boolean;
+  /** The identity's value as normalized (E.164 phone, lowercased email). */
+  normalized: string;
 }
 
 /** The identity document's `_id` for a raw value (normalized first). */
@@ -85,7 +87,7 @@ export async function resolveIdentity(
     });
     patient.nameEnc = nameEnc;
   }
-  return { identity, patient, created: identity.patientId === candidatePatientId };
+  return { identity, patient, created: identity.patientId === candidatePatientId, normalized: normalized.value };
 }
 
 /** Concurrent upserts on the same `_id` may lose with E11000 on MongoDB; the retry finds the winner's document. */

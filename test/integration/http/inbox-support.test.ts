@@ -45,4 +45,14 @@ describe('inbox support: saved replies and the first email’s subject', () => {
     expect((await sent(first.body.id)).request.subject).to.equal('Forms for your visit');
     expect((await sent(second.body.id)).request.subject).to.equal('Re: Forms for your visit');
   });
+
+  it('labels a conversation with the number it started from when the patient gave no name', async () => {
+    const admin = await t.admin();
+    const texted = await patientWrites(t, { channel: 'sms', from: '(303) 555-0171', body: 'no name here' });
+    const conversation = await t.api.get(`/api/conversations/${texted.conversation.id}`, admin.token);
+    expect(conversation.body).to.include({ patientName: null, patientContact: '+13035550171' });
+    // Sealed at rest like every contact detail.
+    const raw = await t.hub.services.db.models.Conversation.collection.findOne({ _id: texted.conversation.id as never });
+    expect(JSON.stringify(raw)).not.to.include('3035550171');
+  });
 });

@@ -105,10 +105,10 @@ function describeEnd(reason: string): string {
     case 'logout':
       return 'You logged out (here or in another tab).';
     case 'agent_disabled':
+    case 'account_disabled':
       return 'Your account was disabled by an administrator.';
-    case 'session_ended':
     case 'idle_timeout':
-      return 'You were logged out after a period of inactivity, or your session ended. Log in again: your unsent replies are kept.';
+      return 'You were logged out after a period of inactivity. Log in again: your unsent replies are kept.';
     default:
       return 'Your session has ended. Log in again: your unsent replies are kept.';
   }

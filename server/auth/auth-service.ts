@@ -166,7 +166,8 @@ export class AuthService {
   }
 
   /** Of these connected sessions, the ones still live (idle ones are ended here). Two queries for any number. */
-  async liveSessions(connected: { sessionId: string; agentId: string }[]): Promise<Set<string>> {
+  /** The sessions still live; `endedBecause` (when given) learns why each other one ended (idle_timeout, revoked, expired, account_disabled). */
+  async liveSessions(connected: { sessionId: string; agentId: string }[], endedBecause?: Map<string, string>): Promise<Set<string>> {
     const now = this.clock();
     const ids = [...new Set(connected.map((c) => c.sessionId))];
     const sessions = await this.models.Session.find({ _id: { $in: ids } }).lean();
@@ -174,9 +175,16 @@ export class AuthService {
     const activeAgents = new Set(agents.filter((a) => !a.disabledAt).map((a) => a._id));
     const live = new Set<string>();
     for (const session of sessions) {
-      if (session.revokedAt || session.expiresAt <= now || !activeAgents.has(session.agentId)) continue;
+      const ended = session.revokedAt
+        ? (session.revokedReason ?? 'revoked')
+        : session.expiresAt <= now ? 'expired' : !activeAgents.has(session.agentId) ? 'account_disabled' : null;
+      if (ended) {
+        endedBecause?.set(session._id, ended);
+        continue;
+      }
       if (this.isIdle(session, now)) {
         await this.endIfIdle(session._id, now);
+        endedBecause?.set(session._id, 'idle_timeout');
         continue;
       }
       live.add(session._id);

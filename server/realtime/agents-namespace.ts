@@ -107,8 +107,11 @@ export class AgentsRealtime implements TimelineEvents {
   async revalidate(): Promise<void> {
     const sockets = [...this.nsp.sockets.values()];
     if (sockets.length === 0) return;
-    const live = await this.auth.liveSessions(sockets.map((s) => ({ sessionId: s.data.sessionId, agentId: s.data.agentId })));
-    for (const socket of sockets) if (!live.has(socket.data.sessionId)) this.disconnect(socket, 'session_ended');
+    const endedBecause = new Map<string, string>();
+    const live = await this.auth.liveSessions(sockets.map((s) => ({ sessionId: s.data.sessionId, agentId: s.data.agentId })), endedBecause);
+    for (const socket of sockets) {
+      if (!live.has(socket.data.sessionId)) this.disconnect(socket, endedBecause.get(socket.data.sessionId) ?? 'session_ended');
+    }
   }
 
   private disconnect(socket: AgentSocket, reason: string): void {

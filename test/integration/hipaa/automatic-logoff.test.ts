@@ -52,7 +52,7 @@ describe('HIPAA automatic logoff and revocation', () => {
     const ended = nextEvent<{ reason: string }>(socket, 'session:ended', () => true, 8000);
     t.clock.advance(16 * 60_000);
     const started = Date.now();
-    expect((await ended).reason).to.equal('session_ended');
+    expect((await ended).reason).to.equal('idle_timeout');
     expect(Date.now() - started).to.be.below(7000);
   });
 });

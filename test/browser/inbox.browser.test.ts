@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ChannelAdapter } from '../../channels/contract.ts';
 import { InboxPager } from '../../client-inbox/src/inbox-model.ts';
 import type { ConversationRecord } from '../../client-inbox/src/types.ts';
-import { artifactPath, launchBrowser } from '../support/browser.ts';
+import { artifactPath, launchBrowser, pageErrors } from '../support/browser.ts';
 import { inboundSms, postTwilio } from '../support/fake-twilio.ts';
 import { nextEvent, patientWrites, startTestHub, waitFor, type Session, type TestHub } from '../support/test-hub.ts';
 import { newClientId, startVisitor } from '../support/widget-visitor.ts';
@@ -32,11 +32,7 @@ async function openInbox(browser: Browser, t: TestHub, contexts: BrowserContext[
   const context = await browser.newContext({ viewport });
   contexts.push(context);
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
+  const errors = pageErrors(page);
   await page.goto(`${t.url}/inbox/`);
   return { page, context, errors };
 }

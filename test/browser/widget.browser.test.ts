@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { artifactPath, hostPage, launchBrowser, startHostSite } from '../support/browser.ts';
+import { artifactPath, hostPage, launchBrowser, pageErrors, startHostSite } from '../support/browser.ts';
 import { connected, nextEvent, patientWrites, startTestHub, waitFor, type TestHub } from '../support/test-hub.ts';
 import { codeSentTo } from '../support/widget-visitor.ts';
 
@@ -41,11 +41,7 @@ describe('web chat widget in a real browser', function () {
     const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     contexts.push(context);
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const errors = pageErrors(page);
     await page.goto(`${site.origin}${path}`);
     return { page, context, errors };
   }

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
@@ -55,4 +55,14 @@ export function hostPage(hubUrl: string, attributes = ''): string {
 </head><body><h1>Riverside Family Clinic</h1><p>Welcome.</p>
 <script src="${hubUrl}/widget.js" async ${attributes}></script>
 </body></html>`;
+}
+
+/** Collects the page's uncaught errors and console errors (a test expects none). */
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  return errors;
 }

@@ -346,6 +346,33 @@ describe('agents’ inbox in a real browser', function () {
     await options.waitFor({ state: 'detached' });
   });
 
+  it('lets a supervisor keep the team’s saved replies, which agents then insert with "/"', async () => {
+    const lead = await t.agent({ name: 'Sam Supervisor', role: 'supervisor' });
+    await smsArrives(t, '+17205550210', 'Where do I park?');
+    const { page, errors } = await openInbox(browser, t, contexts);
+    await logIn(page, lead.agent.email);
+    await page.getByRole('button', { name: 'Saved replies' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Saved replies' });
+    await dialog.getByLabel('Shortcut').fill('parking');
+    await dialog.getByLabel('Title').fill('Parking');
+    await dialog.getByLabel('Text', { exact: true }).fill('Free parking is behind the building.');
+    await dialog.getByRole('button', { name: 'Save reply' }).click();
+    await dialog.getByRole('list', { name: 'Saved replies' }).getByText('/parking').waitFor();
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    expect(errors).to.deep.equal([]);
+
+    // An agent of the team has it at once (next load) and cannot edit the library.
+    const agentTab = await openInbox(browser, t, contexts);
+    await logIn(agentTab.page, alice.agent.email);
+    expect(await agentTab.page.getByRole('button', { name: 'Saved replies' }).count()).to.equal(0);
+    await open(agentTab.page, 'Where do I park?');
+    await replyBox(agentTab.page).click();
+    await agentTab.page.keyboard.type('/park');
+    await agentTab.page.getByRole('listbox', { name: 'Canned responses' }).getByRole('option', { name: /Parking/ }).waitFor();
+    await agentTab.page.keyboard.press('Enter');
+    expect(await replyBox(agentTab.page).inputValue()).to.equal('Free parking is behind the building.');
+  });
+
   it('shows a web chat patient typing and their next message live; auto replies to the open web chat, and the patient sees the agent typing', async () => {
     const visitor = await startVisitor(t, { name: 'Wendy Web' });
     await visitor.call('message:send', { clientId: newClientId(), body: 'Hello from your website' });

@@ -12,6 +12,7 @@ import type { AgentSummary, CannedResponse, ConversationRecord, Page, Team } fro
 import { Conversation, type ConversationCommands } from './Conversation.tsx';
 import { InboxList } from './InboxList.tsx';
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
+import { SavedRepliesDialog } from './SavedRepliesDialog.tsx';
 
 export interface Directory {
   agents: Map<string, AgentSummary>;
@@ -48,6 +49,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
   const [listError, setListError] = useState<string | null>(null);
   const [openId, setOpenId] = useState<string | null>(() => conversationFromHash() ?? savedOpen.get(agent.id));
   const [showShortcuts, setShowShortcuts] = useState(false);
+  const [showSavedReplies, setShowSavedReplies] = useState(false);
   const [announcement, setAnnouncement] = useState('');
   const [realtime, setRealtime] = useState<Realtime | null>(null);
 
@@ -241,6 +243,11 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
           {connection === 'online' ? 'Live' : connection === 'connecting' ? 'Connecting…' : 'Offline, reconnecting…'}
         </span>
         <span class="spacer" />
+        {agent.role !== 'agent' && (
+          <button type="button" class="ghost" onClick={() => setShowSavedReplies(true)}>
+            Saved replies
+          </button>
+        )}
         <button type="button" class="ghost" onClick={() => setShowShortcuts(true)} aria-keyshortcuts="?">
           Keyboard shortcuts
         </button>
@@ -295,6 +302,17 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
         </main>
       </div>
       <ShortcutsDialog open={showShortcuts} onClose={() => setShowShortcuts(false)} />
+      {agent.role !== 'agent' && (
+        <SavedRepliesDialog
+          open={showSavedReplies}
+          onClose={() => setShowSavedReplies(false)}
+          api={api}
+          agent={agent}
+          teams={teams}
+          items={canned ?? []}
+          onChanged={setCanned}
+        />
+      )}
       <div class="sr-only" aria-live="polite">
         {announcement}
       </div>

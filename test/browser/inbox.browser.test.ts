@@ -373,6 +373,20 @@ describe('agents’ inbox in a real browser', function () {
     expect(await replyBox(agentTab.page).inputValue()).to.equal('Free parking is behind the building.');
   });
 
+  it('moves between opened conversations with the browser’s back and forward buttons', async () => {
+    await smsArrives(t, '+17205550211', 'First question for history');
+    await smsArrives(t, '+17205550212', 'Second question for history');
+    const { page } = await openInbox(browser, t, contexts);
+    await logIn(page, alice.agent.email);
+    await open(page, 'First question for history');
+    await open(page, 'Second question for history');
+    await page.goBack();
+    await timeline(page).getByText('First question for history').waitFor();
+    expect(await timeline(page).getByText('Second question for history').count()).to.equal(0);
+    await page.goForward();
+    await timeline(page).getByText('Second question for history').waitFor();
+  });
+
   it('shows a web chat patient typing and their next message live; auto replies to the open web chat, and the patient sees the agent typing', async () => {
     const visitor = await startVisitor(t, { name: 'Wendy Web' });
     await visitor.call('message:send', { clientId: newClientId(), body: 'Hello from your website' });

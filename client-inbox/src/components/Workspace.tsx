@@ -127,10 +127,21 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
       setOpenId(id);
       savedOpen.set(agent.id, id);
       const hash = id ? `${HASH_PREFIX}${encodeURIComponent(id)}` : '';
-      if (location.hash !== hash) history.replaceState(null, '', hash ? hash : location.pathname + location.search);
+      // Each opened conversation is a history entry, so the browser's back and forward move between them.
+      if (location.hash !== hash) history.pushState(null, '', hash ? hash : location.pathname + location.search);
     },
     [agent],
   );
+
+  useEffect(() => {
+    const onPop = () => {
+      const id = conversationFromHash();
+      setOpenId(id);
+      savedOpen.set(agent.id, id);
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, [agent]);
 
   const reloadRef = useRef(reload);
   reloadRef.current = reload;

@@ -62,3 +62,31 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
   }
   throw new AppError('INVALID_CURSOR', 'cursor: not a cursor this API returned', { field: 'cursor' });
 }
+
+export interface ViewCount {
+  /** Open and pending conversations in the view. */
+  active: number;
+  /** Of those, with messages no agent has read. */
+  unread: number;
+}
+
+/**
+ * The numbers beside the inbox's views (Mine, Unassigned, My teams, All):
+ * one read of the active conversations the agent may see, tallied per view.
+ */
+export async function inboxCounts(ctx: TimelineContext, actor: Actor): Promise<Record<'mine' | 'unassigned' | 'teams' | 'all', ViewCount>> {
+  const docs = await ctx.models.Conversation.find(
+    { $and: [visibleConversationsFilter(actor), { status: { $in: ['open', 'pending'] } }] },
+    { assigneeId: 1, teamId: 1, unreadCount: 1 },
+  ).lean();
+  const tally = (keep: (d: Pick<ConversationDoc, 'assigneeId' | 'teamId'>) => boolean): ViewCount => {
+    const inView = docs.filter(keep);
+    return { active: inView.length, unread: inView.filter((d) => d.unreadCount > 0).length };
+  };
+  return {
+    mine: tally((d) => d.assigneeId === actor.agentId),
+    unassigned: tally((d) => !d.assigneeId),
+    teams: tally((d) => actor.teamIds.includes(d.teamId)),
+    all: tally(() => true),
+  };
+}

@@ -373,6 +373,21 @@ describe('agents’ inbox in a real browser', function () {
     expect(await replyBox(agentTab.page).inputValue()).to.equal('Free parking is behind the building.');
   });
 
+  it('shows how many unread conversations each view holds, live', async () => {
+    const { page } = await openInbox(browser, t, contexts);
+    await logIn(page, alice.agent.email);
+    const unassigned = page.getByTestId('unread-unassigned');
+    // allInnerTexts never waits: the badge may come and go between two reads.
+    const unread = async () => Number(((await unassigned.allInnerTexts())[0] ?? '0').replace(/\D/g, '') || 0);
+    await page.waitForTimeout(1500); // the first numbers load a moment after login
+    const before = await unread();
+    await smsArrives(t, '+17205550213', 'Count this one, please');
+    await waitFor(async () => (await unread()) === before + 1, 8000);
+    await page.getByRole('group', { name: 'Views' }).getByRole('button', { name: /Unassigned/ }).click();
+    await open(page, 'Count this one, please');
+    await waitFor(async () => (await unread()) === before, 8000);
+  });
+
   it('moves between opened conversations with the browser’s back and forward buttons', async () => {
     await smsArrives(t, '+17205550211', 'First question for history');
     await smsArrives(t, '+17205550212', 'Second question for history');

@@ -7,6 +7,8 @@ import type { Directory } from './Workspace.tsx';
 
 export interface InboxListProps {
   views: ViewSpec[];
+  /** Unread conversations per view (GET /api/conversations/counts); absent until loaded. */
+  unreadByView?: Partial<Record<string, number>>;
   view: ViewId;
   onView(view: ViewId): void;
   filters: InboxFilters;
@@ -48,6 +50,13 @@ export function InboxList(props: InboxListProps) {
         {props.views.map((v) => (
           <button key={v.id} type="button" class="view-button" aria-pressed={v.id === props.view} onClick={() => props.onView(v.id)}>
             {v.label}
+            {(props.unreadByView?.[v.id] ?? 0) > 0 && (
+              <span class="view-unread" data-testid={`unread-${v.id}`}>
+                <span class="sr-only">, </span>
+                {props.unreadByView![v.id]}
+                <span class="sr-only"> unread</span>
+              </span>
+            )}
           </button>
         ))}
       </div>

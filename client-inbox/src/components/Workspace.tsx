@@ -50,6 +50,18 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
   const [openId, setOpenId] = useState<string | null>(() => conversationFromHash() ?? savedOpen.get(agent.id));
   const [showShortcuts, setShowShortcuts] = useState(false);
   const [showSavedReplies, setShowSavedReplies] = useState(false);
+  const [unreadByView, setUnreadByView] = useState<Partial<Record<string, number>>>({});
+  const countsTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  // The views' unread numbers: loaded once, then again (at most every second) as live changes arrive.
+  const refreshCounts = useCallback(() => {
+    clearTimeout(countsTimer.current);
+    countsTimer.current = setTimeout(() => {
+      void api.get<Record<string, { active: number; unread: number }>>('/api/conversations/counts').then(
+        (counts) => setUnreadByView(Object.fromEntries(Object.entries(counts).map(([view, c]) => [view, c.unread]))),
+        () => undefined,
+      );
+    }, 1000);
+  }, [api]);
   const [announcement, setAnnouncement] = useState('');
   const [realtime, setRealtime] = useState<Realtime | null>(null);
 
@@ -156,14 +168,19 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
       onSessionEnded: (message) => onEnded.current(message),
     });
     const socket = rt.socket;
+    refreshCounts();
     socket.on('message:created', ({ message, conversation }) => {
       upsertLive(conversation);
+      refreshCounts();
       if (message.direction === 'inbound' && conversation.id !== live.current.openId) {
         setAnnouncement(`New message from ${conversation.patientName ?? 'a patient'}`);
       }
     });
     socket.on('message:updated', ({ conversation }) => upsertLive(conversation));
-    socket.on('conversation:updated', ({ conversation }) => upsertLive(conversation));
+    socket.on('conversation:updated', ({ conversation }) => {
+      upsertLive(conversation);
+      refreshCounts();
+    });
     socket.on('conversation:merged', ({ fromConversationId, conversation }) => {
       pager.current?.forget(fromConversationId);
       setItems((list) => list.filter((c) => c.id !== fromConversationId));
@@ -274,6 +291,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
       <div class="panes">
         <InboxList
           views={views}
+          unreadByView={unreadByView}
           view={view}
           onView={setView}
           filters={filters}

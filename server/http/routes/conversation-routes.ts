@@ -9,7 +9,7 @@ import { AppError, forbidden, notFound } from '../../errors.ts';
 import { Types } from 'mongoose';
 import type { HubServices } from '../../hub-services.ts';
 import { assignConversation, markRead, reopenConversation, resolveConversation, setPriority } from '../../timeline/conversation-actions.ts';
-import { listInbox } from '../../timeline/inbox-list.ts';
+import { inboxCounts, listInbox } from '../../timeline/inbox-list.ts';
 import { listMessages } from '../../timeline/message-history.ts';
 import { toConversationRecord } from '../../timeline/records.ts';
 import { addNote, describeReplyOptions, sendReply } from '../../timeline/reply/send-reply.ts';
@@ -57,6 +57,12 @@ export function conversationRoutes(hub: HubServices, contactCards: ContactCards)
           status: query.status, assignee: query.assignee, teamId: query.team, channel: query.channel,
           priority: query.priority, patientId: query.patient, limit: query.limit, cursor: query.cursor,
         }),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/conversations/counts', tag: 'conversations', auth: 'agent',
+      summary: 'How many active (open or pending) and unread conversations each inbox view holds',
+      responses: { 200: { description: '{mine, unassigned, teams, all}: {active, unread}' } },
+      handler: async ({ actor }) => inboxCounts(timeline, actor),
     }),
     defineRoute({
       method: 'get', path: '/api/conversations/:id', audit: 'conversation.read', tag: 'conversations', auth: 'agent',

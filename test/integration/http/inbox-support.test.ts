@@ -55,4 +55,21 @@ describe('inbox support: saved replies and the first email’s subject', () => {
     const raw = await t.hub.services.db.models.Conversation.collection.findOne({ _id: texted.conversation.id as never });
     expect(JSON.stringify(raw)).not.to.include('3035550171');
   });
+
+  it('counts active and unread conversations per view, and a read or an assignment moves the numbers', async () => {
+    const agent = await t.agent({ name: 'Counting Cora' });
+    const counts = async () => (await t.api.get('/api/conversations/counts', agent.token)).body as Record<'mine' | 'unassigned' | 'teams' | 'all', { active: number; unread: number }>;
+    const before = await counts();
+    const texted = await patientWrites(t, { channel: 'sms', from: '+13035550172', body: 'count me' });
+    const after = await counts();
+    expect(after.unassigned).to.deep.equal({ active: before.unassigned.active + 1, unread: before.unassigned.unread + 1 });
+    expect(after.teams.unread).to.equal(before.teams.unread + 1);
+    expect(after.mine).to.deep.equal(before.mine);
+
+    await t.api.post(`/api/conversations/${texted.conversation.id}/assign`, { assigneeId: 'me' }, agent.token);
+    await t.api.post(`/api/conversations/${texted.conversation.id}/read`, {}, agent.token);
+    const done = await counts();
+    expect(done.mine).to.deep.equal({ active: before.mine.active + 1, unread: before.mine.unread });
+    expect(done.unassigned).to.deep.equal(before.unassigned);
+  });
 });

@@ -5,6 +5,7 @@
  * per-file cap keeps it well under MongoDB's 16 MB document limit.
  */
 import { Types } from 'mongoose';
+import { AppError } from '../errors.ts';
 import type { TimelineContext } from '../timeline/timeline-context.ts';
 
 export const MAX_STORED_ATTACHMENT_BYTES = 8 * 1024 * 1024;
@@ -39,3 +40,19 @@ export const agentUploader = (agentId: string) => `agent:${agentId}`;
 
 /** MMS carries at most 5 MB of media in all (Twilio). */
 export const MAX_MMS_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The attachments a message may carry from uploads: each id must name a file
+ * this uploader (an agent, a web visitor) stored, never someone else's.
+ */
+export async function uploadedAttachments(ctx: TimelineContext, uploader: string, ids: readonly string[], hint: string) {
+  const files: { name: string; contentType: string; size: number; ref: string }[] = [];
+  for (const id of ids) {
+    const blob = await ctx.models.AttachmentBlob.findById(id, { dataEnc: 0 }).lean();
+    if (!blob || blob.uploadedBy !== uploader || !blob.nameEnc) {
+      throw new AppError('INVALID_INPUT', `attachmentIds: upload the file first (${hint})`, { field: 'attachmentIds' });
+    }
+    files.push({ name: ctx.cipher.decrypt(blob.nameEnc), contentType: blob.contentType, size: blob.size, ref: `blob:${id}` });
+  }
+  return files;
+}

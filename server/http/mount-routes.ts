@@ -1,11 +1,11 @@
 /** Mounts declared routes on express: authentication, zod validation, the handler, its answer. */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { ZodType } from 'zod';
 import type { Actor, AuditScope } from '../access/access-policy.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import { AppError, forbidden } from '../errors.ts';
 import { Reply, type Route } from './route.ts';
+import { parseInput } from '../validation.ts';
 
 export function mountRoutes(routes: Route[], auth: AuthService, audit: AuditLog): express.Router {
   const router = express.Router();
@@ -19,9 +19,9 @@ export function mountRoutes(routes: Route[], auth: AuthService, audit: AuditLog)
         actor = route.auth === 'public' ? undefined : await authenticateRequest(req, auth);
         if (route.auth === 'admin' && actor?.role !== 'admin') throw forbidden('Only administrators can do this');
         const result = await route.handler({
-          params: parse(route.params, req.params, 'path'),
-          query: parse(route.query, req.query, 'query'),
-          body: parse(route.body, req.body, 'body'),
+          params: route.params ? parseInput(route.params, req.params, 'path') : undefined,
+          query: route.query ? parseInput(route.query, req.query, 'query') : undefined,
+          body: route.body ? parseInput(route.body, req.body, 'body') : undefined,
           actor: actor as Actor,
           ip: req.ip ?? '',
           scope,
@@ -51,15 +51,4 @@ async function authenticateRequest(req: Request, auth: AuthService): Promise<Act
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new AppError('UNAUTHENTICATED', 'Send the access token as "Authorization: Bearer <token>"');
   return auth.authenticate(match[1]!, { touch: true });
-}
-
-function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: 'path' | 'query' | 'body'): T {
-  if (!schema) return undefined as T;
-  const result = schema.safeParse(where === 'body' ? (value ?? {}) : value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  // Query and path parameters are flat: name the parameter, not an index inside it.
-  const path = where === 'body' ? issue.path : issue.path.slice(0, 1);
-  const field = path.map(String).join('.') || where;
-  throw new AppError('INVALID_INPUT', `${field}: ${issue.message}`, { field });
 }

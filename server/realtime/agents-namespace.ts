@@ -11,13 +11,12 @@ import { loadConversationFor, type Actor, type AuditScope } from '../access/acce
 import type { AuditAction, AuditLog } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import { AppError } from '../errors.ts';
-import { handshakeError } from './handshake-error.ts';
+import { answerAck, handshakeError } from './socket-answers.ts';
 import { listMessages } from '../timeline/message-history.ts';
 import type { ConversationRecord, MessageRecord } from '../timeline/records.ts';
 import type { TimelineContext, TimelineEvents } from '../timeline/timeline-context.ts';
 import {
   AGENT_ROOMS,
-  type AckError,
   type AgentClientToServerEvents,
   type AgentInterServerEvents,
   type AgentServerToClientEvents,
@@ -192,17 +191,6 @@ export class AgentsRealtime implements TimelineEvents {
   }
 
   private guard<T extends object>(ack: unknown, work: () => Promise<T>): void {
-    if (typeof ack !== 'function') return;
-    work().then(
-      (result) => ack({ ok: true, ...result }),
-      (error: unknown) => {
-        const e: AckError =
-          error instanceof AppError
-            ? { ok: false, error: { code: error.code, message: error.message } }
-            : { ok: false, error: { code: 'INTERNAL', message: 'Something went wrong on our side' } };
-        if (!(error instanceof AppError)) this.timeline().logger.error({ err: error }, 'socket handler failed');
-        ack(e);
-      },
-    );
+    answerAck(ack, work, this.timeline().logger);
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { ConversationRecord, MessageRecord } from '../timeline/records.ts';
 
-export type AckError = { ok: false; error: { code: string; message: string } };
+export type AckError = { ok: false; error: { code: string; message: string; field?: string } };
 export type Ack<T> = (answer: ({ ok: true } & T) | AckError) => void;
 
 export interface AgentServerToClientEvents {

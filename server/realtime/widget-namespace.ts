@@ -9,8 +9,10 @@
  */
 import type { Namespace, Server, Socket } from 'socket.io';
 import { z } from 'zod';
+import { uploadedAttachments } from '../attachments/attachment-store.ts';
 import { AppError } from '../errors.ts';
-import { handshakeError } from './handshake-error.ts';
+import { parseInput } from '../validation.ts';
+import { answerAck, handshakeError } from './socket-answers.ts';
 import { advanceDeliveryStatus } from '../delivery/delivery-status.ts';
 import { ingestInbound } from '../timeline/ingest/ingest-inbound.ts';
 import { linkVisitor } from '../timeline/link/link-visitor.ts';
@@ -23,7 +25,6 @@ import { isVisibleToPatient, toWidgetMessage } from '../widget/widget-view.ts';
 import type { AgentsRealtime } from './agents-namespace.ts';
 import {
   WIDGET_LANGUAGES,
-  type WidgetAckError,
   type WidgetClientToServerEvents,
   type WidgetServerToClientEvents,
 } from './widget-events.ts';
@@ -72,6 +73,8 @@ export interface WidgetRealtimeDeps {
 
 export class WidgetRealtime implements TimelineEvents {
   private readonly nsp: WidgetNamespace;
+  /** The visitor the handshake loaded, handed to the connection so it is not read twice. */
+  private readonly handshaken = new Map<string, Visitor>();
 
   constructor(io: Server, private readonly deps: WidgetRealtimeDeps) {
     this.nsp = io.of('/widget') as WidgetNamespace;
@@ -85,6 +88,7 @@ export class WidgetRealtime implements TimelineEvents {
       deps.visitors.authenticate(token).then(
         (visitor) => {
           socket.data = { visitorId: visitor.visitorId, identityId: visitor.identity._id, patientId: visitor.patient._id, conversationId: null };
+          this.handshaken.set(socket.id, visitor);
           next();
         },
         (error: unknown) => next(handshakeError(error, 'The chat session could not be opened')),
@@ -124,14 +128,14 @@ export class WidgetRealtime implements TimelineEvents {
     });
     socket.on('verify:start', (payload, ack) =>
       this.guard(ack, async () => {
-        const input = parse(verifyStartSchema, payload);
+        const input = parseInput(verifyStartSchema, payload, 'payload');
         const visitor = await this.visitorOf(socket);
         return this.deps.codes.start(visitor, { ...input, language: (input.language ?? visitor.patient.preferences.language ?? 'en') as 'en' }, ip);
       }),
     );
     socket.on('verify:confirm', (payload, ack) =>
       this.guard(ack, async () => {
-        const { code } = parse(verifyConfirmSchema, payload);
+        const { code } = parseInput(verifyConfirmSchema, payload, 'payload');
         const visitor = await this.visitorOf(socket);
         const proven = await this.deps.codes.confirm(visitor, code, ip);
         const { patientId } = await linkVisitor(ctx, visitor.identity._id, proven.identity, proven.identity.kind as 'phone' | 'email');
@@ -158,8 +162,9 @@ export class WidgetRealtime implements TimelineEvents {
     );
 
     try {
-      await socket.join([rooms.visitor(socket.data.identityId), rooms.patient(socket.data.patientId)]);
-      const visitor = await this.deps.visitors.load(socket.data.visitorId);
+      await socket.join(rooms.visitor(socket.data.identityId)); // enter() adds the patient's and conversation's rooms
+      const visitor = this.handshaken.get(socket.id) ?? (await this.deps.visitors.load(socket.data.visitorId));
+      this.handshaken.delete(socket.id);
       await this.enter(socket, visitor);
       if (visitor.identity.linkedBy) {
         await ctx.audit.record({ action: 'widget.messages.read', via: 'widget', ip, patientId: visitor.patient._id, conversationId: socket.data.conversationId });
@@ -202,18 +207,11 @@ export class WidgetRealtime implements TimelineEvents {
 
   private async send(socket: WidgetSocket, payload: unknown) {
     const ctx = this.deps.timeline();
-    const input = parse(sendSchema, payload);
+    const input = parseInput(sendSchema, payload, 'payload');
     const body = input.body.trim();
     const ids = input.attachmentIds ?? [];
     if (!body && ids.length === 0) throw new AppError('INVALID_INPUT', 'body: write a message or attach a file', { field: 'body' });
-    const attachments: { name: string; contentType: string; size: number; ref: string }[] = [];
-    for (const id of ids) {
-      const blob = await ctx.models.AttachmentBlob.findById(id, { dataEnc: 0 }).lean();
-      if (!blob || blob.uploadedBy !== socket.data.identityId || !blob.nameEnc) {
-        throw new AppError('INVALID_INPUT', 'attachmentIds: upload the file first, from this chat', { field: 'attachmentIds' });
-      }
-      attachments.push({ name: ctx.cipher.decrypt(blob.nameEnc), contentType: blob.contentType, size: blob.size, ref: `blob:${id}` });
-    }
+    const attachments = await uploadedAttachments(ctx, socket.data.identityId, ids, 'from this chat');
     const result = await ctx.locks.run(`visitor:${socket.data.identityId}`, () =>
       ingestInbound(ctx, {
         channel: 'webchat',
@@ -233,7 +231,7 @@ export class WidgetRealtime implements TimelineEvents {
 
   private async since(socket: WidgetSocket, query: unknown) {
     const ctx = this.deps.timeline();
-    const { afterSeq, limit = 100 } = parse(sinceSchema, query);
+    const { afterSeq, limit = 100 } = parseInput(sinceSchema, query, 'payload');
     const visitor = await this.visitorOf(socket);
     const conversationId = visitor.patient.latestConversationId;
     if (!conversationId) return { conversationId: null, items: [], hasMore: false };
@@ -259,25 +257,8 @@ export class WidgetRealtime implements TimelineEvents {
   }
 
   private guard<T extends object>(ack: unknown, work: () => Promise<T>): void {
-    if (typeof ack !== 'function') return;
-    work().then(
-      (result) => ack({ ok: true, ...result }),
-      (error: unknown) => {
-        const answer: WidgetAckError =
-          error instanceof AppError
-            ? { ok: false, error: { code: error.code, message: error.message, ...(error.details.field ? { field: error.details.field } : {}) } }
-            : { ok: false, error: { code: 'INTERNAL', message: 'Something went wrong on our side; try again' } };
-        if (!(error instanceof AppError)) this.deps.timeline().logger.error({ err: error }, 'widget handler failed');
-        ack(answer);
-      },
-    );
+    answerAck(ack, work, this.deps.timeline().logger);
   }
+
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.map(String).join('.') || 'payload';
-  throw new AppError('INVALID_INPUT', `${field}: ${issue.message}`, { field });
-}

@@ -5,7 +5,7 @@ import { canBreakGlass, loadConversationFor, type AuditScope } from '../../acces
 import { sendAttachment } from '../attachment-response.ts';
 import type { ContactCards } from '../../delivery/contact-cards.ts';
 import { sendContactCard } from '../../timeline/reply/send-contact-card.ts';
-import { AppError, forbidden, notFound } from '../../errors.ts';
+import { forbidden, notFound } from '../../errors.ts';
 import { Types } from 'mongoose';
 import type { HubServices } from '../../hub-services.ts';
 import { assignConversation, markRead, reopenConversation, resolveConversation, setPriority } from '../../timeline/conversation-actions.ts';

@@ -21,7 +21,7 @@ export function secureLinkRoutes(links: SecureMessageLinks, clinicName: string) 
       summary: 'A full-page patient chat hosted by the hub (the widget, open)',
       responses: { 200: { description: 'HTML page' } },
       handler: async ({ res }) => {
-        res.type('html').set('Cache-Control', 'no-store').status(200).send(chatPage(clinic, 'Write to our care team here.'));
+        res.type('html').set('Cache-Control', 'no-store').status(200).send(page(clinic, 'Write to our care team here.', 'chat'));
         return undefined;
       },
     }),
@@ -36,8 +36,8 @@ export function secureLinkRoutes(links: SecureMessageLinks, clinicName: string) 
           res.status(404).send(page(clinic, 'This link has expired or is not valid. Please contact the clinic.'));
           return undefined;
         }
-        res.status(200).send(chatPage(clinic,
-          'To read your secure message, choose “Continue by text message” or “Continue by email” in the chat and enter the number or address we wrote to. We will send you a code to confirm it is you.'));
+        res.status(200).send(page(clinic,
+          'To read your secure message, choose “Continue by text message” or “Continue by email” in the chat and enter the number or address we wrote to. We will send you a code to confirm it is you.', 'chat'));
         return undefined;
       },
     }),
@@ -53,18 +53,20 @@ export function secureLinkRoutes(links: SecureMessageLinks, clinicName: string) 
           res.status(404).send(page(clinic, 'This link has expired or is not valid. Please contact the clinic.'));
           return undefined;
         }
-        res.status(200).send(page(clinic, 'You have a secure message. To read it, open the secure chat and confirm it is you.', params.token));
+        res.status(200).send(page(clinic, 'You have a secure message. To read it, open the secure chat and confirm it is you.', { link: params.token }));
         return undefined;
       },
     }),
   ];
 }
 
-function page(clinic: string, text: string, token?: string): string {
-  const action = token ? `<p><a href="/widget/verify?link=${encodeURIComponent(token)}">Open the secure chat</a></p>` : '';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${clinic}: secure message</title></head><body><h1>${clinic}</h1><p>${text}</p>${action}</body></html>`;
-}
-
-function chatPage(clinic: string, text: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${clinic}: chat</title></head><body><h1>${clinic}</h1><p>${text}</p><script src="/widget.js" data-open="true" async></script></body></html>`;
+/** One small page; `then` is what follows the text: a link to the secure chat, or the widget itself (open). */
+function page(clinic: string, text: string, then: { link: string } | 'chat' | null = null): string {
+  const after =
+    then === 'chat'
+      ? '<script src="/widget.js" data-open="true" async></script>'
+      : then
+        ? `<p><a href="/widget/verify?link=${encodeURIComponent(then.link)}">Open the secure chat</a></p>`
+        : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${clinic}</title></head><body><h1>${clinic}</h1><p>${text}</p>${after}</body></html>`;
 }

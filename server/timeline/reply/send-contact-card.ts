@@ -10,11 +10,10 @@ import { storeAttachment } from '../../attachments/attachment-store.ts';
 import type { Actor } from '../../access/access-policy.ts';
 import type { ConversationDoc } from '../../db/documents.ts';
 import { AppError } from '../../errors.ts';
-import { appendMessage } from '../append-message.ts';
-import { toConversationRecord, toMessageRecord, type MessageRecord } from '../records.ts';
+import type { MessageRecord } from '../records.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 import { chooseReplyChannel, type RequestedChannel } from './choose-reply-channel.ts';
-import { latestVerifiedIdentity, loadReachability, replyFacts } from './send-reply.ts';
+import { loadReachability, queueOutbound, replyFacts } from './send-reply.ts';
 
 export interface ContactCardFile {
   organization: string;
@@ -46,26 +45,17 @@ export async function sendContactCard(
     throw error;
   }
   const ref = await storeAttachment(ctx, Buffer.from(card.vcf, 'utf8'), 'text/vcard', { name: card.fileName, uploadedBy: 'hub' });
-  const appended = await appendMessage(ctx, conversation, {
-    direction: 'outbound',
-    channel: choice.channel,
+  const { message, duplicate } = await queueOutbound(ctx, conversation, identities, choice, {
     kind: 'vcard',
     body: contactCardText(card.organization),
     attachments: [{ name: card.fileName, contentType: 'text/vcard', size: Buffer.byteLength(card.vcf), ref }],
     author: sender ? { type: 'agent', agentId: sender.agentId } : { type: 'system', agentId: null },
     ...(automatic ? { providerKey: `contact-card:${patient._id}:${card.revision}` } : {}),
-    channelReason: choice.reason,
-    recipientIdentityId: latestVerifiedIdentity(identities, choice.channel)!._id,
-    deliveryStatus: 'queued',
-    queueForDelivery: true,
   });
-  if (appended.duplicate) return null;
+  if (duplicate) return null;
   await ctx.locks.run(`patient:${patient._id}`, () =>
     ctx.models.Patient.updateOne({ _id: patient._id }, { $set: { contactCardRevision: card.revision, updatedAt: ctx.clock() } }),
   );
-  const message = toMessageRecord(appended.message, ctx.cipher);
-  ctx.events.messageCreated(message, toConversationRecord(appended.conversation, ctx.cipher));
-  ctx.kickDelivery();
   ctx.logger.info({ conversationId: conversation._id, messageId: message.id, channel: choice.channel, automatic, revision: card.revision }, 'contact card queued');
   return message;
 }

@@ -8,8 +8,8 @@ import type { Actor } from '../../access/access-policy.ts';
 import type { ConversationDoc, IdentityDoc, PatientDoc } from '../../db/documents.ts';
 import { describeSmsBody, MAX_SMS_BODY_CHARACTERS } from '../../../channels/sms/segments.ts';
 import { AppError } from '../../errors.ts';
-import { agentUploader, MAX_MMS_BYTES } from '../../attachments/attachment-store.ts';
-import { appendMessage } from '../append-message.ts';
+import { agentUploader, MAX_MMS_BYTES, uploadedAttachments } from '../../attachments/attachment-store.ts';
+import { appendMessage, type NewMessage } from '../append-message.ts';
 import { toConversationRecord, toMessageRecord, type MessageRecord } from '../records.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 import { chooseReplyChannel, unavailability, type ReplyChannelFacts, type RequestedChannel } from './choose-reply-channel.ts';
@@ -31,28 +31,46 @@ export async function sendReply(ctx: TimelineContext, actor: Actor, conversation
   if (channel === 'sms' && describeSmsBody(input.body).tooLong) {
     throw new AppError('INVALID_INPUT', `body: an SMS can carry at most ${MAX_SMS_BODY_CHARACTERS.toLocaleString('en-US')} characters`, { field: 'body' });
   }
-  const attachments = await uploadedFiles(ctx, actor, input.attachmentIds ?? []);
+  const attachments = await uploadedAttachments(ctx, agentUploader(actor.agentId), input.attachmentIds ?? [], 'POST /api/attachments');
   if (channel === 'sms' && attachments.reduce((sum, a) => sum + a.size, 0) > MAX_MMS_BYTES) {
     throw new AppError('INVALID_INPUT', 'attachmentIds: a text message carries at most 5 MB of files; send them by email or web chat', { field: 'attachmentIds' });
   }
-  const recipient = latestVerifiedIdentity(identities, channel)!;
   if (channel === 'email' && input.subject && !conversation.subject) {
     await ctx.locks.run(`conversation:${conversation._id}`, async () => {
       const current = await ctx.models.Conversation.findById(conversation._id, { subject: 1 }).lean();
       if (!current?.subject) await ctx.models.Conversation.updateOne({ _id: conversation._id }, { $set: { subject: input.subject } });
     });
   }
-  const appended = await appendMessage(ctx, conversation, {
-    direction: 'outbound',
-    channel,
+  const { message } = await queueOutbound(ctx, conversation, identities, { channel, reason }, {
     body: input.body,
     attachments,
     author: { type: 'agent', agentId: actor.agentId },
     clientId: input.clientId ?? null,
     // A client id makes a resent reply (after a dropped connection) land once.
     ...(input.clientId ? { providerKey: `client:${actor.agentId}:${input.clientId}` } : {}),
-    channelReason: reason,
-    recipientIdentityId: recipient._id,
+  });
+  ctx.logger.info({ conversationId: conversation._id, messageId: message.id, channel, reason, agentId: actor.agentId }, 'reply queued');
+  return message;
+}
+
+/**
+ * Stores an outbound message on the chosen channel, addressed to the patient's
+ * latest verified identity there, queued for the delivery worker, and
+ * announces it (unless its provider key shows it was already stored).
+ */
+export async function queueOutbound(
+  ctx: TimelineContext,
+  conversation: ConversationDoc,
+  identities: IdentityDoc[],
+  choice: { channel: ChannelId; reason: string },
+  content: Pick<NewMessage, 'body' | 'kind' | 'attachments' | 'author' | 'clientId' | 'providerKey'>,
+): Promise<{ message: MessageRecord; duplicate: boolean }> {
+  const appended = await appendMessage(ctx, conversation, {
+    ...content,
+    direction: 'outbound',
+    channel: choice.channel,
+    channelReason: choice.reason,
+    recipientIdentityId: latestVerifiedIdentity(identities, choice.channel)!._id,
     deliveryStatus: 'queued',
     queueForDelivery: true,
   });
@@ -61,8 +79,7 @@ export async function sendReply(ctx: TimelineContext, actor: Actor, conversation
     ctx.events.messageCreated(message, toConversationRecord(appended.conversation, ctx.cipher));
     ctx.kickDelivery();
   }
-  ctx.logger.info({ conversationId: conversation._id, messageId: message.id, channel, reason, agentId: actor.agentId }, 'reply queued');
-  return message;
+  return { message, duplicate: appended.duplicate };
 }
 
 export async function addNote(ctx: TimelineContext, actor: Actor, conversation: ConversationDoc, body: string): Promise<MessageRecord> {
@@ -120,16 +137,4 @@ export function latestVerifiedIdentity(identities: IdentityDoc[], channel: Chann
   return identities
     .filter((i) => i.kind === kind && i.verifiedAt && !i.undeliverableAt)
     .sort((a, b) => new Date(b.lastSeenAt).getTime() - new Date(a.lastSeenAt).getTime())[0];
-}
-
-async function uploadedFiles(ctx: TimelineContext, actor: Actor, ids: string[]) {
-  const files: { name: string; contentType: string; size: number; ref: string }[] = [];
-  for (const id of ids) {
-    const blob = await ctx.models.AttachmentBlob.findById(id, { dataEnc: 0 }).lean();
-    if (!blob || blob.uploadedBy !== agentUploader(actor.agentId) || !blob.nameEnc) {
-      throw new AppError('INVALID_INPUT', 'attachmentIds: upload the file first (POST /api/attachments)', { field: 'attachmentIds' });
-    }
-    files.push({ name: ctx.cipher.decrypt(blob.nameEnc), contentType: blob.contentType, size: blob.size, ref: `blob:${id}` });
-  }
-  return files;
 }

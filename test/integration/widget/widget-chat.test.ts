@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { createHmac } from 'node:crypto';
-import type { WidgetMessage, WidgetSession } from '../../../server/realtime/widget-events.ts';
-import { connected, nextEvent, patientWrites, startTestHub, TestClock, waitFor, type TestHub } from '../../support/test-hub.ts';
-import { codeSentTo, connectVisitor, newClientId, startVisitor } from '../../support/widget-visitor.ts';
+import type { WidgetMessage } from '../../../server/realtime/widget-events.ts';
+import { connected, nextEvent, startTestHub, TestClock, waitFor, type TestHub } from '../../support/test-hub.ts';
+import { connectVisitor, newClientId, startVisitor } from '../../support/widget-visitor.ts';
 
 describe('web chat widget: chatting with the clinic', () => {
   let t: TestHub;
@@ -248,5 +248,3 @@ describe('web chat widget: business hours', () => {
   });
 });
 
-export type { WidgetSession };
-export { patientWrites };

@@ -21,7 +21,7 @@ import { bootstrapAdmin, DEFAULT_TEAM } from './auth/agent-directory.ts';
 import type { Config } from './config.ts';
 import { PhiCipher } from './crypto/phi-cipher.ts';
 import { connectDatabase, type Database } from './db/connect.ts';
-import { DocumentLocks } from './db/document-locks.ts';
+import { BackgroundWork } from './background-work.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
 import { emailThreadFor, ReplyAddresses } from './delivery/email-thread.ts';
 import { phiSafeNotice, SecureMessageLinks } from './delivery/secure-message-links.ts';
@@ -74,6 +74,8 @@ export interface Hub {
   readonly httpServer: HttpServer;
   readonly routes: readonly Route[];
   listen(port: number, host?: string): Promise<{ port: number; url: string }>;
+  /** Resolves when nothing is left to do now: no background task running, no message due for sending. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -82,7 +84,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const clock = options.clock ?? (() => new Date());
   const db: Database = await connectDatabase(options.mongoUri, config.databaseName);
   const cipher = new PhiCipher(config.phiKeys, config.blindIndexKey);
-  const locks = new DocumentLocks();
+  const locks = db.locks;
   const audit = new AuditLog(db.models, clock, logger);
   const auth = new AuthService(
     db.models,
@@ -124,6 +126,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...options.adapters,
   };
   let worker: DeliveryWorker | undefined;
+  const background = new BackgroundWork(logger);
   let widgetRealtime: WidgetRealtime | undefined;
   const audiences: TimelineEvents[] = [realtime];
   timeline = {
@@ -139,7 +142,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     kickDelivery: () => worker?.kick(),
     onInbound: (stored) => {
       if (stored.channel !== 'sms' || !stored.newPatient || !stored.impliesConsent) return;
-      void contactCards.onFirstSms(stored.conversationId).catch((error) => logger.error({ err: error }, 'first-contact card not sent'));
+      background.start('first-contact card', () => contactCards.onFirstSms(stored.conversationId));
     },
   };
   const contactCards = new ContactCards(timeline, config.contactCard.settings, {
@@ -222,11 +225,20 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
         httpServer.listen(port, host, () => resolve());
       });
       worker!.start();
-      void contactCards.rollOut().catch((error) => logger.error({ err: error }, 'contact card rollout failed'));
+      background.start('contact card rollout', () => contactCards.rollOut());
       const actual = (httpServer.address() as AddressInfo).port;
       return { port: actual, url: `http://127.0.0.1:${actual}` };
     },
+    async settled() {
+      // Background work may queue messages, and sending them may start more: until both are quiet.
+      for (;;) {
+        await background.settled();
+        await worker!.idle();
+        if (background.idle) return;
+      }
+    },
     async close() {
+      await background.settled();
       await worker!.stop();
       realtime.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -28,6 +28,9 @@ export interface DeliveryWorkerOptions {
   maxAttempts?: number;
 }
 
+/** How many due messages one look at the outbox considers (others wait for the next look). */
+const CLAIM_CANDIDATES = 10;
+
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
@@ -75,6 +78,19 @@ export class DeliveryWorker {
       });
   }
 
+  /** Resolves when no drain is running and no message is due now (a retry due later does not count). */
+  async idle(): Promise<void> {
+    while (!this.stopped) {
+      if (this.draining) {
+        await this.draining;
+        continue;
+      }
+      const due = await this.ctx.models.Message.exists({ outboxDueAt: { $lte: this.ctx.clock() } });
+      if (!due) return;
+      this.kick();
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
@@ -89,13 +105,26 @@ export class DeliveryWorker {
     }
   }
 
-  private claim(): Promise<MessageDoc | null> {
+  /**
+   * Claims the next due message: a conditional update by `_id` (still due?)
+   * that pushes its due time a lease ahead, so of two nodes (or two drains)
+   * only one wins it; the loser tries the next candidate.
+   */
+  private async claim(): Promise<MessageDoc | null> {
     const now = this.ctx.clock();
-    return this.ctx.models.Message.findOneAndUpdate(
-      { outboxDueAt: { $lte: now } },
-      { $set: { outboxDueAt: new Date(now.getTime() + this.leaseMs) }, $inc: { attempts: 1 } },
-      { sort: { outboxDueAt: 1 }, returnDocument: 'after', lean: true },
-    );
+    const due = await this.ctx.models.Message.find({ outboxDueAt: { $lte: now } }, { _id: 1 })
+      .sort({ outboxDueAt: 1 })
+      .limit(CLAIM_CANDIDATES)
+      .lean();
+    for (const { _id } of due) {
+      const claimed = await this.ctx.models.Message.findOneAndUpdate(
+        { _id, outboxDueAt: { $lte: now } },
+        { $set: { outboxDueAt: new Date(now.getTime() + this.leaseMs) }, $inc: { attempts: 1 } },
+        { returnDocument: 'after', lean: true },
+      );
+      if (claimed) return claimed;
+    }
+    return null;
   }
 
   private async deliver(message: MessageDoc): Promise<void> {

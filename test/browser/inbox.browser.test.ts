@@ -188,7 +188,7 @@ describe('agents’ inbox in a real browser', function () {
     const noteBackground = await note.evaluate((el) => getComputedStyle(el).backgroundColor);
     const replyBackground = await sent.evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(noteBackground).not.to.equal(replyBackground);
-    await page.waitForTimeout(1500);
+    await t.hub.settled();
     const after = await outboxSms(t);
     expect(after.filter((e) => e.request.To === phone)).to.have.length(toPatient);
     expect(after.some((e) => e.request.Body.includes('accessible spot'))).to.equal(false);
@@ -375,12 +375,14 @@ describe('agents’ inbox in a real browser', function () {
 
   it('shows how many unread conversations each view holds, live', async () => {
     const { page } = await openInbox(browser, t, contexts);
+    const firstCounts = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/conversations/counts' && r.ok());
     await logIn(page, alice.agent.email);
     const unassigned = page.getByTestId('unread-unassigned');
     // allInnerTexts never waits: the badge may come and go between two reads.
     const unread = async () => Number(((await unassigned.allInnerTexts())[0] ?? '0').replace(/\D/g, '') || 0);
-    await page.waitForTimeout(1500); // the first numbers load a moment after login
-    const before = await unread();
+    // The first numbers load a moment after login: take them once the badge shows what the hub answered.
+    const before = ((await (await firstCounts).json()) as { unassigned: { unread: number } }).unassigned.unread;
+    await waitFor(async () => (await unread()) === before);
     await smsArrives(t, '+17205550213', 'Count this one, please');
     await waitFor(async () => (await unread()) === before + 1, 8000);
     await page.getByRole('group', { name: 'Views' }).getByRole('button', { name: /Unassigned/ }).click();

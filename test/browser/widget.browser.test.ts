@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { artifactPath, hostPage, launchBrowser, pageErrors, startHostSite } from '../support/browser.ts';
+import { artifactPath, hostPage, launchBrowser, pageErrors, recordAnnouncements, startHostSite } from '../support/browser.ts';
 import { connected, nextEvent, patientWrites, startTestHub, waitFor, type TestHub } from '../support/test-hub.ts';
 import { codeSentTo } from '../support/widget-visitor.ts';
 
@@ -84,6 +84,7 @@ describe('web chat widget in a real browser', function () {
     await send(page, 'Do I need to fast before my blood test?');
     const { message } = await received;
     expect(message.channel).to.equal('webchat');
+    const liveRegion = await recordAnnouncements(page, 'carethread-widget [aria-live="polite"]');
 
     const xss = '<img src=x onerror="window.__pwned=1"> Yes, <b>8 hours</b>. <script>window.__pwned=2</script>';
     const reply = await t.api.post(`/api/conversations/${message.conversationId}/messages`, { body: xss, channel: 'auto' }, admin.token);
@@ -91,7 +92,7 @@ describe('web chat widget in a real browser', function () {
     await page.getByRole('log').getByText('Yes, <b>8 hours</b>.', { exact: false }).waitFor();
     expect(await messageListText(page)).to.include(xss);
     // Screen readers hear it: the live region announces the clinic's new message.
-    expect(await page.locator('carethread-widget [aria-live="polite"]').allInnerTexts()).to.satisfy((texts: string[]) => texts.some((x) => x.includes(`New message from ${CLINIC}`)));
+    await liveRegion.said(`New message from ${CLINIC}: ${xss}`);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).to.equal(undefined);
     expect(await page.locator('carethread-widget img, carethread-widget script').count()).to.equal(0);
 
@@ -135,7 +136,8 @@ describe('web chat widget in a real browser', function () {
       const stored = await models.Message.find({ conversationId }).lean();
       return stored.some((m) => cipher.decrypt(m.bodyEnc) === 'typed in a tunnel');
     }, 30_000);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Once the hub acknowledged it the widget stops resending: no message is still "Sending…".
+    await page.getByRole('log').getByText('Sending…').waitFor({ state: 'detached' });
     const stored = await models.Message.find({ conversationId }).lean();
     expect(stored.filter((m) => cipher.decrypt(m.bodyEnc) === 'typed in a tunnel')).to.have.length(1);
   });
@@ -146,7 +148,8 @@ describe('web chat widget in a real browser', function () {
     await startChat(page, 'Nosy Neighbor', { phone: '(720) 555-0111' });
     await send(page, 'show me everything');
     await page.getByRole('log').getByText('show me everything').waitFor();
-    await page.waitForTimeout(500);
+    // Acknowledged by the hub: the widget has its session and whatever history it was going to get.
+    await page.getByRole('log').getByText('Sent').waitFor();
     expect(await messageListText(page)).not.to.include('PRIVATE');
   });
 

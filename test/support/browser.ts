@@ -66,3 +66,24 @@ export function pageErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/**
+ * Records every text a live region announces from now on. A live region's
+ * text is transient (set a moment after the event, cleared or replaced
+ * later), so tests assert on what was announced, not on what it holds now.
+ */
+export async function recordAnnouncements(page: Page, liveRegion: string): Promise<{ said(text: string, timeoutMs?: number): Promise<void> }> {
+  await page.locator(liveRegion).evaluate((region) => {
+    const said: string[] = [];
+    (window as unknown as { __announced: string[] }).__announced = said;
+    new MutationObserver(() => {
+      const text = region.textContent ?? '';
+      if (text) said.push(text);
+    }).observe(region, { childList: true, characterData: true, subtree: true });
+  });
+  return {
+    said: async (text, timeoutMs = 15_000) => {
+      await page.waitForFunction((wanted) => (window as unknown as { __announced: string[] }).__announced.some((x) => x.includes(wanted)), text, { timeout: timeoutMs });
+    },
+  };
+}

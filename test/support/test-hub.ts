@@ -164,7 +164,7 @@ export async function patientWrites(t: TestHub, input: { channel: ChannelId; fro
 }
 
 /** Resolves with the next event of that name (or rejects after a timeout). */
-export function nextEvent<T>(socket: Socket<any, any>, event: string, predicate: (payload: T) => boolean = () => true, timeoutMs = 5000): Promise<T> {
+export function nextEvent<T>(socket: Socket<any, any>, event: string, predicate: (payload: T) => boolean = () => true, timeoutMs = 15_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, handler);
@@ -188,8 +188,17 @@ export function connected(socket: Socket<any, any>): Promise<void> {
   });
 }
 
+/**
+ * A round trip on an agent socket: every event the hub emitted to it before
+ * this call has arrived when it resolves (one connection delivers in order).
+ * Tests that prove an event is NOT sent wait for this, not for a fixed time.
+ */
+export async function roundTrip(socket: Socket<any, any>): Promise<void> {
+  await socket.emitWithAck('presence:list');
+}
+
 /** Polls until `check` returns something truthy (and returns it), or fails after the timeout. */
-export async function waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 6000): Promise<T> {
+export async function waitFor<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

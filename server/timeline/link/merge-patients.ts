@@ -19,6 +19,7 @@
 import type { ChannelId } from '../../../channels/channel-id.ts';
 import type { ConversationDoc, PatientDoc } from '../../db/documents.ts';
 import { AppError } from '../../errors.ts';
+import { updateEach } from '../../db/serialized-models.ts';
 import { appendMessage, relocateMessage } from '../append-message.ts';
 import { toConversationRecord, toMessageRecord } from '../records.ts';
 import type { TimelineContext } from '../timeline-context.ts';
@@ -52,7 +53,7 @@ async function merge(ctx: TimelineContext, fromId: string, intoId: string, proof
   if (from.mergedInto && from.mergedInto !== intoId) throw new AppError('CONFLICT', 'This visitor was already linked to another patient');
   if (!from.mergedInto) await models.Patient.updateOne({ _id: fromId }, { $set: { mergedInto: intoId, updatedAt: now } });
 
-  await models.Identity.updateMany({ patientId: fromId }, { $set: { patientId: intoId } });
+  await updateEach(models.Identity, { patientId: fromId }, { $set: { patientId: intoId } });
   await mergeProfile(ctx, from, intoId);
 
   const fromConversations = await models.Conversation.find({ patientId: fromId }).sort({ openedAt: 1 }).lean();
@@ -71,7 +72,7 @@ async function merge(ctx: TimelineContext, fromId: string, intoId: string, proof
       continue;
     }
     // Adopt it: the conversation keeps its id, assignee and KPI times, now under the proven patient.
-    await models.Message.updateMany({ conversationId: conversation._id }, { $set: { patientId: intoId } });
+    await updateEach(models.Message, { conversationId: conversation._id }, { $set: { patientId: intoId } });
     const adopted = await models.Conversation.findOneAndUpdate(
       { _id: conversation._id },
       { $set: { patientId: intoId, patientNameEnc: into.nameEnc ?? conversation.patientNameEnc, updatedAt: now } },

@@ -56,7 +56,9 @@ describe('end to end: inbound, live push, reply by the continuity rules, outboun
     const note = await t.api.post(`/api/conversations/${inbound.conversation.id}/notes`, { body: 'Called the lab' }, agent.token);
     expect(note.status).to.equal(201);
     expect(note.body).to.include({ direction: 'note', channel: 'internal' });
-    await new Promise((r) => setTimeout(r, 500));
+    await t.hub.settled();
+    const stored = await t.hub.services.db.models.Message.findById(note.body.id).lean();
+    expect(stored).to.include({ direction: 'note', outboxDueAt: null });
     expect((await t.api.get('/api/dev/outbox', (await t.admin()).token)).body.items.length).to.equal(before);
   });
 

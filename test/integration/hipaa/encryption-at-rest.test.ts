@@ -30,7 +30,7 @@ describe('HIPAA encryption at rest', () => {
     conversationId = inbound.conversation.id;
     const admin = await t.admin();
     await t.api.post(`/api/conversations/${conversationId}/messages`, { body: `Reply about ${BODY}` }, admin.token);
-    await new Promise((r) => setTimeout(r, 500)); // let the delivery worker finish
+    await t.hub.settled(); // the delivery worker has sent (and sealed in the outbox) the reply
   });
   after(async () => {
     await t.close();

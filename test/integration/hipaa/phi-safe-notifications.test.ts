@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { patientWrites, startTestHub, type TestHub } from '../../support/test-hub.ts';
+import { patientWrites, startTestHub, waitFor, type TestHub } from '../../support/test-hub.ts';
 
 describe('PHI-safe notifications', () => {
   let t: TestHub;
@@ -10,12 +10,7 @@ describe('PHI-safe notifications', () => {
 
   async function outboxEntryFor(messageId: string) {
     const admin = await t.admin();
-    for (let i = 0; i < 50; i++) {
-      const entry = (await t.api.get('/api/dev/outbox', admin.token)).body.items.find((e: { messageId: string }) => e.messageId === messageId);
-      if (entry) return entry;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('not sent');
+    return waitFor(async () => (await t.api.get('/api/dev/outbox', admin.token)).body.items.find((e: { messageId: string }) => e.messageId === messageId));
   }
 
   it('texts only a notice and a signed link; agents still see the real reply', async () => {

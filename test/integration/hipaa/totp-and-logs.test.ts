@@ -60,7 +60,7 @@ describe('PHI never reaches the logs', () => {
       await t.api.post(`/api/conversations/${sms.conversation.id}/notes`, { body: PHI.note }, agent.token);
       await t.api.post('/api/dev/inbound', { channel: 'sms', from: 'not-a-phone', body: PHI.body }, (await t.admin()).token);
       await t.api.post('/api/auth/login', { email: PHI.email, password: 'wrong-password' });
-      await new Promise((r) => setTimeout(r, 600));
+      await t.hub.settled();
       const logs = t.logs.join('\n');
       expect(t.logs.length).to.be.greaterThan(5);
       for (const value of [...Object.values(PHI), '4155550966', '555-0966', 'Oxblood', 'Kumquat', 'Velvet-Harbor', 'Ottoline']) {

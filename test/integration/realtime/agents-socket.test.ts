@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import { connected, nextEvent, patientWrites, startTestHub, TEST_ENV, type Session, type TestHub } from '../../support/test-hub.ts';
+import { connected, nextEvent, patientWrites, roundTrip, startTestHub, TEST_ENV, type Session, type TestHub } from '../../support/test-hub.ts';
 
 describe('realtime: the /agents namespace', () => {
   let t: TestHub;
@@ -40,7 +40,7 @@ describe('realtime: the /agents namespace', () => {
     expect(message.seq).to.equal(stored.message.seq);
     expect(message.body).to.equal('Is my lab result in?');
     expect(conversation.id).to.equal(stored.conversation.id);
-    await new Promise((r) => setTimeout(r, 200));
+    await roundTrip(theirs);
     expect(leaked).to.equal(false);
   });
 
@@ -66,7 +66,7 @@ describe('realtime: the /agents namespace', () => {
       if (message.conversationId === conversationId) seen.set(message.seq, message.id);
     });
     await patientWrites(t, { channel: 'sms', from: '+14155550503', body: 'm2' });
-    await new Promise((r) => setTimeout(r, 200));
+    await roundTrip(socket);
     socket.disconnect();
     const lastSeen = Math.max(first.message.seq, ...seen.keys());
     // While offline: a reply, a note and two patient messages.

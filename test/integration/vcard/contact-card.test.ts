@@ -146,7 +146,7 @@ describe('vCard delivery: automatic sends', () => {
     await postTwilio(t, '/webhooks/twilio/sms', { ...twilioFixture('twilio-inbound-sms.json'), From: '+13125550191', MessageSid: `SM${'2'.repeat(32)}` });
     // A new number whose first word is STOP gets nothing.
     await postTwilio(t, '/webhooks/twilio/sms', { ...twilioFixture('twilio-inbound-sms.json'), From: '+13125550192', Body: 'STOP', MessageSid: `SM${'3'.repeat(32)}` });
-    await new Promise((r) => setTimeout(r, 500));
+    await t.hub.settled();
     expect(await cardsOf(t, patientId)).to.equal(1);
     expect(await t.hub.services.db.models.Message.countDocuments({ kind: 'vcard' })).to.equal(1);
     await t.close();
@@ -157,7 +157,7 @@ describe('vCard delivery: automatic sends', () => {
     await waitFor(async () => (await cardsOf(t, patientId)) === 2);
     await t.close();
     t = await startTestHub({ label: 'vcard-auto', databaseName, env: env(changed) });
-    await new Promise((r) => setTimeout(r, 800));
+    await t.hub.settled();
     expect(await cardsOf(t, patientId)).to.equal(2);
     await t.close();
   });

@@ -26,11 +26,12 @@ export interface NormalizedInbound {
   /** A consent keyword (STOP, START) is not consent to be answered; default true. */
   impliesConsent?: boolean;
   /**
-   * Whether receiving this proves the sender address may be written to; default
-   * true. False when the hub linked the address to a patient only because the
-   * mail answered theirs (it may be a relative's): replies never go there unverified.
+   * Whether the channel authenticated the sender; default true (Twilio's signed
+   * webhook carries the carrier's number, the widget its visitor token). Email:
+   * true only with SPF or DKIM aligned with the From domain. An unauthenticated
+   * message is stored, marked, and never verifies, links or reopens anything.
    */
-  verifiesSender?: boolean;
+  authentication?: { authenticated: boolean; reason: string };
 }
 
 /** One outbound message, addressed, ready for a provider. */

@@ -201,7 +201,7 @@ async function seedConversations(
     channel: 'sms', from: { kind: 'phone', value: '+1 (415) 555-0101' }, providerKey: 'demo:maria-sms-1',
     displayName: 'Maria Alvarez', body: 'Hi, this is Maria. I need to move my Thursday 10am appointment, is anything free on Friday?',
   });
-  await attachIdentity(ctx, maria1.patientId, { kind: 'email', value: 'maria.alvarez@example.org' }, { verified: false });
+  await attachIdentity(ctx, maria1.patientId, { kind: 'email', value: 'maria.alvarez@example.org' }, { evidence: 'thread_reply' });
   if (!maria1.duplicate) counts.identitiesAttached++;
   const maria2 = await inbound({
     channel: 'email', from: { kind: 'email', value: 'maria.alvarez@example.org' }, providerKey: 'demo:maria-email-1',

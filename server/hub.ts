@@ -37,6 +37,7 @@ import { composeRoutes, conversationRoutes } from './http/routes/conversation-ro
 import { devRoutes } from './http/routes/dev-routes.ts';
 import { healthRoutes } from './http/routes/health-routes.ts';
 import { patientRoutes } from './http/routes/patient-routes.ts';
+import { identityRoutes } from './http/routes/identity-routes.ts';
 import type { HubServices } from './hub-services.ts';
 import type { Logger } from './logger.ts';
 import { AgentsRealtime } from './realtime/agents-namespace.ts';
@@ -180,6 +181,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...conversationRoutes(services, contactCards),
     ...composeRoutes(),
     ...patientRoutes(services),
+    ...identityRoutes(services),
     ...agentRoutes(services),
     ...auditRoutes(services),
     ...sendGridEventRoutes({ timeline, publicKey: config.sendgrid.eventPublicKey }),

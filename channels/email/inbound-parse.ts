@@ -18,6 +18,8 @@ import { attachIdentity } from '../../server/timeline/ingest/resolve-identity.ts
 import { ingestInbound } from '../../server/timeline/ingest/ingest-inbound.ts';
 import type { TimelineContext } from '../../server/timeline/timeline-context.ts';
 import { extractPatientText, isAutomatedEmail, messageIdsFrom, parseHeaderBlock } from './inbound-content.ts';
+import { authenticateSender } from './sender-authentication.ts';
+import { ourEmailMessageId } from '../../server/delivery/email-thread.ts';
 
 export interface InboundParseDeps {
   timeline: TimelineContext;
@@ -108,16 +110,23 @@ async function receiveEmail(deps: InboundParseDeps, mail: ParsedMail): Promise<{
   if (!from.address.includes('@')) throw new AppError('INVALID_INPUT', 'from: missing sender address', { field: 'from' });
   const ids = messageIdsFrom(headers);
   const automated = isAutomatedEmail(headers, from.address);
+  const envelope = parseEnvelope(mail.fields.envelope);
+  const authentication = authenticateSender({
+    from: from.address, spf: mail.fields.SPF, dkim: mail.fields.dkim, envelopeFrom: envelope.from, headers: mail.fields.headers,
+  });
 
-  // A reply to our mail: the signed plus-address first, then our Message-IDs in the headers.
-  const target = await threadTarget(deps, mail.fields, [...ids.inReplyTo, ...ids.references]);
-  let verifiesSender = true;
-  if (target) {
-    const identity = await attachIdentity(timeline, target.patientId, { kind: 'email', value: from.address }, { verified: false }).catch((error: unknown) => {
-      if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error; // that address is another patient's
-      return null;
-    });
-    verifiesSender = !identity || Boolean(identity.verifiedAt);
+  // A reply to our mail: the signed plus-address first, then a Message-ID we sent. A sender who only wrote into
+  // the thread (a relative CC'd) is a threaded contact of that patient, never verified by it. An unauthenticated
+  // email links nothing: it goes to its address's own patient, marked.
+  if (authentication.authenticated) {
+    const target = await threadTarget(deps, mail.fields, envelope.to, [...ids.inReplyTo, ...ids.references]);
+    if (target) {
+      await attachIdentity(timeline, target.patientId, { kind: 'email', value: from.address }, { evidence: 'thread_reply' }).catch((error: unknown) => {
+        if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error; // that address is another patient's: it writes there
+      });
+    }
+  } else {
+    timeline.logger.warn({ reason: authentication.reason, spf: authentication.spf }, 'inbound email sender not authenticated');
   }
 
   const attachments = [];
@@ -134,12 +143,12 @@ async function receiveEmail(deps: InboundParseDeps, mail: ParsedMail): Promise<{
     providerKey: `email:${key}`,
     ...(ids.messageId ? { providerMessageId: ids.messageId } : {}),
     body,
-    ...(from.name ? { displayName: from.name } : {}),
+    ...(from.name && authentication.authenticated ? { displayName: from.name } : {}),
     ...(mail.fields.subject ? { subject: mail.fields.subject } : {}),
     attachments,
     isAutomated: automated,
     impliesConsent: !automated,
-    verifiesSender,
+    authentication: { authenticated: authentication.authenticated, reason: authentication.reason },
   });
   if (mail.fields.subject && !result.conversation.subject) {
     await timeline.models.Conversation.updateOne({ _id: result.conversation.id }, { $set: { subject: mail.fields.subject.slice(0, 200) } });
@@ -147,23 +156,35 @@ async function receiveEmail(deps: InboundParseDeps, mail: ParsedMail): Promise<{
   return { stored: !result.duplicate, duplicate: result.duplicate };
 }
 
-async function threadTarget(deps: InboundParseDeps, fields: Record<string, string>, headerIds: string[]): Promise<{ patientId: string } | null> {
-  const { models } = deps.timeline;
-  let envelopeTo: string[] = [];
+function parseEnvelope(raw: string | undefined): { to: string[]; from: string | undefined } {
   try {
-    envelopeTo = (JSON.parse(fields.envelope ?? '{}') as { to?: string[] }).to ?? [];
+    const envelope = JSON.parse(raw ?? '{}') as { to?: unknown; from?: unknown };
+    return {
+      to: Array.isArray(envelope.to) ? envelope.to.filter((x): x is string => typeof x === 'string').slice(0, 50) : [],
+      from: typeof envelope.from === 'string' ? envelope.from : undefined,
+    };
   } catch {
-    // a malformed envelope just does not help threading
+    return { to: [], from: undefined }; // a malformed envelope just does not help
   }
-  const recipients = [...(fields.to ?? '').split(','), ...envelopeTo].map((r) => addressOf(r).address).filter(Boolean);
+}
+
+/** How many Message-IDs of one email are looked up (In-Reply-To first, then the newest References). */
+const MAX_THREAD_IDS = 5;
+
+async function threadTarget(deps: InboundParseDeps, fields: Record<string, string>, envelopeTo: string[], headerIds: string[]): Promise<{ patientId: string } | null> {
+  const { models } = deps.timeline;
+  const recipients = [...(fields.to ?? '').split(',').slice(0, 50), ...envelopeTo].map((r) => addressOf(r).address).filter(Boolean);
   for (const recipient of recipients) {
     const conversationId = deps.replyAddresses.conversationOf(recipient);
     const conversation = conversationId ? await models.Conversation.findById(conversationId, { patientId: 1 }).lean() : null;
     if (conversation) return { patientId: conversation.patientId };
   }
-  for (const id of headerIds.reverse()) {
-    const ours = new RegExp(`^<([0-9a-f]{24})@${deps.replyAddresses.domain.replace(/\./g, '\\.')}>$`, 'i').exec(id);
-    const message = ours ? await models.Message.findById(ours[1]!, { patientId: 1 }).lean() : await models.Message.findOne({ providerMessageId: id }, { patientId: 1 }).lean();
+  // Only ids the hub itself put on an email it sent count, and only a handful: guessing is hopeless (128 random bits).
+  const [inReplyTo, ...references] = headerIds;
+  const candidates = [...new Set([inReplyTo, ...references.reverse()].filter((x): x is string => Boolean(x)))].slice(0, MAX_THREAD_IDS);
+  for (const header of candidates) {
+    const ours = ourEmailMessageId(header, deps.replyAddresses.domain);
+    const message = ours ? await models.Message.findOne({ emailMessageId: ours, direction: 'outbound' }, { patientId: 1 }).lean() : null;
     if (message) return { patientId: message.patientId };
   }
   return null;

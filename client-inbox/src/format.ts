@@ -54,6 +54,10 @@ export function unavailableLabel(why: Unavailability, channel: ChannelId): strin
   switch (why) {
     case 'no_verified_identity':
       return channel === 'sms' ? 'no verified phone number' : channel === 'email' ? 'no verified email address' : 'no web chat visitor';
+    case 'identity_not_verified':
+      return channel === 'sms'
+        ? 'the number is not verified (given or shared): verify it in the patient panel first'
+        : 'the address is not verified (replied in a thread, given or shared): verify it in the patient panel first';
     case 'no_consent':
       return 'no consent';
     case 'opted_out':

@@ -33,7 +33,7 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export type Unavailability = 'no_verified_identity' | 'no_consent' | 'opted_out';
+export type Unavailability = 'no_verified_identity' | 'identity_not_verified' | 'no_consent' | 'opted_out';
 
 export interface ReplyOptions {
   auto: { channel: ChannelId | null; reason: string };

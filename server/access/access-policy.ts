@@ -35,6 +35,8 @@ export interface AuditScope {
   conversationId?: string | null;
   flagged?: boolean;
   reason?: string | null;
+  /** What else the entry should say (ids and outcomes, never PHI). */
+  details?: Record<string, string | number | boolean | null>;
 }
 
 /**

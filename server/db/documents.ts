@@ -1,5 +1,6 @@
 /** Stored document shapes. Fields ending in `Enc` hold PhiCipher-sealed text. */
 import type { ChannelId } from '../../channels/channel-id.ts';
+import type { IdentityTrust, TrustEvidence } from '../timeline/identity/identity-trust.ts';
 
 export type ConsentStatus = 'opted_in' | 'opted_out' | 'unknown';
 /** `portal`: a patient id a clinic's logged-in portal vouches for (widget identity hash); not a channel. */
@@ -40,7 +41,18 @@ export interface IdentityDoc {
   kind: IdentityKind;
   patientId: string;
   valueEnc: string;
+  /** How it was established (server/timeline/identity/identity-trust.ts); absent on documents from before. */
+  trust?: IdentityTrust;
+  /** The evidence behind `trust`, e.g. inbound_sms, authenticated_email, thread_reply, agent_promotion. */
+  trustEvidence?: TrustEvidence | null;
+  /** When it became verified (null unless trust is verified). */
   verifiedAt: Date | null;
+  /** The agent who verified it by hand (trustEvidence agent_promotion). */
+  verifiedBy?: string | null;
+  /** Set by an agent: used by more than one person (a family phone); never links a visitor or causes a merge. */
+  sharedAt?: Date | null;
+  /** The patient it belonged to before an agent's merge moved it (a detach puts it back). */
+  mergedFromPatientId?: string | null;
   /** Mail to it bounced or was dropped; cleared when the patient writes from it again. */
   undeliverableAt: Date | null;
   lastSeenAt: Date;
@@ -114,6 +126,13 @@ export interface MessageDoc {
   channelReason: string | null;
   /** The identity an outbound message goes to (its address is sealed there, not copied here). */
   recipientIdentityId: string | null;
+  /** Inbound: the identity it came from, and that identity's trust when it arrived (agents see anything not verified). */
+  senderIdentityId?: string | null;
+  senderTrust?: IdentityTrust | null;
+  /** Inbound email whose sender failed authentication (SPF/DKIM not aligned with From): why, e.g. spf_fail. */
+  senderUnauthenticated?: string | null;
+  /** Outbound email: the random part of its Message-ID header (128 bits); replies thread by it, never by a database id. */
+  emailMessageId?: string | null;
   delivery: {
     status: DeliveryStatus;
     history: { status: DeliveryStatus; at: Date; errorCode?: string }[];
@@ -123,6 +142,21 @@ export interface MessageDoc {
   outboxDueAt: Date | null;
   attempts: number;
   createdAt: Date;
+}
+
+/** A possible same-person pair, or an identity two patients use, for agents to review (never acted on automatically). */
+export interface IdentitySuggestionDoc {
+  _id: string;
+  patientIds: string[];
+  identityId: string | null;
+  /** Why: code_to_unverified_identity, code_to_shared_identity, typed_known_contact. */
+  evidence: string;
+  occurrences: number;
+  createdAt: Date;
+  lastSeenAt: Date;
+  resolvedAt: Date | null;
+  resolvedBy: string | null;
+  resolution: 'merged' | 'dismissed' | null;
 }
 
 export interface AgentDoc {

@@ -14,6 +14,7 @@ import type {
   AgentDoc,
   CannedResponseDoc,
   HubSettingDoc,
+  IdentitySuggestionDoc,
   AuditEventDoc,
   ConversationDoc,
   DevOutboxDoc,
@@ -66,7 +67,12 @@ const identitySchema = new Schema<IdentityDoc>(
     kind: String,
     patientId: String,
     valueEnc: String,
+    trust: { type: String },
+    trustEvidence: { type: String, default: null },
     verifiedAt: { type: Date, default: null },
+    verifiedBy: { type: String, default: null },
+    sharedAt: { type: Date, default: null },
+    mergedFromPatientId: { type: String, default: null },
     undeliverableAt: { type: Date, default: null },
     lastSeenAt: Date,
     createdAt: Date,
@@ -138,6 +144,10 @@ const messageSchema = new Schema<MessageDoc>(
     clientId: { type: String, default: null },
     channelReason: { type: String, default: null },
     recipientIdentityId: { type: String, default: null },
+    senderIdentityId: { type: String, default: null },
+    senderTrust: { type: String, default: null },
+    senderUnauthenticated: { type: String, default: null },
+    emailMessageId: { type: String, default: null },
     delivery: {
       status: String,
       history: { type: [{ status: String, at: Date, errorCode: String, _id: false }], default: [] },
@@ -154,6 +164,9 @@ messageSchema.index({ seqKey: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, seq: 1 });
 messageSchema.index({ outboxDueAt: 1 });
 messageSchema.index({ providerMessageId: 1 });
+messageSchema.index({ emailMessageId: 1 });
+messageSchema.index({ senderIdentityId: 1 });
+messageSchema.index({ recipientIdentityId: 1 });
 messageSchema.index({ patientId: 1, createdAt: -1 });
 
 const agentSchema = new Schema<AgentDoc>(
@@ -259,6 +272,23 @@ const hubSettingSchema = new Schema<HubSettingDoc>(
 
 const rateLimitSchema = new Schema<RateLimitDoc>({ _id: String, hits: [Date] }, { ...options, collection: 'rate_limits' });
 
+const identitySuggestionSchema = new Schema<IdentitySuggestionDoc>(
+  {
+    _id: String,
+    patientIds: [String],
+    identityId: { type: String, default: null },
+    evidence: String,
+    occurrences: { type: Number, default: 1 },
+    createdAt: Date,
+    lastSeenAt: Date,
+    resolvedAt: { type: Date, default: null },
+    resolvedBy: { type: String, default: null },
+    resolution: { type: String, default: null },
+  },
+  { ...options, collection: 'identity_suggestions' },
+);
+identitySuggestionSchema.index({ resolvedAt: 1, lastSeenAt: -1 });
+
 export interface Models {
   Patient: Model<PatientDoc>;
   Identity: Model<IdentityDoc>;
@@ -276,6 +306,7 @@ export interface Models {
   RateLimit: Model<RateLimitDoc>;
   CannedResponse: Model<CannedResponseDoc>;
   HubSetting: Model<HubSettingDoc>;
+  IdentitySuggestion: Model<IdentitySuggestionDoc>;
 }
 
 export function bindModels(connection: Connection): Models {
@@ -296,6 +327,7 @@ export function bindModels(connection: Connection): Models {
     RateLimit: connection.model<RateLimitDoc>('RateLimit', rateLimitSchema),
     CannedResponse: connection.model<CannedResponseDoc>('CannedResponse', cannedResponseSchema),
     HubSetting: connection.model<HubSettingDoc>('HubSetting', hubSettingSchema),
+    IdentitySuggestion: connection.model<IdentitySuggestionDoc>('IdentitySuggestion', identitySuggestionSchema),
   };
 }
 

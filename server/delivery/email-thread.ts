@@ -7,7 +7,7 @@
  * guessed, so a reply lands in the right thread and nobody can forge one
  * into another patient's.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { OutboundEnvelope } from '../../channels/contract.ts';
 import type { MessageDoc } from '../db/documents.ts';
 import type { TimelineContext } from '../timeline/timeline-context.ts';
@@ -36,8 +36,24 @@ export class ReplyAddresses {
   }
 }
 
-export function messageIdHeader(messageId: string, domain: string): string {
-  return `<${messageId}@${domain}>`;
+/** A new outbound email's Message-ID core: 128 random bits, never a database id, so a reply cannot be forged into a thread by guessing. */
+export function newEmailMessageId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function messageIdHeader(emailMessageId: string, domain: string): string {
+  return `<${emailMessageId}@${domain}>`;
+}
+
+/** The random core of a Message-ID the hub sent (`<32 hex@our domain>`), or null for anyone else's. */
+export function ourEmailMessageId(header: string, domain: string): string | null {
+  const match = /^<([0-9a-f]{32})@([^<>@\s]+)>$/i.exec(header.trim());
+  return match && match[2]!.toLowerCase() === domain.toLowerCase() ? match[1]!.toLowerCase() : null;
+}
+
+/** The Message-ID header of an outbound message (ones queued before random ids carry their old one). */
+function headerOf(message: MessageDoc, domain: string): string {
+  return messageIdHeader(message.emailMessageId ?? message._id, domain);
 }
 
 export async function emailThreadFor(
@@ -52,7 +68,7 @@ export async function emailThreadFor(
     .lean();
   const ids = earlier
     .reverse()
-    .map((m) => (m.direction === 'outbound' ? messageIdHeader(m._id, addresses.domain) : m.providerMessageId))
+    .map((m) => (m.direction === 'outbound' ? headerOf(m, addresses.domain) : m.providerMessageId))
     .filter((id): id is string => Boolean(id && /^<[^<>\s]+>$/.test(id)));
   const conversation = await ctx.models.Conversation.findById(message.conversationId, { subject: 1 }).lean();
   // "Re:" only when answering an earlier email; the first email of a thread carries the subject as it is.
@@ -61,7 +77,7 @@ export async function emailThreadFor(
     ? `A message from ${clinicName}`
     : answering && !/^re:/i.test(conversation.subject) ? `Re: ${conversation.subject}` : conversation.subject;
   return {
-    messageIdHeader: messageIdHeader(message._id, addresses.domain),
+    messageIdHeader: headerOf(message, addresses.domain),
     ...(ids.length ? { inReplyTo: ids[ids.length - 1]! } : {}),
     references: ids,
     replyTo: addresses.for(message.conversationId),

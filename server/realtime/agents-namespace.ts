@@ -7,7 +7,7 @@
  * so an agent only ever receives what the access policy lets them read.
  */
 import type { Namespace, Server, Socket } from 'socket.io';
-import { loadConversationFor, type Actor, type AuditScope } from '../access/access-policy.ts';
+import { canAccessConversation, loadConversationFor, type Actor, type AuditScope } from '../access/access-policy.ts';
 import type { AuditAction, AuditLog } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import { AppError } from '../errors.ts';
@@ -70,10 +70,14 @@ export class AgentsRealtime implements TimelineEvents {
 
   conversationUpdated(conversation: ConversationRecord): void {
     this.roomsFor(conversation).emit('conversation:updated', { conversation });
+    // A transfer or reassignment: whoever had it open without access now leaves it.
+    this.closeFor(conversation.id, (socket) => !this.mayFollow(socket, conversation.id, conversation), 'access_lost');
   }
 
   conversationMerged(fromConversationId: string, conversation: ConversationRecord): void {
-    this.roomsFor(conversation).to(AGENT_ROOMS.conversation(fromConversationId)).emit('conversation:merged', { fromConversationId, conversation });
+    // Only those who may see the conversation it went into hear where it went; others only that it is gone.
+    this.roomsFor(conversation).emit('conversation:merged', { fromConversationId, conversation });
+    this.closeFor(fromConversationId, (socket) => !this.mayFollow(socket, conversation.id, conversation), 'merged_elsewhere');
   }
 
   /** Relays the patient's typing in the widget to the agents who have the conversation open. */
@@ -108,8 +112,19 @@ export class AgentsRealtime implements TimelineEvents {
     if (sockets.length === 0) return;
     const endedBecause = new Map<string, string>();
     const live = await this.auth.liveSessions(sockets.map((s) => ({ sessionId: s.data.sessionId, agentId: s.data.agentId })), endedBecause);
+    const now = this.timeline().clock().getTime();
     for (const socket of sockets) {
-      if (!live.has(socket.data.sessionId)) this.disconnect(socket, endedBecause.get(socket.data.sessionId) ?? 'session_ended');
+      if (!live.has(socket.data.sessionId)) {
+        this.disconnect(socket, endedBecause.get(socket.data.sessionId) ?? 'session_ended');
+        continue;
+      }
+      // Emergency access ends with its grant: the socket stops following those conversations.
+      for (const [conversationId, endsAt] of Object.entries(socket.data.grants ?? {})) {
+        if (endsAt > now) continue;
+        delete socket.data.grants![conversationId];
+        void socket.leave(AGENT_ROOMS.conversation(conversationId));
+        socket.emit('conversation:closed', { conversationId, reason: 'grant_expired' });
+      }
     }
   }
 
@@ -134,6 +149,25 @@ export class AgentsRealtime implements TimelineEvents {
     return this.audit.record({ action, actor, via: 'socket', ip, ...scope });
   }
 
+  /** True when this socket's agent may read the conversation: their team, their assignment, admin, or a live grant. */
+  private mayFollow(socket: AgentSocket, conversationId: string, conversation: Pick<ConversationRecord, 'teamId' | 'assigneeId'>): boolean {
+    if (canAccessConversation({ ...socket.data }, conversation)) return true;
+    const grantEnds = socket.data.grants?.[conversationId];
+    return grantEnds !== undefined && grantEnds > this.timeline().clock().getTime();
+  }
+
+  /** Takes the sockets that `leave` picks out of a conversation's room, telling each why. */
+  private closeFor(conversationId: string, leave: (socket: AgentSocket) => boolean, reason: 'access_lost' | 'grant_expired' | 'merged_elsewhere'): void {
+    const room = AGENT_ROOMS.conversation(conversationId);
+    for (const id of this.nsp.adapter.rooms.get(room) ?? []) {
+      const socket = this.nsp.sockets.get(id);
+      if (!socket || !leave(socket)) continue;
+      void socket.leave(room);
+      if (socket.data.grants) delete socket.data.grants[conversationId];
+      socket.emit('conversation:closed', { conversationId, reason });
+    }
+  }
+
   private roomsFor(conversation: ConversationRecord) {
     const rooms = [AGENT_ROOMS.team(conversation.teamId), AGENT_ROOMS.admins];
     if (conversation.assigneeId) rooms.push(AGENT_ROOMS.agent(conversation.assigneeId));
@@ -153,6 +187,10 @@ export class AgentsRealtime implements TimelineEvents {
         const scope: AuditScope = {};
         const conversation = await this.loadAudited(actor, String(conversationId), scope, 'conversation.read', ip);
         await this.recordAudit(actor, 'conversation.read', scope, ip);
+        if (scope.flagged) {
+          const grant = await this.timeline().models.AccessGrant.findOne({ sessionId: actor.sessionId, conversationId: conversation._id }).sort({ expiresAt: -1 }).lean();
+          socket.data.grants = { ...socket.data.grants, [conversation._id]: grant ? new Date(grant.expiresAt).getTime() : 0 };
+        }
         await socket.join(AGENT_ROOMS.conversation(conversation._id));
         return { lastSeq: conversation.lastSeq };
       });

@@ -13,6 +13,11 @@ export interface AgentServerToClientEvents {
   'conversation:updated': (payload: { conversation: ConversationRecord }) => void;
   /** A web visitor proved to be this patient: their conversation was folded into `conversation` and is gone. */
   'conversation:merged': (payload: { fromConversationId: string; conversation: ConversationRecord }) => void;
+  /**
+   * This socket may no longer follow the conversation (transferred to another team, an emergency grant
+   * ended, or folded into a conversation this agent may not see): it left the conversation's room.
+   */
+  'conversation:closed': (payload: { conversationId: string; reason: 'access_lost' | 'grant_expired' | 'merged_elsewhere' }) => void;
   /** The patient is typing in the web chat widget. */
   'patient:typing': (payload: { conversationId: string; isTyping: boolean }) => void;
   typing: (payload: { conversationId: string; agentId: string; isTyping: boolean }) => void;
@@ -39,6 +44,8 @@ export interface AgentSocketData {
   role: 'admin' | 'supervisor' | 'agent';
   teamIds: string[];
   sessionId: string;
+  /** Conversations this socket follows only through a break-glass grant, with when the grant ends (ms). */
+  grants?: Record<string, number>;
 }
 
 export const AGENT_ROOMS = {

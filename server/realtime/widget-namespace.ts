@@ -138,12 +138,13 @@ export class WidgetRealtime implements TimelineEvents {
         const { code } = parseInput(verifyConfirmSchema, payload, 'payload');
         const visitor = await this.visitorOf(socket);
         const proven = await this.deps.codes.confirm(visitor, code, ip);
-        const { patientId } = await linkVisitor(ctx, visitor.identity._id, proven.identity, proven.identity.kind as 'phone' | 'email');
-        await recordConsent(ctx, patientId, proven.channel, 'opted_in', 'widget_verification', proven.consentWording);
-        // They chose to go on there: that is their preferred channel now.
-        await ctx.locks.run(`patient:${patientId}`, () =>
-          ctx.models.Patient.updateOne({ _id: patientId }, { $set: { 'preferences.channel': proven.channel, updatedAt: ctx.clock() } }),
-        );
+        const { patientId, linked } = await linkVisitor(ctx, visitor.identity._id, proven.identity, proven.identity.kind as 'phone' | 'email');
+        // The answer is the same either way: the widget never learns whether an address belongs to someone.
+        if (linked) {
+          await recordConsent(ctx, patientId, proven.channel, 'opted_in', 'widget_verification', proven.consentWording);
+          // They chose to go on there: that is their preferred channel now.
+          await ctx.models.Patient.updateOne({ _id: patientId }, { $set: { 'preferences.channel': proven.channel, updatedAt: ctx.clock() } });
+        }
         return { session: await this.resync(visitor.identity._id) };
       }),
     );

@@ -27,6 +27,10 @@ export interface NewMessage {
   clientId?: string | null;
   channelReason?: string | null;
   recipientIdentityId?: string | null;
+  senderIdentityId?: string | null;
+  senderTrust?: MessageDoc['senderTrust'];
+  senderUnauthenticated?: string | null;
+  emailMessageId?: string | null;
   deliveryStatus: DeliveryStatus;
   /** Queue for the delivery worker now. */
   queueForDelivery?: boolean;
@@ -73,6 +77,10 @@ export async function appendMessage(ctx: TimelineContext, conversation: Conversa
       clientId: input.clientId ?? null,
       channelReason: input.channelReason ?? null,
       recipientIdentityId: input.recipientIdentityId ?? null,
+      senderIdentityId: input.senderIdentityId ?? null,
+      senderTrust: input.senderTrust ?? null,
+      senderUnauthenticated: input.senderUnauthenticated ?? null,
+      emailMessageId: input.emailMessageId ?? null,
       delivery: { status: input.deliveryStatus, history: [{ status: input.deliveryStatus, at: now }], error: null },
       outboxDueAt: input.queueForDelivery ? now : null,
       attempts: 0,

@@ -4,6 +4,7 @@
  */
 import type { PhiCipher } from '../crypto/phi-cipher.ts';
 import type { ConversationDoc, MessageDoc, PatientDoc, IdentityDoc } from '../db/documents.ts';
+import { TRUST_LABELS, trustOf } from './identity/identity-trust.ts';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 const open = (cipher: PhiCipher, sealed: string | null | undefined) => (sealed ? cipher.decrypt(sealed) : null);
@@ -27,6 +28,8 @@ export function toMessageRecord(doc: MessageDoc, cipher: PhiCipher) {
     clientId: doc.clientId ?? null,
     channelReason: doc.channelReason ?? null,
     providerMessageId: doc.providerMessageId ?? null,
+    /** Inbound only: who sent it and how far that is proven (agents see anything short of verified). */
+    sender: doc.direction === 'inbound' ? senderOf(doc) : null,
     delivery: {
       status: doc.delivery.status,
       error: doc.delivery.error ?? null,
@@ -64,6 +67,38 @@ export function toConversationRecord(doc: ConversationDoc, cipher: PhiCipher) {
   };
 }
 
+export type IdentityRecord = ReturnType<typeof toIdentityRecord>;
+
+export function toIdentityRecord(i: IdentityDoc, cipher: PhiCipher) {
+  const trust = trustOf(i);
+  return {
+    id: i._id,
+    kind: i.kind,
+    value: cipher.decrypt(i.valueEnc),
+    trust,
+    trustLabel: TRUST_LABELS[trust],
+    evidence: i.trustEvidence ?? null,
+    verified: trust === 'verified',
+    shared: Boolean(i.sharedAt),
+    undeliverable: Boolean(i.undeliverableAt),
+    lastSeenAt: iso(i.lastSeenAt),
+  };
+}
+
+function senderOf(doc: MessageDoc) {
+  const trust = doc.senderTrust ?? null;
+  const authenticated = !doc.senderUnauthenticated;
+  const verified = authenticated && (trust === null || trust === 'verified');
+  return {
+    identityId: doc.senderIdentityId ?? null,
+    trust,
+    authenticated,
+    verified,
+    /** What the inbox shows beside a message whose sender is not proven. */
+    note: !authenticated ? 'Sender not verified: this email failed sender authentication (SPF/DKIM)' : verified ? null : `Sender ${TRUST_LABELS[trust!]}`,
+  };
+}
+
 export function toPatientRecord(doc: PatientDoc, identities: IdentityDoc[], cipher: PhiCipher) {
   return {
     id: doc._id,
@@ -73,12 +108,7 @@ export function toPatientRecord(doc: PatientDoc, identities: IdentityDoc[], ciph
       Object.entries(doc.consent).map(([channel, c]) => [channel, { status: c.status, at: iso(c.at), source: c.source ?? null }]),
     ),
     consentHistory: (doc.consentHistory ?? []).map((h) => ({ ...h, at: iso(h.at) })),
-    identities: identities.map((i) => ({
-      kind: i.kind,
-      value: cipher.decrypt(i.valueEnc),
-      verified: Boolean(i.verifiedAt),
-      lastSeenAt: iso(i.lastSeenAt),
-    })),
+    identities: identities.map((i) => toIdentityRecord(i, cipher)),
     /** Typed into the web chat's pre-chat form: shown as unverified, never used to send until proven by a code. */
     unverifiedContacts: (doc.claimedContacts ?? []).map((c) => ({ kind: c.kind, value: cipher.decrypt(c.valueEnc), at: iso(c.at) })),
     conversationCount: doc.conversationCount,

@@ -12,6 +12,7 @@ import { AppError } from '../errors.ts';
 import { recordConsent } from '../timeline/consent.ts';
 import { normalizeEmail, normalizePhone } from '../timeline/identity/normalize-identity.ts';
 import { identityKey, resolveIdentity } from '../timeline/ingest/resolve-identity.ts';
+import { suggestSamePerson } from '../timeline/identity/identity-suggestions.ts';
 import { currentPatientFor } from '../timeline/link/merge-patients.ts';
 import { linkVisitor } from '../timeline/link/link-visitor.ts';
 import type { TimelineContext } from '../timeline/timeline-context.ts';
@@ -45,7 +46,7 @@ export class WidgetVisitors {
     if (input.consent?.email && !email) throw new AppError('INVALID_INPUT', 'email: give the address you agree to receive email at', { field: 'email' });
 
     const visitorId = VisitorTokens.newVisitorId();
-    const { identity, patient } = await resolveIdentity(ctx, { kind: 'web', value: visitorId }, { verified: true, displayName: name || undefined });
+    const { identity, patient } = await resolveIdentity(ctx, { kind: 'web', value: visitorId }, { evidence: 'visitor_token', displayName: name || undefined });
     const now = ctx.clock();
     const claims = [
       ...(phone ? [{ kind: 'phone' as const, valueEnc: ctx.cipher.encrypt(phone), at: now }] : []),
@@ -58,6 +59,14 @@ export class WidgetVisitors {
     if (input.consent?.sms) await recordConsent(ctx, patient._id, 'sms', 'opted_in', 'widget_prechat', wording.sms);
     if (input.consent?.email) await recordConsent(ctx, patient._id, 'email', 'opted_in', 'widget_prechat', wording.email);
     if (portalId) await linkVisitor(ctx, identity._id, { kind: 'portal', value: portalId }, 'portal');
+    // A typed number or address that is another patient's: agents may want to look (never linked by typing).
+    for (const typed of [phone && { kind: 'phone' as const, value: phone }, email && { kind: 'email' as const, value: email }]) {
+      if (!typed) continue;
+      const known = await ctx.models.Identity.findById(identityKey(ctx, typed).id, { patientId: 1 }).lean();
+      if (known && known.patientId !== patient._id) {
+        await suggestSamePerson(ctx, { patientIds: [patient._id, known.patientId], identityId: known._id, evidence: 'typed_known_contact' });
+      }
+    }
 
     await ctx.audit.record({ action: 'widget.visitor.create', via: 'widget', ip, patientId: patient._id, details: { portal: Boolean(portalId) } });
     const visitor = await this.load(visitorId);

@@ -382,6 +382,11 @@ export function Conversation(props: {
           conversation={c}
           version={patientVersion}
           onOpen={props.onOpen}
+          role={agent.role}
+          onChanged={() => {
+            setPatientVersion((v) => v + 1);
+            refreshOptions();
+          }}
         />
       )}
       {c && (

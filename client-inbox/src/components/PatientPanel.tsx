@@ -6,7 +6,81 @@
 import { useEffect, useState } from 'preact/hooks';
 import { describeError, type Api } from '../api.ts';
 import { channelLabel, CHANNELS, consentLabel, fullTime, identityKindLabel, shortTime, statusLabel } from '../format.ts';
-import type { ChannelId, ConversationRecord, MessageRecord, Page, PatientProfile } from '../types.ts';
+import type { ChannelId, ConversationRecord, MessageRecord, Page, PatientProfile, Role } from '../types.ts';
+
+type IdentityRecord = PatientProfile['identities'][number];
+
+const TRUST_TAG: Record<string, string> = { verified: 'Verified', asserted: 'Given, not verified', threaded: 'Replied in this thread; not verified' };
+
+/**
+ * One identity with its trust level. Agents verify an identity the patient
+ * proved to them, or mark a shared one; supervisors detach one that is not
+ * the patient's. Each asks for the reason, which goes to the audit trail.
+ */
+function IdentityFact(props: { identity: IdentityRecord; api: Api; patientId: string; canReview: boolean; onChanged(): void }) {
+  const { identity: i, api } = props;
+  const [action, setAction] = useState<'verify' | 'shared' | 'detach' | null>(null);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const base = `/api/patients/${encodeURIComponent(props.patientId)}/identities/${encodeURIComponent(i.id)}`;
+  async function submit(event: Event) {
+    event.preventDefault();
+    setError(null);
+    try {
+      if (action === 'verify') await api.post(`${base}/verify`, { reason });
+      else if (action === 'shared') await api.post(`${base}/shared`, { shared: !i.shared, reason });
+      else if (action === 'detach') await api.post(`${base}/detach`, { reason });
+      setAction(null);
+      setReason('');
+      props.onChanged();
+    } catch (e) {
+      setError(describeError(e));
+    }
+  }
+  const words = { verify: 'Verify', shared: i.shared ? 'Not shared' : 'Mark shared', detach: 'Detach' } as const;
+  return (
+    <li data-testid="identity" data-trust={i.trust}>
+      <span class="fact-label">{identityKindLabel(i.kind)}</span>
+      <span class="fact-value">{i.value}</span>
+      <span class={`tag ${i.verified ? 'tag-ok' : 'tag-warn'}`}>{TRUST_TAG[i.trust] ?? i.trust}</span>
+      {i.shared && <span class="tag tag-warn">Shared</span>}
+      {i.kind !== 'web' && (
+        <span class="identity-actions">
+          {!i.verified && !i.shared && (
+            <button type="button" class="ghost" onClick={() => setAction('verify')} aria-label={`Verify ${i.value}`}>
+              Verify…
+            </button>
+          )}
+          <button type="button" class="ghost" onClick={() => setAction('shared')} aria-label={`${words.shared} ${i.value}`}>
+            {words.shared}…
+          </button>
+          {props.canReview && (
+            <button type="button" class="ghost" onClick={() => setAction('detach')} aria-label={`Detach ${i.value}`}>
+              Detach…
+            </button>
+          )}
+        </span>
+      )}
+      {action && (
+        <form class="identity-reason" onSubmit={submit}>
+          <label>
+            Why? (kept in the audit trail)
+            <input value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} minLength={10} required />
+          </label>
+          <button type="submit">{words[action]}</button>
+          <button type="button" class="ghost" onClick={() => setAction(null)}>
+            Cancel
+          </button>
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+        </form>
+      )}
+    </li>
+  );
+}
 
 export function PatientPanel(props: {
   open: boolean;
@@ -20,6 +94,10 @@ export function PatientPanel(props: {
   /** Bumped when something may have changed the patient (consent keywords, verification). */
   version: number;
   onOpen(id: string): void;
+  /** The agent's role: supervisors and admins may detach identities. */
+  role: Role;
+  /** Something about the patient changed (an identity verified, detached): reload it. */
+  onChanged(): void;
 }) {
   const { api, patientId, patient, error } = props;
   const [past, setPast] = useState<ConversationRecord[] | null>(null);
@@ -54,12 +132,8 @@ export function PatientPanel(props: {
             <h3 id="pp-contacts">Contact details</h3>
             {patient.identities.length === 0 && <p class="hint">None yet.</p>}
             <ul class="facts">
-              {patient.identities.map((i, index) => (
-                <li key={index}>
-                  <span class="fact-label">{identityKindLabel(i.kind)}</span>
-                  <span class="fact-value">{i.value}</span>
-                  <span class={`tag ${i.verified ? 'tag-ok' : 'tag-warn'}`}>{i.verified ? 'Verified' : 'Not verified'}</span>
-                </li>
+              {patient.identities.map((i) => (
+                <IdentityFact key={i.id} identity={i} api={api} patientId={patientId} canReview={props.role !== 'agent'} onChanged={props.onChanged} />
               ))}
             </ul>
             {patient.unverifiedContacts.length > 0 && (

@@ -110,6 +110,11 @@ function MessageItem(props: { m: MessageRecord; api: Api; conversationId: string
           {shortTime(m.createdAt)}
         </time>
       </div>
+      {m.sender?.note && (
+        <p class="msg-sender-warning" data-testid="sender-warning">
+          <span class="tag tag-warn">{m.sender.note}</span>
+        </p>
+      )}
       <p class="msg-body">{m.body}</p>
       {m.attachments.length > 0 && (
         <ul class="attachments" aria-label="Attachments">

@@ -187,6 +187,16 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
       upsertLive(conversation);
       if (live.current.openId === fromConversationId) open(conversation.id);
     });
+    // Transferred out of the agent's teams, an emergency grant ended, or merged where they may not follow.
+    socket.on('conversation:closed', ({ conversationId, reason }) => {
+      pager.current?.forget(conversationId);
+      setItems((list) => list.filter((c) => c.id !== conversationId));
+      refreshCounts();
+      if (live.current.openId === conversationId) {
+        open(null);
+        setAnnouncement(reason === 'grant_expired' ? 'Emergency access ended: the conversation was closed' : 'You no longer have access to that conversation: it was closed');
+      }
+    });
     setRealtime(rt);
     return () => {
       rt.close();

@@ -12,6 +12,7 @@ import type { TimelineContext } from '../timeline-context.ts';
 import { findOrOpenConversation } from './find-or-open-conversation.ts';
 import { resolveIdentity } from './resolve-identity.ts';
 import { currentPatientFor } from '../link/merge-patients.ts';
+import { trustOf, type TrustEvidence } from '../identity/identity-trust.ts';
 
 export interface IngestResult {
   message: MessageRecord;
@@ -34,12 +35,16 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
     };
   }
 
-  const resolved = await resolveIdentity(ctx, inbound.from, { verified: inbound.verifiesSender !== false, displayName: inbound.displayName });
+  const authenticated = inbound.authentication?.authenticated !== false;
+  const resolved = await resolveIdentity(ctx, inbound.from, { evidence: evidenceFor(inbound.from.kind, authenticated), displayName: inbound.displayName });
   const { created } = resolved;
+  const senderTrust = trustOf(resolved.identity);
+  // Only the patient themselves, proven, consents by writing; a relative in the thread or a forged From does not.
+  const fromThePatient = authenticated && senderTrust === 'verified';
   // A web visitor proven to be another patient: finish that merge if it was interrupted, and write there.
   const patient = resolved.patient.mergedInto ? await currentPatientFor(ctx, resolved.patient._id) : resolved.patient;
-  if (inbound.impliesConsent !== false) await recordPatientInitiatedConsent(ctx, patient, inbound.channel);
-  const found = await findOrOpenConversation(ctx, patient, { allowReopen: !inbound.isAutomated });
+  if (inbound.impliesConsent !== false && fromThePatient) await recordPatientInitiatedConsent(ctx, patient, inbound.channel);
+  const found = await findOrOpenConversation(ctx, patient, { allowReopen: !inbound.isAutomated && authenticated });
   let conversation = found.conversation;
   if (found.reopened) {
     const reopenNote = await appendMessage(ctx, conversation, {
@@ -71,6 +76,9 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
     providerKey: inbound.providerKey,
     providerMessageId: inbound.providerMessageId ?? null,
     clientId: inbound.clientId ?? null,
+    senderIdentityId: resolved.identity._id,
+    senderTrust,
+    senderUnauthenticated: authenticated ? null : inbound.authentication!.reason,
     deliveryStatus: 'received',
   });
   const message = toMessageRecord(appended.message, ctx.cipher);
@@ -88,6 +96,12 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
     'inbound message stored',
   );
   return { message, conversation: conversationRecord, patientId: patient._id, duplicate: appended.duplicate, newPatient: created };
+}
+
+function evidenceFor(kind: NormalizedInbound['from']['kind'], authenticated: boolean): TrustEvidence {
+  if (kind === 'phone') return 'inbound_sms';
+  if (kind === 'web') return 'visitor_token';
+  return authenticated ? 'authenticated_email' : 'unauthenticated_email';
 }
 
 /**

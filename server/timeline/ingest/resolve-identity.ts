@@ -11,6 +11,7 @@ import { isDuplicateKeyError } from '../../db/models.ts';
 import { AppError } from '../../errors.ts';
 import type { IdentityDoc, PatientDoc } from '../../db/documents.ts';
 import { normalizeIdentity, type IdentityValue } from '../identity/normalize-identity.ts';
+import { isVerified, trustFromEvidence, type TrustEvidence } from '../identity/identity-trust.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 
 export interface ResolvedIdentity {
@@ -30,34 +31,26 @@ export function identityKey(ctx: TimelineContext, raw: IdentityValue): { id: str
 export async function resolveIdentity(
   ctx: TimelineContext,
   raw: IdentityValue,
-  options: { verified: boolean; displayName?: string | undefined },
+  options: { evidence: TrustEvidence; displayName?: string | undefined },
 ): Promise<ResolvedIdentity> {
   const { models, cipher } = ctx;
   const { id, normalized } = identityKey(ctx, raw);
   const now = ctx.clock();
   const candidatePatientId = new Types.ObjectId().toHexString();
+  const proven = trustFromEvidence(options.evidence) === 'verified';
 
+  // A known identity keeps the trust it has: no later message upgrades it (identity-trust.ts).
   const identity = await retryOnDuplicate(() =>
     models.Identity.findOneAndUpdate(
       { _id: id },
       {
-        $setOnInsert: {
-          kind: normalized.kind,
-          patientId: candidatePatientId,
-          valueEnc: cipher.encrypt(normalized.value),
-          verifiedAt: options.verified ? now : null,
-          createdAt: now,
-        },
-        // Writing from an address proves it works again.
-        $set: { lastSeenAt: now, undeliverableAt: null },
+        $setOnInsert: { ...newIdentityFields(ctx, normalized, candidatePatientId, options.evidence), createdAt: now, ...(proven ? {} : { lastSeenAt: now }) },
+        // Proven traffic from an address shows it works again; an unproven one (a forged From) changes nothing.
+        ...(proven ? { $set: { lastSeenAt: now, undeliverableAt: null } } : {}),
       },
       { upsert: true, returnDocument: 'after', lean: true },
     ).orFail(),
   );
-  if (options.verified && !identity.verifiedAt) {
-    await models.Identity.updateOne({ _id: id }, { $set: { verifiedAt: now } });
-    identity.verifiedAt = now;
-  }
 
   const patient = await retryOnDuplicate(() =>
     models.Patient.findOneAndUpdate(
@@ -79,7 +72,8 @@ export async function resolveIdentity(
       { upsert: true, returnDocument: 'after', lean: true },
     ).orFail(),
   );
-  if (options.displayName && !patient.nameEnc) {
+  // A name is taken only from the patient's own proven identity, not from a relative in the thread.
+  if (options.displayName && !patient.nameEnc && isVerified(identity)) {
     const nameEnc = cipher.encrypt(options.displayName);
     await ctx.locks.run(`patient:${patient._id}`, async () => {
       const current = await models.Patient.findById(patient._id, { nameEnc: 1 }).lean();
@@ -111,34 +105,33 @@ export async function attachIdentity(
   ctx: TimelineContext,
   patientId: string,
   raw: IdentityValue,
-  options: { verified: boolean },
+  options: { evidence: TrustEvidence },
 ): Promise<IdentityDoc> {
   const { id, normalized } = identityKey(ctx, raw);
   const now = ctx.clock();
   const identity = await retryOnDuplicate(() =>
     ctx.models.Identity.findOneAndUpdate(
       { _id: id },
-      {
-        $setOnInsert: {
-          kind: normalized.kind,
-          patientId,
-          valueEnc: ctx.cipher.encrypt(normalized.value),
-          verifiedAt: options.verified ? now : null,
-          createdAt: now,
-        },
-        $set: { lastSeenAt: now },
-      },
+      { $setOnInsert: { ...newIdentityFields(ctx, normalized, patientId, options.evidence), createdAt: now }, $set: { lastSeenAt: now } },
       { upsert: true, returnDocument: 'after', lean: true },
     ).orFail(),
   );
   if (identity.patientId !== patientId) {
     throw new AppError('CONFLICT', `That ${normalized.kind} already belongs to another patient`, { field: normalized.kind });
   }
-  if (options.verified && !identity.verifiedAt) {
-    await ctx.models.Identity.updateOne({ _id: id }, { $set: { verifiedAt: now } });
-    identity.verifiedAt = now;
-  }
   return identity;
+}
+
+function newIdentityFields(ctx: TimelineContext, normalized: IdentityValue, patientId: string, evidence: TrustEvidence) {
+  const trust = trustFromEvidence(evidence);
+  return {
+    kind: normalized.kind,
+    patientId,
+    valueEnc: ctx.cipher.encrypt(normalized.value),
+    trust,
+    trustEvidence: evidence,
+    verifiedAt: trust === 'verified' ? ctx.clock() : null,
+  };
 }
 
 /** Mail to this identity bounced or was dropped: replies skip it until the patient writes from it again. */

@@ -1,13 +1,19 @@
 /**
- * Links a web visitor to the patient they proved to be: the phone or email a
- * one-time code went to, or the patient id a portal vouched for. The proven
- * identity is added to the visitor's own patient when nobody has it yet;
- * otherwise the visitor's patient is merged into its owner. From then on the
- * visitor sees that patient's thread, every channel of it.
+ * Links a web visitor to the patient they proved to be. A one-time code
+ * proves control of an address, not that its owner is the patient
+ * (identity-trust.ts): the visitor is linked to an existing patient only when
+ * the address is already a verified, unshared identity of that patient, or
+ * the clinic's portal vouched for the patient id. A new address becomes a
+ * verified identity of the visitor's own patient. An address that belongs to
+ * someone else unverified (a relative who replied in a thread, a number an
+ * agent typed) or shared (a family phone) links nothing: the visitor goes on
+ * as their own patient, and agents get a suggestion to review.
  */
 import type { IdentityDoc } from '../../db/documents.ts';
 import { AppError } from '../../errors.ts';
 import type { IdentityValue } from '../identity/normalize-identity.ts';
+import { isVerified } from '../identity/identity-trust.ts';
+import { suggestSamePerson } from '../identity/identity-suggestions.ts';
 import { attachIdentity, identityKey } from '../ingest/resolve-identity.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 import { currentPatientFor, mergePatientInto } from './merge-patients.ts';
@@ -18,6 +24,8 @@ export interface LinkOutcome {
   patientId: string;
   /** The visitor's patient was merged into an existing one. */
   merged: boolean;
+  /** False when the proof did not make the visitor anyone else: they go on with their own thread. */
+  linked: boolean;
 }
 
 const PROOF_WORDS: Record<LinkProof, string> = {
@@ -33,26 +41,37 @@ export function linkVisitor(ctx: TimelineContext, webIdentityId: string, proven:
     const visitorPatient = await currentPatientFor(ctx, web.patientId);
     const { id } = identityKey(ctx, proven);
     let existing: IdentityDoc | null = await ctx.models.Identity.findById(id).lean();
-    let patientId = visitorPatient._id;
     if (!existing) {
       try {
-        await attachIdentity(ctx, visitorPatient._id, proven, { verified: true });
+        await attachIdentity(ctx, visitorPatient._id, proven, { evidence: how === 'portal' ? 'portal' : 'code_to_new_address' });
       } catch (error) {
         if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;
         existing = await ctx.models.Identity.findById(id).lean().orFail(); // someone else's since we looked
       }
     }
-    let merged = false;
+    let outcome: LinkOutcome = { patientId: visitorPatient._id, merged: false, linked: true };
     if (existing) {
-      if (!existing.verifiedAt) await ctx.models.Identity.updateOne({ _id: id }, { $set: { verifiedAt: ctx.clock() } });
       const owner = await currentPatientFor(ctx, existing.patientId);
       if (owner._id !== visitorPatient._id) {
+        // The portal signs the patient id itself; a code counts only for a verified, unshared address.
+        const proves = how === 'portal' || (isVerified(existing) && !existing.sharedAt);
+        if (!proves) {
+          await suggestSamePerson(ctx, {
+            patientIds: [visitorPatient._id, owner._id],
+            identityId: existing._id,
+            evidence: existing.sharedAt ? 'code_to_shared_identity' : 'code_to_unverified_identity',
+          });
+          await ctx.audit.record({
+            action: 'widget.link.refused', via: 'widget', patientId: visitorPatient._id,
+            details: { identityId: existing._id, ownerPatientId: owner._id, why: existing.sharedAt ? 'shared' : 'not_verified' },
+          });
+          return { patientId: visitorPatient._id, merged: false, linked: false };
+        }
         await mergePatientInto(ctx, visitorPatient._id, owner._id, PROOF_WORDS[how]);
-        merged = true;
+        outcome = { patientId: owner._id, merged: true, linked: true };
       }
-      patientId = owner._id;
     }
     await ctx.models.Identity.updateOne({ _id: webIdentityId }, { $set: { linkedBy: how, linkedAt: ctx.clock() } });
-    return { patientId, merged };
+    return outcome;
   });
 }

@@ -30,10 +30,16 @@ export interface MergeOutcome {
   movedMessages: number;
 }
 
-export function mergePatientInto(ctx: TimelineContext, fromId: string, intoId: string, proof: string): Promise<MergeOutcome> {
+/** Who asked for a merge an agent decided on (reviewed suggestions), for the timeline note and the audit trail. */
+export interface MergeDecision {
+  actor: { agentId: string; role: string; sessionId?: string };
+  reason: string;
+}
+
+export function mergePatientInto(ctx: TimelineContext, fromId: string, intoId: string, proof: string, decision?: MergeDecision): Promise<MergeOutcome> {
   if (fromId === intoId) throw new Error('cannot merge a patient into itself');
   // One merge per visitor patient at a time; the steps below take the patients' and conversations' own locks.
-  return ctx.locks.run(`merge:${fromId}`, () => merge(ctx, fromId, intoId, proof));
+  return ctx.locks.run(`merge:${fromId}`, () => merge(ctx, fromId, intoId, proof, decision));
 }
 
 /** Follows (and finishes) a merge that was interrupted: returns the patient that now stands for `patientId`. */
@@ -46,14 +52,15 @@ export async function currentPatientFor(ctx: TimelineContext, patientId: string)
   return patient;
 }
 
-async function merge(ctx: TimelineContext, fromId: string, intoId: string, proof: string): Promise<MergeOutcome> {
+async function merge(ctx: TimelineContext, fromId: string, intoId: string, proof: string, decision?: MergeDecision): Promise<MergeOutcome> {
   const { models } = ctx;
   const now = ctx.clock();
   const from = await models.Patient.findById(fromId).lean().orFail();
   if (from.mergedInto && from.mergedInto !== intoId) throw new AppError('CONFLICT', 'This visitor was already linked to another patient');
   if (!from.mergedInto) await models.Patient.updateOne({ _id: fromId }, { $set: { mergedInto: intoId, updatedAt: now } });
 
-  await updateEach(models.Identity, { patientId: fromId }, { $set: { patientId: intoId } });
+  // Each identity remembers where it came from: detaching it undoes the merge for it.
+  await updateEach(models.Identity, { patientId: fromId }, { $set: { patientId: intoId, mergedFromPatientId: fromId } });
   await mergeProfile(ctx, from, intoId);
 
   const fromConversations = await models.Conversation.find({ patientId: fromId }).sort({ openedAt: 1 }).lean();
@@ -92,17 +99,22 @@ async function merge(ctx: TimelineContext, fromId: string, intoId: string, proof
     direction: 'system',
     channel: 'internal',
     kind: 'event',
-    body: `Web chat visitor verified by ${proof}; their web chat is part of this conversation now`,
+    body: decision
+      ? `Patient records merged after review: ${proof}`
+      : `Web chat visitor verified by ${proof}; their web chat is part of this conversation now`,
     author: { type: 'system', agentId: null },
     providerKey: `merge:${fromId}:${intoId}`,
     deliveryStatus: 'none',
   });
   if (!note.duplicate) {
     ctx.events.messageCreated(toMessageRecord(note.message, ctx.cipher), toConversationRecord(note.conversation, ctx.cipher));
-    await ctx.audit.record({
-      action: 'patient.merge', via: 'system', patientId: intoId, conversationId: target._id,
-      details: { mergedPatientId: fromId, proof, movedMessages: moved },
-    });
+    // An agent's merge is audited by its route, with the agent and the reason.
+    if (!decision) {
+      await ctx.audit.record({
+        action: 'patient.merge', via: 'system', patientId: intoId, conversationId: target._id,
+        details: { mergedPatientId: fromId, proof, movedMessages: moved },
+      });
+    }
   }
   ctx.logger.info({ fromPatientId: fromId, intoPatientId: intoId, conversationId: target._id, moved }, 'web visitor merged into patient');
   return { conversationId: target._id, movedMessages: moved };

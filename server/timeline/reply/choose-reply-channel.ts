@@ -19,11 +19,13 @@ export type ChannelReason =
   | 'only_reachable_channel'
   | 'widget_offline_only_channel';
 
-export type Unavailability = 'no_verified_identity' | 'no_consent' | 'opted_out';
+export type Unavailability = 'no_verified_identity' | 'identity_not_verified' | 'no_consent' | 'opted_out';
 
 export interface ReplyChannelFacts {
   consent: Record<ChannelId, Consent>;
   verifiedIdentity: Record<ChannelId, boolean>;
+  /** The patient has an address there, but none verified (replied in a thread, given, or shared): PHI never goes to it. */
+  unverifiedIdentity?: Record<ChannelId, boolean>;
   widgetConnected: boolean;
   lastInboundChannel: ChannelId | null;
   preferredChannel: ChannelId | null;
@@ -31,7 +33,7 @@ export interface ReplyChannelFacts {
 
 /** Why a channel cannot carry a reply now, or null when it can. */
 export function unavailability(facts: ReplyChannelFacts, channel: ChannelId): Unavailability | null {
-  if (!facts.verifiedIdentity[channel]) return 'no_verified_identity';
+  if (!facts.verifiedIdentity[channel]) return facts.unverifiedIdentity?.[channel] ? 'identity_not_verified' : 'no_verified_identity';
   const status = facts.consent[channel]?.status ?? 'unknown';
   if (status === 'opted_out') return 'opted_out';
   // Web chat is opened by the patient; texting and email need consent first.
@@ -44,6 +46,9 @@ export function chooseReplyChannel(facts: ReplyChannelFacts, requested: Requeste
     const why = unavailability(facts, requested);
     if (why === 'no_verified_identity') {
       throw new AppError('NO_IDENTITY_FOR_CHANNEL', `The patient has no verified ${requested} address`, { field: 'channel' });
+    }
+    if (why === 'identity_not_verified') {
+      throw new AppError('IDENTITY_NOT_VERIFIED', `The patient’s ${requested} address is not verified (it only replied in a thread, was given, or is shared); verify it in the patient panel first`, { field: 'channel' });
     }
     if (why) {
       throw new AppError('CONSENT_MISSING', `The patient has ${why === 'opted_out' ? 'opted out of' : 'not consented to'} ${requested} messages`, { field: 'channel' });

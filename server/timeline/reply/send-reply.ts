@@ -8,6 +8,8 @@ import type { Actor } from '../../access/access-policy.ts';
 import type { ConversationDoc, IdentityDoc, PatientDoc } from '../../db/documents.ts';
 import { describeSmsBody, MAX_SMS_BODY_CHARACTERS } from '../../../channels/sms/segments.ts';
 import { AppError } from '../../errors.ts';
+import { isVerified } from '../identity/identity-trust.ts';
+import { newEmailMessageId } from '../../delivery/email-thread.ts';
 import { agentUploader, MAX_MMS_BYTES, uploadedAttachments } from '../../attachments/attachment-store.ts';
 import { appendMessage, type NewMessage } from '../append-message.ts';
 import { toConversationRecord, toMessageRecord, type MessageRecord } from '../records.ts';
@@ -71,6 +73,7 @@ export async function queueOutbound(
     channel: choice.channel,
     channelReason: choice.reason,
     recipientIdentityId: latestVerifiedIdentity(identities, choice.channel)!._id,
+    ...(choice.channel === 'email' ? { emailMessageId: newEmailMessageId() } : {}),
     deliveryStatus: 'queued',
     queueForDelivery: true,
   });
@@ -123,9 +126,14 @@ export function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities
   const verifiedIdentity = Object.fromEntries(
     CHANNEL_IDS.map((c) => [c, Boolean(latestVerifiedIdentity(identities, c))]),
   ) as Record<ChannelId, boolean>;
+  const kindOf = (c: ChannelId) => IDENTITY_KIND_OF[c];
+  const unverifiedIdentity = Object.fromEntries(
+    CHANNEL_IDS.map((c) => [c, !verifiedIdentity[c] && identities.some((i) => i.kind === kindOf(c) && !i.undeliverableAt)]),
+  ) as Record<ChannelId, boolean>;
   return {
     consent: patient.consent,
     verifiedIdentity,
+    unverifiedIdentity,
     widgetConnected: ctx.isWidgetConnected(patient._id),
     lastInboundChannel: conversation.lastInboundChannel,
     preferredChannel: patient.preferences.channel,
@@ -135,6 +143,6 @@ export function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities
 export function latestVerifiedIdentity(identities: IdentityDoc[], channel: ChannelId): IdentityDoc | undefined {
   const kind = IDENTITY_KIND_OF[channel];
   return identities
-    .filter((i) => i.kind === kind && i.verifiedAt && !i.undeliverableAt)
+    .filter((i) => i.kind === kind && isVerified(i) && !i.sharedAt && !i.undeliverableAt)
     .sort((a, b) => new Date(b.lastSeenAt).getTime() - new Date(a.lastSeenAt).getTime())[0];
 }

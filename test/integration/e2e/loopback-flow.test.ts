@@ -86,7 +86,7 @@ describe('end to end: inbound, live push, reply by the continuity rules, outboun
     const first = await patientWrites(t, { channel: 'sms', from: '+14155550604', body: 'text first' });
     const models = t.hub.services.db.models;
     const { attachIdentity } = await import('../../../server/timeline/ingest/resolve-identity.ts');
-    await attachIdentity(t.hub.services.timeline, first.patientId, { kind: 'email', value: 'pref@example.org' }, { verified: true });
+    await attachIdentity(t.hub.services.timeline, first.patientId, { kind: 'email', value: 'pref@example.org' }, { evidence: 'agent_promotion' });
     await models.Patient.updateOne({ _id: first.patientId }, { $set: { 'consent.sms.status': 'opted_out', 'consent.email.status': 'opted_in' } });
     const bad = await t.api.request('PATCH', `/api/patients/${first.patientId}/preferences`, { timezone: 'Mars/Olympus' }, agent.token);
     expect(bad.status).to.equal(400);

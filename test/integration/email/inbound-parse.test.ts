@@ -24,8 +24,11 @@ describe('SendGrid Inbound Parse (POST /webhooks/sendgrid/inbound)', () => {
   }
   const mail = (over: Record<string, string>) => ({
     headers: `From: Pat Example <pat@example.org>\r\nSubject: Question\r\nMessage-ID: <m-${Math.random().toString(36).slice(2)}@mail.example.org>\r\n`,
-    from: 'Pat Example <pat@example.org>', to: 'clinic@inbound.hub.example.com', subject: 'Question', text: 'Hello there', ...over,
+    from: 'Pat Example <pat@example.org>', to: 'clinic@inbound.hub.example.com', subject: 'Question', text: 'Hello there',
+    // What Inbound Parse reports for a mail the sender's domain signed (DKIM aligned with From).
+    SPF: 'pass', dkim: `{@${domainOf(over.from ?? 'pat@example.org')} : pass}`, ...over,
   });
+  const domainOf = (from: string) => /@([^>\s]+)/.exec(from)![1]!;
   const lastInbound = () => t.hub.services.db.models.Message.findOne({ direction: 'inbound', channel: 'email' }).sort({ createdAt: -1 }).lean().orFail();
 
   it('stores the exact multipart SendGrid posts, keeping only what the patient wrote, with its attachment', async () => {
@@ -75,7 +78,8 @@ describe('SendGrid Inbound Parse (POST /webhooks/sendgrid/inbound)', () => {
   it('threads by In-Reply-To when the reply address is gone', async () => {
     const inbound = await patientWrites(t, { channel: 'email', from: 'thread@example.org', body: 'start' });
     const reply = await t.api.post(`/api/conversations/${inbound.conversation.id}/messages`, { body: 'answer' }, admin.token);
-    const headers = `From: x@example.org\r\nMessage-ID: <r-1@mail.example.org>\r\nIn-Reply-To: <${reply.body.id}@inbound.hub.example.com>\r\n`;
+    const sent = await waitFor(async () => ((await t.api.get('/api/dev/outbox?channel=email', admin.token)).body.items as { messageId: string; request: any }[]).find((e) => e.messageId === reply.body.id));
+    const headers = `From: x@example.org\r\nMessage-ID: <r-1@mail.example.org>\r\nIn-Reply-To: ${sent.request.headers['Message-ID']}\r\n`;
     await postMail(mail({ headers, from: 'Forwarded <third@example.org>', to: 'clinic@example.org', text: 'following up' }));
     expect((await lastInbound()).conversationId).to.equal(inbound.conversation.id);
   });

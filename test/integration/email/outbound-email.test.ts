@@ -23,9 +23,12 @@ describe('email outbound: threading, reply address, safe HTML (sandbox)', () => 
     const b = (await outboxEntry(second.body.id)).request;
     expect(a.from).to.deep.equal({ email: t.config.sendgrid.fromEmail, name: 'Riverside Clinic' });
     expect(a.reply_to.email).to.match(new RegExp(`^reply\\+${inbound.conversation.id}\\.[\\w-]{16}@reply\\.clinic\\.example$`));
-    expect(a.headers['Message-ID']).to.equal(`<${first.body.id}@reply.clinic.example>`);
-    expect(b.headers['In-Reply-To']).to.equal(`<${first.body.id}@reply.clinic.example>`);
-    expect(b.headers.References).to.equal(`<${first.body.id}@reply.clinic.example>`);
+    // 128 random bits, never the message's database id: nobody can guess one to thread into this conversation.
+    expect(a.headers['Message-ID']).to.match(/^<[0-9a-f]{32}@reply\.clinic\.example>$/);
+    expect(a.headers['Message-ID']).not.to.include(first.body.id);
+    expect(b.headers['Message-ID']).to.match(/^<[0-9a-f]{32}@reply\.clinic\.example>$/).and.not.equal(a.headers['Message-ID']);
+    expect(b.headers['In-Reply-To']).to.equal(a.headers['Message-ID']);
+    expect(b.headers.References).to.equal(a.headers['Message-ID']);
     expect(b.content).to.deep.equal([
       { type: 'text/plain', value: 'Line one\nLine two <script>alert(1)</script>' },
       { type: 'text/html', value: '<p>Line one<br>Line two &#60;script&#62;alert(1)&#60;/script&#62;</p>' },

@@ -36,7 +36,7 @@ describe('inbox support: saved replies and the first email’s subject', () => {
     const admin = await t.admin();
     // A patient who texted, with a verified email on file and consent to email: the agent starts the email thread.
     const texted = await patientWrites(t, { channel: 'sms', from: '+13035550170', body: 'can you email me the forms?' });
-    await attachIdentity(t.hub.services.timeline, texted.patientId, { kind: 'email', value: 'subject.test@example.org' }, { verified: true });
+    await attachIdentity(t.hub.services.timeline, texted.patientId, { kind: 'email', value: 'subject.test@example.org' }, { evidence: 'agent_promotion' });
     await recordConsent(t.hub.services.timeline, texted.patientId, 'email', 'opted_in', 'front_desk_form');
     const conversation = texted.conversation.id;
     const first = await t.api.post(`/api/conversations/${conversation}/messages`, { body: 'Your forms', channel: 'email', subject: 'Forms for your visit' }, admin.token);

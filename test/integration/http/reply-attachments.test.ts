@@ -47,7 +47,7 @@ describe('agents attach files to replies: email attachments, MMS through signed 
   it('attaches the file to an email, and refuses files another agent uploaded or types not allowed', async () => {
     admin = await t.admin(); // the clock moved past the last token's life
     const texted = await patientWrites(t, { channel: 'sms', from: '+13035550181', body: 'email it please' });
-    await attachIdentity(t.hub.services.timeline, texted.patientId, { kind: 'email', value: 'files.test@example.org' }, { verified: true });
+    await attachIdentity(t.hub.services.timeline, texted.patientId, { kind: 'email', value: 'files.test@example.org' }, { evidence: 'agent_promotion' });
     await recordConsent(t.hub.services.timeline, texted.patientId, 'email', 'opted_in', 'front_desk_form');
     const { attachmentId } = (await (await upload(admin.token, pdf)).json()) as { attachmentId: string };
     const reply = await t.api.post(`/api/conversations/${texted.conversation.id}/messages`, { body: 'Attached.', channel: 'email', attachmentIds: [attachmentId] }, admin.token);

@@ -42,7 +42,7 @@ describe('SMS consent: STOP, START, HELP', () => {
   it('after STOP: a system note in the thread, 409 for an SMS reply, and auto skips SMS', async () => {
     const from = '+14155551303';
     const { conversationId, patient } = await patientTexts(from, 'hi');
-    await attachIdentity(t.hub.services.timeline, patient._id, { kind: 'email', value: 'stopper@example.org' }, { verified: true });
+    await attachIdentity(t.hub.services.timeline, patient._id, { kind: 'email', value: 'stopper@example.org' }, { evidence: 'agent_promotion' });
     await t.hub.services.db.models.Patient.updateOne({ _id: patient._id }, { $set: { 'consent.email.status': 'opted_in' } });
     await patientTexts(from, 'STOP');
     const admin = await t.admin();

@@ -49,7 +49,7 @@ describe('timeline: identities, patients and the one open conversation', () => {
 
   it('keeps a patient who writes by SMS and then by email in one open conversation', async () => {
     const first = await ingestInbound(ctx(), sms('+13125550111'));
-    await attachIdentity(ctx(), first.patientId, { kind: 'email', value: 'Pat@Example.org' }, { verified: true });
+    await attachIdentity(ctx(), first.patientId, { kind: 'email', value: 'Pat@Example.org' }, { evidence: 'agent_promotion' });
     const second = await ingestInbound(ctx(), {
       channel: 'email', from: { kind: 'email', value: 'pat@example.org' }, providerKey: `test:email:${Date.now()}`, body: 'by email now',
     });
@@ -63,7 +63,7 @@ describe('timeline: identities, patients and the one open conversation', () => {
     const a = await ingestInbound(ctx(), sms('+13125550122'));
     const b = await ingestInbound(ctx(), sms('+13125550133'));
     try {
-      await attachIdentity(ctx(), b.patientId, { kind: 'phone', value: '+13125550122' }, { verified: true });
+      await attachIdentity(ctx(), b.patientId, { kind: 'phone', value: '+13125550122' }, { evidence: 'agent_promotion' });
       expect.fail('attached');
     } catch (error) {
       expect((error as { code: string }).code).to.equal('CONFLICT');

@@ -1,0 +1,124 @@
+/**
+ * Identity review: the suggestions queue, and what agents decide about
+ * identities (verify, shared, detach) and patients (merge). Every decision
+ * carries a reason and is in the audit trail; nothing here happens on its own.
+ */
+import { z } from 'zod';
+import { visibleConversationsFilter, type Actor } from '../../access/access-policy.ts';
+import { forbidden, notFound } from '../../errors.ts';
+import type { HubServices } from '../../hub-services.ts';
+import type { PatientDoc } from '../../db/documents.ts';
+import { EVIDENCE_WORDS, type SuggestionEvidence } from '../../timeline/identity/identity-suggestions.ts';
+import { detachIdentity, identityOfPatient, markIdentityShared, mergePatientsByAgent, verifyIdentity } from '../../timeline/identity/identity-review.ts';
+import { toIdentityRecord } from '../../timeline/records.ts';
+import { defineRoute } from '../route.ts';
+
+const reason = z.string().trim().min(10, 'say why, in at least 10 characters').max(500);
+const patientParams = z.object({ id: z.string().min(1).max(100) });
+const identityParams = z.object({ id: z.string().min(1).max(100), identityId: z.string().min(1).max(200) });
+
+const canReview = (actor: Actor) => actor.role === 'supervisor' || actor.role === 'admin';
+
+export function identityRoutes(hub: HubServices) {
+  const { timeline } = hub;
+  const { models } = timeline;
+
+  /** A patient the actor may act on: one of their conversations is in the actor's teams (admins: any). */
+  async function patientFor(actor: Actor, patientId: string, field?: string): Promise<PatientDoc> {
+    const patient = await models.Patient.findById(patientId).lean();
+    if (!patient) throw field ? notFound(`Patient ${field}`) : notFound('Patient');
+    const visible = await models.Conversation.exists({ $and: [{ patientId: patient._id }, visibleConversationsFilter(actor)] });
+    if (!visible && actor.role !== 'admin') throw forbidden('None of this patient’s conversations are in your teams');
+    return patient;
+  }
+  const reviewer = (actor: Actor) => {
+    if (!canReview(actor)) throw forbidden('Only supervisors and administrators review identities');
+  };
+
+  return [
+    defineRoute({
+      method: 'get', path: '/api/identity/suggestions', tag: 'identity', auth: 'agent', audit: 'identity.suggestions.read',
+      summary: 'Possible same-person pairs and shared identities to review, with the evidence (supervisors, admins)',
+      query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      responses: { 200: { description: '{items: [{id, kind, evidence, evidenceText, occurrences, identity, patients}], nextCursor: null}' } },
+      handler: async ({ actor, query }) => {
+        reviewer(actor);
+        const open = await models.IdentitySuggestion.find({ resolvedAt: null }).sort({ lastSeenAt: -1 }).limit(500).lean();
+        const items = [];
+        for (const s of open) {
+          if (items.length >= query.limit) break;
+          const patients = await Promise.all(s.patientIds.map((id) => patientFor(actor, id).catch(() => null)));
+          if (patients.some((p) => p === null)) continue; // only pairs the reviewer may see both sides of
+          const identity = s.identityId ? await models.Identity.findById(s.identityId).lean() : null;
+          items.push({
+            id: s._id,
+            kind: s.evidence === 'code_to_shared_identity' ? 'shared_identity' : 'same_person',
+            evidence: s.evidence,
+            evidenceText: EVIDENCE_WORDS[s.evidence as SuggestionEvidence] ?? s.evidence,
+            occurrences: s.occurrences,
+            lastSeenAt: new Date(s.lastSeenAt).toISOString(),
+            identity: identity ? toIdentityRecord(identity, timeline.cipher) : null,
+            patients: patients.map((p) => ({ id: p!._id, name: p!.nameEnc ? timeline.cipher.decrypt(p!.nameEnc) : null, latestConversationId: p!.latestConversationId })),
+          });
+        }
+        return { items, nextCursor: null };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/api/patients/:id/merge', tag: 'identity', auth: 'agent', audit: 'patient.merge',
+      summary: 'Merge this patient into another after review, with the reason (supervisors, admins; undo by detaching identities)',
+      params: patientParams,
+      body: z.object({ intoPatientId: z.string().min(1).max(100), reason }),
+      responses: { 200: { description: '{patientId, conversationId, movedMessages}' } },
+      handler: async ({ actor, params, body, scope }) => {
+        reviewer(actor);
+        const from = await patientFor(actor, params.id);
+        const into = await patientFor(actor, body.intoPatientId, 'intoPatientId');
+        Object.assign(scope, { patientId: into._id, reason: body.reason, details: { mergedPatientId: from._id } });
+        const outcome = await mergePatientsByAgent(timeline, from, into, { actor, reason: body.reason });
+        return { patientId: into._id, ...outcome };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/api/patients/:id/identities/:identityId/detach', tag: 'identity', auth: 'agent', audit: 'identity.detach',
+      summary: 'Take an identity off this patient, with its messages: back to the patient a merge took it from, or to a new one (supervisors, admins)',
+      params: identityParams,
+      body: z.object({ reason }),
+      responses: { 200: { description: '{patientId, conversationId, movedMessages, restored}' } },
+      handler: async ({ actor, params, body, scope }) => {
+        reviewer(actor);
+        const patient = await patientFor(actor, params.id);
+        const identity = await identityOfPatient(timeline, patient._id, params.identityId);
+        const outcome = await detachIdentity(timeline, identity, body.reason, actor.agentId);
+        Object.assign(scope, { patientId: patient._id, reason: body.reason, details: { identityId: identity._id, toPatientId: outcome.patientId, movedMessages: outcome.movedMessages } });
+        return outcome;
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/api/patients/:id/identities/:identityId/verify', tag: 'identity', auth: 'agent', audit: 'identity.verify',
+      summary: 'Verify an identity the patient proved to you (e.g. on a call), with the reason: it may then get auto replies and PHI',
+      params: identityParams,
+      body: z.object({ reason }),
+      responses: { 200: { description: 'The identity' } },
+      handler: async ({ actor, params, body, scope }) => {
+        const patient = await patientFor(actor, params.id);
+        const identity = await identityOfPatient(timeline, patient._id, params.identityId);
+        Object.assign(scope, { patientId: patient._id, reason: body.reason, details: { identityId: identity._id, was: identity.trust ?? null } });
+        return toIdentityRecord(await verifyIdentity(timeline, identity, actor.agentId), timeline.cipher);
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/api/patients/:id/identities/:identityId/shared', tag: 'identity', auth: 'agent', audit: 'identity.share',
+      summary: 'Mark an identity as used by several people (a family phone) or not, with the reason',
+      params: identityParams,
+      body: z.object({ shared: z.boolean(), reason }),
+      responses: { 200: { description: 'The identity' } },
+      handler: async ({ actor, params, body, scope }) => {
+        const patient = await patientFor(actor, params.id);
+        const identity = await identityOfPatient(timeline, patient._id, params.identityId);
+        Object.assign(scope, { patientId: patient._id, reason: body.reason, details: { identityId: identity._id, shared: body.shared } });
+        return toIdentityRecord(await markIdentityShared(timeline, identity, body.shared), timeline.cipher);
+      },
+    }),
+  ];
+}

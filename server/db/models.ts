@@ -341,7 +341,14 @@ export async function ensureIndexes(models: Models): Promise<void> {
   }
 }
 
-/** True for a duplicate-key error (E11000) from MongoDB or FerretDB. */
+/**
+ * True for a duplicate-key error: E11000 from MongoDB, and from FerretDB on an
+ * insert. FerretDB 1.24 on SQLite answers a unique-index violation by an
+ * *update* with InternalError (code 1) naming SQLite's "UNIQUE constraint
+ * failed" (measured: a seqKey taken while a merge moves messages).
+ */
 export function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, errmsg } = error as { code?: unknown; errmsg?: unknown };
+  return code === 11000 || (code === 1 && typeof errmsg === 'string' && errmsg.includes('UNIQUE constraint failed'));
 }

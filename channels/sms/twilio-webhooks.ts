@@ -13,7 +13,7 @@ import { AppError } from '../../server/errors.ts';
 import { defineRoute, type Route } from '../../server/http/route.ts';
 import { advanceDeliveryByProviderId } from '../../server/delivery/delivery-status.ts';
 import { appendMessage } from '../../server/timeline/append-message.ts';
-import { recordConsent } from '../../server/timeline/consent.ts';
+import { recordAddressConsent } from '../../server/timeline/identity/related-contacts.ts';
 import { ingestInbound } from '../../server/timeline/ingest/ingest-inbound.ts';
 import { toConversationRecord, toMessageRecord } from '../../server/timeline/records.ts';
 import type { TimelineContext } from '../../server/timeline/timeline-context.ts';
@@ -98,8 +98,10 @@ async function receiveSms(deps: SmsWebhookDeps, form: Form): Promise<string | nu
     impliesConsent: keyword === null,
   };
   const stored = await ingestInbound(deps.timeline, inbound);
-  if (keyword === 'opt_out') await recordConsent(deps.timeline, stored.patientId, 'sms', 'opted_out', `sms_keyword:${(f.OptOutType || f.Body || '').trim().toUpperCase()}`);
-  if (keyword === 'opt_in') await recordConsent(deps.timeline, stored.patientId, 'sms', 'opted_in', `sms_keyword:${(f.OptOutType || f.Body || '').trim().toUpperCase()}`);
+  // STOP from a guardian's number opts out the guardian, not the patient (related-contacts.ts).
+  const sender = stored.message.sender?.identityId;
+  if (keyword === 'opt_out') await recordAddressConsent(deps.timeline, stored.patientId, sender, 'sms', 'opted_out', `sms_keyword:${(f.OptOutType || f.Body || '').trim().toUpperCase()}`);
+  if (keyword === 'opt_in') await recordAddressConsent(deps.timeline, stored.patientId, sender, 'sms', 'opted_in', `sms_keyword:${(f.OptOutType || f.Body || '').trim().toUpperCase()}`);
   if (keyword !== 'help') return null;
   // The HELP answer goes back in the TwiML response; the thread shows it as sent.
   const conversation = await deps.timeline.models.Conversation.findById(stored.conversation.id).lean().orFail();
@@ -120,7 +122,7 @@ export async function applyTwilioStatus(deps: Pick<SmsWebhookDeps, 'timeline'>, 
   const { known, updated } = await advanceDeliveryByProviderId(deps.timeline, sid, status, errorCode, errorCode ? TWILIO_DELIVERY_ERRORS[errorCode] : undefined);
   if (!known) deps.timeline.logger.warn({ messageSid: sid, status }, 'status callback for a message we did not send; ignored');
   if (!updated) return;
-  if (errorCode === '21610') await recordConsent(deps.timeline, updated.patientId, 'sms', 'opted_out', 'twilio_error_21610');
+  if (errorCode === '21610') await recordAddressConsent(deps.timeline, updated.patientId, updated.recipientIdentityId, 'sms', 'opted_out', 'twilio_error_21610');
 }
 
 function twimlMessage(text: string): string {

@@ -47,6 +47,7 @@ export function autoReason(reason: string, channel: string | null): string {
 export function channelReasonLabel(reason: string | null, channel: string): string | null {
   if (!reason) return null;
   if (reason === 'requested_by_agent') return `${channelLabel(channel)} chosen by the agent`;
+  if (reason === 'related_contact') return `${channelLabel(channel)} to a guardian or caregiver, chosen by the agent`;
   return `Auto: ${autoReason(reason, channel)}`;
 }
 

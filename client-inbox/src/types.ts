@@ -38,6 +38,8 @@ export type Unavailability = 'no_verified_identity' | 'identity_not_verified' | 
 export interface ReplyOptions {
   auto: { channel: ChannelId | null; reason: string };
   channels: { channel: ChannelId; unavailable: Unavailability | null }[];
+  /** Guardians and caregivers: chosen explicitly, never by auto. */
+  contacts?: { recipientId: string; relation: string; name: string | null; channel: ChannelId; value: string; unavailable: string | null }[];
 }
 
 export interface PatientProfile extends PatientRecord {

@@ -10,6 +10,7 @@ export type Priority = 'low' | 'normal' | 'high' | 'urgent';
 export type Direction = 'inbound' | 'outbound' | 'note' | 'system';
 export type DeliveryStatus = 'received' | 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | 'none';
 export type Role = 'admin' | 'supervisor' | 'agent';
+export type RelatedContactRelation = 'guardian' | 'caregiver';
 
 export interface Consent {
   status: ConsentStatus;
@@ -51,6 +52,10 @@ export interface IdentityDoc {
   verifiedBy?: string | null;
   /** Set by an agent: used by more than one person (a family phone); never links a visitor or causes a merge. */
   sharedAt?: Date | null;
+  /** A related contact of the patient (not the patient): a guardian or caregiver, with their own name and consent. */
+  relation?: RelatedContactRelation | null;
+  contactNameEnc?: string | null;
+  contactConsent?: Consent | null;
   /** The patient it belonged to before an agent's merge moved it (a detach puts it back). */
   mergedFromPatientId?: string | null;
   /** Mail to it bounced or was dropped; cleared when the patient writes from it again. */

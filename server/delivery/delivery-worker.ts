@@ -10,7 +10,7 @@ import type { ChannelAdapter, OutboundEnvelope, SendFailure, SendOutcome } from 
 import type { ChannelId } from '../../channels/channel-id.ts';
 import type { MessageDoc } from '../db/documents.ts';
 import type { TimelineContext } from '../timeline/timeline-context.ts';
-import { recordConsent } from '../timeline/consent.ts';
+import { recordAddressConsent } from '../timeline/identity/related-contacts.ts';
 import { advanceDeliveryStatus, publishMessageUpdate } from './delivery-status.ts';
 
 /** Decides what a provider receives for a message; the stored message keeps its real body. */
@@ -156,7 +156,7 @@ export class DeliveryWorker {
       return;
     }
     if (outcome.error.recipientOptedOut) {
-      await recordConsent(this.ctx, message.patientId, adapter.id, 'opted_out', `provider_refused:${outcome.error.providerCode ?? outcome.error.code}`);
+      await recordAddressConsent(this.ctx, message.patientId, message.recipientIdentityId, adapter.id, 'opted_out', `provider_refused:${outcome.error.providerCode ?? outcome.error.code}`);
     }
     if (outcome.error.retryable && message.attempts < this.maxAttempts) {
       const backoffMs = Math.min(2 ** message.attempts * 1000, 5 * 60_000);

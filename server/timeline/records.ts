@@ -80,6 +80,10 @@ export function toIdentityRecord(i: IdentityDoc, cipher: PhiCipher) {
     evidence: i.trustEvidence ?? null,
     verified: trust === 'verified',
     shared: Boolean(i.sharedAt),
+    /** A related contact (guardian, caregiver), not the patient; with their own name and consent. */
+    relation: i.relation ?? null,
+    contactName: i.contactNameEnc ? cipher.decrypt(i.contactNameEnc) : null,
+    contactConsent: i.relation ? { status: i.contactConsent?.status ?? 'unknown', at: iso(i.contactConsent?.at), source: i.contactConsent?.source ?? null } : null,
     undeliverable: Boolean(i.undeliverableAt),
     lastSeenAt: iso(i.lastSeenAt),
   };

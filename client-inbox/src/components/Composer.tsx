@@ -66,7 +66,11 @@ export function Composer(props: {
     if (options.channels.find((c) => c.channel === channel)?.unavailable) setChannel('auto');
   }, [options]);
 
-  const effective: ChannelId | null = channel === 'auto' ? (options?.auto.channel ?? null) : channel;
+  // A guardian or caregiver, chosen here explicitly (auto never picks one); null: the patient.
+  const [recipientId, setRecipientId] = useState<string | null>(null);
+  const contacts = options?.contacts ?? [];
+  const contact = contacts.find((c) => c.recipientId === recipientId) ?? null;
+  const effective: ChannelId | null = contact ? contact.channel : channel === 'auto' ? (options?.auto.channel ?? null) : channel;
   const isReply = mode === 'reply';
   const showSms = isReply && effective === 'sms';
   const showSubject = isReply && effective === 'email' && !conversation.subject;
@@ -194,7 +198,8 @@ export function Composer(props: {
       const message = isReply
         ? await api.post<MessageRecord>(`${path}/messages`, {
             body: text,
-            channel,
+            channel: contact ? contact.channel : channel,
+            ...(contact ? { recipientId: contact.recipientId } : {}),
             clientId: clientId.current,
             ...(showSubject && subject.trim() ? { subject: subject.trim() } : {}),
             ...(files.length ? { attachmentIds: files.map((f) => f.attachmentId) } : {}),
@@ -206,6 +211,7 @@ export function Composer(props: {
       if (isReply) setFiles([]);
       setSubject('');
       setChannel('auto');
+      setRecipientId(null);
       setStatus(isReply ? `Reply queued for ${channelLabel(message.channel)}` : 'Note added');
       if (isReply) props.onRefreshOptions();
     } catch (e) {
@@ -264,7 +270,20 @@ export function Composer(props: {
             Internal note
           </button>
         </div>
-        {isReply && (
+        {isReply && contacts.length > 0 && (
+          <label class="recipient">
+            To{' '}
+            <select value={recipientId ?? ''} onChange={(e) => setRecipientId(e.currentTarget.value || null)}>
+              <option value="">The patient</option>
+              {contacts.map((c) => (
+                <option key={c.recipientId} value={c.recipientId} disabled={Boolean(c.unavailable)}>
+                  {`${c.relation === 'guardian' ? 'Guardian' : 'Caregiver'}: ${c.name ?? c.value} (${channelLabel(c.channel)}${c.unavailable ? `, ${c.unavailable === 'no_consent' ? 'no consent' : c.unavailable.replace('_', ' ')}` : ''})`}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {isReply && !contact && (
           <fieldset class="picker">
             <legend class="sr-only">Send by</legend>
             <span class="picker-label" aria-hidden="true">
@@ -303,7 +322,13 @@ export function Composer(props: {
       </div>
       {isReply && (
         <p class="auto-line" data-testid="auto-line">
-          <span>{channel === 'auto' ? autoLabel : `${channelLabel(channel)}, chosen by you`}</span>
+          <span>
+            {contact
+              ? `To the ${contact.relation} ${contact.name ?? ''} by ${channelLabel(contact.channel)}, chosen by you (not the patient)`
+              : channel === 'auto'
+                ? autoLabel
+                : `${channelLabel(channel)}, chosen by you`}
+          </span>
           {unavailable.length > 0 && ' '}
           {unavailable.length > 0 && (
             <span class="unavailable-line">

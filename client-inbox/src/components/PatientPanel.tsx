@@ -12,6 +12,78 @@ type IdentityRecord = PatientProfile['identities'][number];
 
 const TRUST_TAG: Record<string, string> = { verified: 'Verified', asserted: 'Given, not verified', threaded: 'Replied in this thread; not verified' };
 
+/** A guardian or caregiver with their own consent: replies reach them only when an agent picks them in the reply box. */
+function AddRelatedContact(props: { api: Api; patientId: string; onAdded(): void }) {
+  const [open, setOpen] = useState(false);
+  const [form, setForm] = useState({ relation: 'guardian', name: '', kind: 'phone', value: '', consent: false, reason: '' });
+  const [error, setError] = useState<string | null>(null);
+  const set = (k: keyof typeof form) => (e: Event) => {
+    const target = e.currentTarget as HTMLInputElement;
+    setForm({ ...form, [k]: target.type === 'checkbox' ? target.checked : target.value });
+  };
+  async function submit(event: Event) {
+    event.preventDefault();
+    setError(null);
+    try {
+      await props.api.post(`/api/patients/${encodeURIComponent(props.patientId)}/related-contacts`, form);
+      setOpen(false);
+      setForm({ relation: 'guardian', name: '', kind: 'phone', value: '', consent: false, reason: '' });
+      props.onAdded();
+    } catch (e) {
+      setError(describeError(e));
+    }
+  }
+  if (!open) {
+    return (
+      <button type="button" class="ghost" onClick={() => setOpen(true)}>
+        Add guardian or caregiver…
+      </button>
+    );
+  }
+  return (
+    <form class="related-contact" onSubmit={submit} aria-label="Add guardian or caregiver">
+      <label>
+        Relation
+        <select value={form.relation} onChange={set('relation')}>
+          <option value="guardian">Guardian</option>
+          <option value="caregiver">Caregiver</option>
+        </select>
+      </label>
+      <label>
+        Their name
+        <input value={form.name} onInput={set('name')} required maxLength={200} />
+      </label>
+      <label>
+        By
+        <select value={form.kind} onChange={set('kind')}>
+          <option value="phone">Phone (SMS)</option>
+          <option value="email">Email</option>
+        </select>
+      </label>
+      <label>
+        {form.kind === 'phone' ? 'Phone number' : 'Email address'}
+        <input value={form.value} onInput={set('value')} required maxLength={320} />
+      </label>
+      <label class="check">
+        <input type="checkbox" checked={form.consent} onChange={set('consent')} /> They agreed to receive messages there
+      </label>
+      <label>
+        Why? (kept in the audit trail)
+        <input value={form.reason} onInput={set('reason')} required minLength={10} maxLength={500} />
+      </label>
+      <button type="submit">Add contact</button>
+      <button type="button" class="ghost" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
 /**
  * One identity with its trust level. Agents verify an identity the patient
  * proved to them, or mark a shared one; supervisors detach one that is not
@@ -42,11 +114,18 @@ function IdentityFact(props: { identity: IdentityRecord; api: Api; patientId: st
     <li data-testid="identity" data-trust={i.trust}>
       <span class="fact-label">{identityKindLabel(i.kind)}</span>
       <span class="fact-value">{i.value}</span>
-      <span class={`tag ${i.verified ? 'tag-ok' : 'tag-warn'}`}>{TRUST_TAG[i.trust] ?? i.trust}</span>
+      {i.relation ? (
+        <>
+          <span class="tag">{`${i.relation === 'guardian' ? 'Guardian' : 'Caregiver'}${i.contactName ? `: ${i.contactName}` : ''}`}</span>
+          <span class={`tag consent-${i.contactConsent?.status ?? 'unknown'}`}>{consentLabel(i.contactConsent?.status ?? 'unknown')}</span>
+        </>
+      ) : (
+        <span class={`tag ${i.verified ? 'tag-ok' : 'tag-warn'}`}>{TRUST_TAG[i.trust] ?? i.trust}</span>
+      )}
       {i.shared && <span class="tag tag-warn">Shared</span>}
       {i.kind !== 'web' && (
         <span class="identity-actions">
-          {!i.verified && !i.shared && (
+          {!i.verified && !i.shared && !i.relation && (
             <button type="button" class="ghost" onClick={() => setAction('verify')} aria-label={`Verify ${i.value}`}>
               Verify…
             </button>
@@ -136,6 +215,7 @@ export function PatientPanel(props: {
                 <IdentityFact key={i.id} identity={i} api={api} patientId={patientId} canReview={props.role !== 'agent'} onChanged={props.onChanged} />
               ))}
             </ul>
+            <AddRelatedContact api={api} patientId={patientId} onAdded={props.onChanged} />
             {patient.unverifiedContacts.length > 0 && (
               <>
                 <h4>Typed into the web chat (not verified)</h4>

@@ -85,7 +85,9 @@ function MessageItem(props: { m: MessageRecord; api: Api; conversationId: string
   }
   const author =
     m.direction === 'inbound'
-      ? 'Patient'
+      ? m.sender && !m.sender.verified
+        ? 'Sender not verified'
+        : 'Patient'
       : m.author.agentId
         ? m.author.agentId === props.agentId
           ? 'You'

@@ -95,6 +95,7 @@ export function conversationRoutes(hub: HubServices, contactCards: ContactCards)
         clientId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - (up to 64)').optional(),
         subject: z.string().trim().min(1).max(200).optional().describe('email only: the subject of the conversation’s first email'),
         attachmentIds: z.array(z.string().regex(/^[a-f0-9]{24}$/, 'an id from POST /api/attachments')).max(5).optional(),
+        recipientId: z.string().min(1).max(200).optional().describe('a related contact (guardian, caregiver) chosen by the agent; never chosen by auto'),
       }),
       responses: { 201: { description: 'The reply, queued for delivery', schema: messageShape } },
       handler: async ({ actor, params, scope, body: input }) => {

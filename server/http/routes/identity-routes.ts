@@ -11,7 +11,9 @@ import type { PatientDoc } from '../../db/documents.ts';
 import { EVIDENCE_WORDS, type SuggestionEvidence } from '../../timeline/identity/identity-suggestions.ts';
 import { detachIdentity, identityOfPatient, markIdentityShared, mergePatientsByAgent, verifyIdentity } from '../../timeline/identity/identity-review.ts';
 import { toIdentityRecord } from '../../timeline/records.ts';
-import { defineRoute } from '../route.ts';
+import { defineRoute, Reply } from '../route.ts';
+import { AppError } from '../../errors.ts';
+import { addRelatedContact } from '../../timeline/identity/related-contacts.ts';
 
 const reason = z.string().trim().min(10, 'say why, in at least 10 characters').max(500);
 const patientParams = z.object({ id: z.string().min(1).max(100) });
@@ -105,6 +107,32 @@ export function identityRoutes(hub: HubServices) {
         const identity = await identityOfPatient(timeline, patient._id, params.identityId);
         Object.assign(scope, { patientId: patient._id, reason: body.reason, details: { identityId: identity._id, was: identity.trust ?? null } });
         return toIdentityRecord(await verifyIdentity(timeline, identity, actor.agentId), timeline.cipher);
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/api/patients/:id/related-contacts', tag: 'identity', auth: 'agent', audit: 'patient.update',
+      summary: 'Add a guardian or caregiver with their own consent: replies reach them only when an agent chooses them',
+      params: patientParams,
+      body: z.object({
+        kind: z.enum(['phone', 'email']),
+        value: z.string().trim().min(3).max(320),
+        relation: z.enum(['guardian', 'caregiver']),
+        name: z.string().trim().min(1, 'the contact’s name').max(200),
+        consent: z.boolean().describe('the contact agreed to receive messages at this address'),
+        reason,
+      }),
+      responses: { 201: { description: 'The contact, as an identity of the patient with its relation' } },
+      handler: async ({ actor, params, body, scope }) => {
+        const patient = await patientFor(actor, params.id);
+        const { reason: why, ...contact } = body;
+        const identity = await addRelatedContact(timeline, patient._id, contact).catch((error: unknown) => {
+          if (error instanceof AppError && error.code === 'CONFLICT' && error.details.field === contact.kind) {
+            throw new AppError('CONFLICT', `value: that ${contact.kind} belongs to another patient; review it before adding it here`, { field: 'value' });
+          }
+          throw error;
+        });
+        Object.assign(scope, { patientId: patient._id, reason: why, details: { identityId: identity._id, relation: contact.relation, consent: contact.consent } });
+        return new Reply(201, toIdentityRecord(identity, timeline.cipher));
       },
     }),
     defineRoute({

@@ -59,6 +59,15 @@ export function isVerified(identity: Pick<IdentityDoc, 'trust' | 'verifiedAt'>):
   return trustOf(identity) === 'verified';
 }
 
+/**
+ * The patient's own proven address: verified, not shared by several people,
+ * not a related contact (a guardian's number is the guardian's). Only these
+ * get `auto` replies and PHI, link a web visitor or cause a merge.
+ */
+export function speaksForThePatient(identity: Pick<IdentityDoc, 'trust' | 'verifiedAt' | 'sharedAt' | 'relation'>): boolean {
+  return isVerified(identity) && !identity.sharedAt && !identity.relation;
+}
+
 /** What an agent reads beside an identity or a message from it. */
 export const TRUST_LABELS: Record<IdentityTrust, string> = {
   verified: 'verified',

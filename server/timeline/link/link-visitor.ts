@@ -12,7 +12,7 @@
 import type { IdentityDoc } from '../../db/documents.ts';
 import { AppError } from '../../errors.ts';
 import type { IdentityValue } from '../identity/normalize-identity.ts';
-import { isVerified } from '../identity/identity-trust.ts';
+import { speaksForThePatient } from '../identity/identity-trust.ts';
 import { suggestSamePerson } from '../identity/identity-suggestions.ts';
 import { attachIdentity, identityKey } from '../ingest/resolve-identity.ts';
 import type { TimelineContext } from '../timeline-context.ts';
@@ -54,7 +54,7 @@ export function linkVisitor(ctx: TimelineContext, webIdentityId: string, proven:
       const owner = await currentPatientFor(ctx, existing.patientId);
       if (owner._id !== visitorPatient._id) {
         // The portal signs the patient id itself; a code counts only for a verified, unshared address.
-        const proves = how === 'portal' || (isVerified(existing) && !existing.sharedAt);
+        const proves = how === 'portal' || speaksForThePatient(existing);
         if (!proves) {
           await suggestSamePerson(ctx, {
             patientIds: [visitorPatient._id, owner._id],

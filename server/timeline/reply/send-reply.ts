@@ -8,7 +8,7 @@ import type { Actor } from '../../access/access-policy.ts';
 import type { ConversationDoc, IdentityDoc, PatientDoc } from '../../db/documents.ts';
 import { describeSmsBody, MAX_SMS_BODY_CHARACTERS } from '../../../channels/sms/segments.ts';
 import { AppError } from '../../errors.ts';
-import { isVerified } from '../identity/identity-trust.ts';
+import { speaksForThePatient } from '../identity/identity-trust.ts';
 import { newEmailMessageId } from '../../delivery/email-thread.ts';
 import { agentUploader, MAX_MMS_BYTES, uploadedAttachments } from '../../attachments/attachment-store.ts';
 import { appendMessage, type NewMessage } from '../append-message.ts';
@@ -24,12 +24,14 @@ export interface ReplyInput {
   subject?: string | undefined;
   /** Files this agent uploaded (POST /api/attachments). */
   attachmentIds?: string[] | undefined;
+  /** A related contact of the patient (guardian, caregiver) the agent chose; the channel is the contact's. */
+  recipientId?: string | undefined;
 }
 
 export async function sendReply(ctx: TimelineContext, actor: Actor, conversation: ConversationDoc, input: ReplyInput): Promise<MessageRecord> {
   const { patient, identities } = await loadReachability(ctx, conversation.patientId);
-  const facts = replyFacts(ctx, patient, identities, conversation);
-  const { channel, reason } = chooseReplyChannel(facts, input.channel);
+  const contact = input.recipientId ? relatedContactFor(identities, input.recipientId, input.channel) : null;
+  const { channel, reason } = contact ? { channel: contact.channel, reason: 'related_contact' } : chooseReplyChannel(replyFacts(ctx, patient, identities, conversation), input.channel);
   if (channel === 'sms' && describeSmsBody(input.body).tooLong) {
     throw new AppError('INVALID_INPUT', `body: an SMS can carry at most ${MAX_SMS_BODY_CHARACTERS.toLocaleString('en-US')} characters`, { field: 'body' });
   }
@@ -43,7 +45,7 @@ export async function sendReply(ctx: TimelineContext, actor: Actor, conversation
       if (!current?.subject) await ctx.models.Conversation.updateOne({ _id: conversation._id }, { $set: { subject: input.subject } });
     });
   }
-  const { message } = await queueOutbound(ctx, conversation, identities, { channel, reason }, {
+  const { message } = await queueOutbound(ctx, conversation, identities, { channel, reason, ...(contact ? { recipient: contact.identity } : {}) }, {
     body: input.body,
     attachments,
     author: { type: 'agent', agentId: actor.agentId },
@@ -60,11 +62,32 @@ export async function sendReply(ctx: TimelineContext, actor: Actor, conversation
  * latest verified identity there, queued for the delivery worker, and
  * announces it (unless its provider key shows it was already stored).
  */
+/** The related contact a reply was addressed to, if it may receive one now (a 4xx naming the problem otherwise). */
+function relatedContactFor(identities: IdentityDoc[], recipientId: string, requested: RequestedChannel): { identity: IdentityDoc; channel: ChannelId } {
+  const identity = identities.find((i) => i._id === recipientId && i.relation);
+  if (!identity) throw new AppError('INVALID_INPUT', 'recipientId: not a related contact of this patient', { field: 'recipientId' });
+  const channel: ChannelId = identity.kind === 'phone' ? 'sms' : 'email';
+  if (requested !== 'auto' && requested !== channel) {
+    throw new AppError('INVALID_INPUT', `channel: this contact is reached by ${channel}`, { field: 'channel' });
+  }
+  const why = contactUnavailability(identity);
+  if (why === 'undeliverable') throw new AppError('NO_REACHABLE_CHANNEL', 'Mail to this contact bounced; check the address', { field: 'recipientId' });
+  if (why) throw new AppError('CONSENT_MISSING', `This contact has ${why === 'opted_out' ? 'opted out' : 'not consented'}; record their consent first`, { field: 'recipientId' });
+  return { identity, channel };
+}
+
+export function contactUnavailability(identity: IdentityDoc): 'undeliverable' | 'opted_out' | 'no_consent' | null {
+  if (identity.undeliverableAt) return 'undeliverable';
+  const status = identity.contactConsent?.status ?? 'unknown';
+  if (status === 'opted_out') return 'opted_out';
+  return status === 'opted_in' ? null : 'no_consent';
+}
+
 export async function queueOutbound(
   ctx: TimelineContext,
   conversation: ConversationDoc,
   identities: IdentityDoc[],
-  choice: { channel: ChannelId; reason: string },
+  choice: { channel: ChannelId; reason: string; recipient?: IdentityDoc },
   content: Pick<NewMessage, 'body' | 'kind' | 'attachments' | 'author' | 'clientId' | 'providerKey'>,
 ): Promise<{ message: MessageRecord; duplicate: boolean }> {
   const appended = await appendMessage(ctx, conversation, {
@@ -72,7 +95,8 @@ export async function queueOutbound(
     direction: 'outbound',
     channel: choice.channel,
     channelReason: choice.reason,
-    recipientIdentityId: latestVerifiedIdentity(identities, choice.channel)!._id,
+    // A related contact the agent chose, or else the patient's own latest verified address there.
+    recipientIdentityId: (choice.recipient ?? latestVerifiedIdentity(identities, choice.channel)!)._id,
     ...(choice.channel === 'email' ? { emailMessageId: newEmailMessageId() } : {}),
     deliveryStatus: 'queued',
     queueForDelivery: true,
@@ -111,6 +135,17 @@ export async function describeReplyOptions(ctx: TimelineContext, conversation: C
   return {
     auto,
     channels: CHANNEL_IDS.map((channel) => ({ channel, unavailable: unavailability(facts, channel) })),
+    /** Related contacts (guardian, caregiver): the agent may choose one explicitly; `auto` never does. */
+    contacts: identities
+      .filter((i) => i.relation && i.kind !== 'web' && i.kind !== 'portal')
+      .map((i) => ({
+        recipientId: i._id,
+        relation: i.relation!,
+        name: i.contactNameEnc ? ctx.cipher.decrypt(i.contactNameEnc) : null,
+        channel: (i.kind === 'phone' ? 'sms' : 'email') as ChannelId,
+        value: ctx.cipher.decrypt(i.valueEnc),
+        unavailable: contactUnavailability(i),
+      })),
   };
 }
 
@@ -128,7 +163,7 @@ export function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities
   ) as Record<ChannelId, boolean>;
   const kindOf = (c: ChannelId) => IDENTITY_KIND_OF[c];
   const unverifiedIdentity = Object.fromEntries(
-    CHANNEL_IDS.map((c) => [c, !verifiedIdentity[c] && identities.some((i) => i.kind === kindOf(c) && !i.undeliverableAt)]),
+    CHANNEL_IDS.map((c) => [c, !verifiedIdentity[c] && identities.some((i) => i.kind === kindOf(c) && !i.relation && !i.undeliverableAt)]),
   ) as Record<ChannelId, boolean>;
   return {
     consent: patient.consent,
@@ -143,6 +178,6 @@ export function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities
 export function latestVerifiedIdentity(identities: IdentityDoc[], channel: ChannelId): IdentityDoc | undefined {
   const kind = IDENTITY_KIND_OF[channel];
   return identities
-    .filter((i) => i.kind === kind && isVerified(i) && !i.sharedAt && !i.undeliverableAt)
+    .filter((i) => i.kind === kind && speaksForThePatient(i) && !i.undeliverableAt)
     .sort((a, b) => new Date(b.lastSeenAt).getTime() - new Date(a.lastSeenAt).getTime())[0];
 }

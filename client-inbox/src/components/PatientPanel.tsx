@@ -12,6 +12,14 @@ type IdentityRecord = PatientProfile['identities'][number];
 
 const TRUST_TAG: Record<string, string> = { verified: 'Verified', asserted: 'Given, not verified', threaded: 'Replied in this thread; not verified' };
 
+function FormError(props: { error: string | null }) {
+  return props.error ? (
+    <p class="error" role="alert">
+      {props.error}
+    </p>
+  ) : null;
+}
+
 /** A guardian or caregiver with their own consent: replies reach them only when an agent picks them in the reply box. */
 function AddRelatedContact(props: { api: Api; patientId: string; onAdded(): void }) {
   const [open, setOpen] = useState(false);
@@ -75,11 +83,7 @@ function AddRelatedContact(props: { api: Api; patientId: string; onAdded(): void
       <button type="button" class="ghost" onClick={() => setOpen(false)}>
         Cancel
       </button>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </form>
   );
 }
@@ -150,11 +154,7 @@ function IdentityFact(props: { identity: IdentityRecord; api: Api; patientId: st
           <button type="button" class="ghost" onClick={() => setAction(null)}>
             Cancel
           </button>
-          {error && (
-            <p class="error" role="alert">
-              {error}
-            </p>
-          )}
+          <FormError error={error} />
         </form>
       )}
     </li>

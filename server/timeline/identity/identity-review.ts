@@ -10,6 +10,7 @@ import type { IdentityDoc, MessageDoc, PatientDoc } from '../../db/documents.ts'
 import { AppError, notFound } from '../../errors.ts';
 import { appendMessage, relocateMessage } from '../append-message.ts';
 import { findOrOpenConversation } from '../ingest/find-or-open-conversation.ts';
+import { newPatientFields } from '../ingest/resolve-identity.ts';
 import { mergePatientInto, type MergeDecision } from '../link/merge-patients.ts';
 import { toConversationRecord, toMessageRecord } from '../records.ts';
 import type { TimelineContext } from '../timeline-context.ts';
@@ -124,19 +125,7 @@ export async function detachIdentity(ctx: TimelineContext, identity: IdentityDoc
 const byTime = (a: MessageDoc, b: MessageDoc) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || a.seq - b.seq;
 
 async function newPatientFor(ctx: TimelineContext, now: Date): Promise<PatientDoc> {
-  const doc: PatientDoc = {
-    _id: new Types.ObjectId().toHexString(),
-    nameEnc: null,
-    preferences: { channel: null, language: null, timezone: null },
-    consent: { sms: { status: 'unknown' }, email: { status: 'unknown' }, webchat: { status: 'unknown' } },
-    consentHistory: [],
-    claimedContacts: [],
-    mergedInto: null,
-    latestConversationId: null,
-    conversationCount: 0,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const doc: PatientDoc = { _id: new Types.ObjectId().toHexString(), ...newPatientFields(null, now) };
   await ctx.models.Patient.collection.insertOne(doc as never);
   return doc;
 }

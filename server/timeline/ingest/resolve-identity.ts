@@ -56,18 +56,7 @@ export async function resolveIdentity(
     models.Patient.findOneAndUpdate(
       { _id: identity.patientId },
       {
-        $setOnInsert: {
-          nameEnc: options.displayName ? cipher.encrypt(options.displayName) : null,
-          preferences: { channel: null, language: null, timezone: null },
-          consent: { sms: { status: 'unknown' }, email: { status: 'unknown' }, webchat: { status: 'unknown' } },
-          consentHistory: [],
-          claimedContacts: [],
-          mergedInto: null,
-          latestConversationId: null,
-          conversationCount: 0,
-          createdAt: now,
-          updatedAt: now,
-        },
+        $setOnInsert: newPatientFields(options.displayName ? cipher.encrypt(options.displayName) : null, now),
       },
       { upsert: true, returnDocument: 'after', lean: true },
     ).orFail(),
@@ -82,6 +71,22 @@ export async function resolveIdentity(
     patient.nameEnc = nameEnc;
   }
   return { identity, patient, created: identity.patientId === candidatePatientId, normalized: normalized.value };
+}
+
+/** A new patient: no name unless given, no preferences, consent unknown on every channel, no conversation yet. */
+export function newPatientFields(nameEnc: string | null, now: Date): Omit<PatientDoc, '_id'> {
+  return {
+    nameEnc,
+    preferences: { channel: null, language: null, timezone: null },
+    consent: { sms: { status: 'unknown' }, email: { status: 'unknown' }, webchat: { status: 'unknown' } },
+    consentHistory: [],
+    claimedContacts: [],
+    mergedInto: null,
+    latestConversationId: null,
+    conversationCount: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 /** Concurrent upserts on the same `_id` may lose with E11000 on MongoDB; the retry finds the winner's document. */

@@ -79,6 +79,6 @@ describe('REST: validation errors and the OpenAPI document', () => {
     for (const path of ['/api/auth/login', '/api/conversations', '/api/conversations/{id}/messages', '/api/dev/outbox']) {
       expect(doc.paths, path).to.have.property(path);
     }
-    expect(doc.paths['/api/conversations/{id}/messages'].post.requestBody.content['application/json'].schema.properties).to.have.keys('body', 'channel', 'clientId', 'subject', 'attachmentIds');
+    expect(doc.paths['/api/conversations/{id}/messages'].post.requestBody.content['application/json'].schema.properties).to.have.keys('body', 'channel', 'clientId', 'subject', 'attachmentIds', 'recipientId');
   });
 });

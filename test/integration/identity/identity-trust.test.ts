@@ -17,7 +17,7 @@ describe('identity you can trust', () => {
   let supervisor: Session;
   let agent: Session;
   before(async () => {
-    t = await startTestHub({ label: 'identity-trust', env: { INBOUND_EMAIL_DOMAIN: 'inbound.hub.example.com' } });
+    t = await startTestHub({ label: 'identity-trust', env: { INBOUND_EMAIL_DOMAIN: 'inbound.hub.example.com', BREAK_GLASS_MINUTES: '5' } });
     admin = await t.admin();
     supervisor = await t.agent({ name: 'Sam Review', role: 'supervisor', teamIds: ['front-desk'] });
     agent = await t.agent({ name: 'Ada Agent', teamIds: ['front-desk'] });
@@ -261,5 +261,21 @@ describe('identity you can trust', () => {
     frontSocket.disconnect();
     cardioSocket.disconnect();
     visitor.socket.disconnect();
+  });
+
+  // Last in this file: it moves the hub's clock.
+  it('takes a supervisor’s socket out of a conversation when their emergency grant ends', async () => {
+    const other = await patientWrites(t, { channel: 'sms', from: '+13035550170', body: 'cardiology only' });
+    await t.api.post(`/api/conversations/${other.conversation.id}/assign`, { teamId: 'cardiology' }, admin.token);
+    const socket = t.socket(supervisor.token);
+    await connected(socket);
+    expect((await socket.emitWithAck('conversation:join', other.conversation.id)).ok).to.equal(false);
+    const grant = await t.api.post(`/api/conversations/${other.conversation.id}/break-glass`, { reason: 'Patient collapsed in the lobby, need history' }, supervisor.token);
+    expect(grant.status).to.equal(201);
+    expect((await socket.emitWithAck('conversation:join', other.conversation.id)).ok).to.equal(true);
+    const closed = nextEvent<{ conversationId: string; reason: string }>(socket, 'conversation:closed');
+    t.clock.advance(6 * 60_000);
+    expect(await closed).to.deep.equal({ conversationId: other.conversation.id, reason: 'grant_expired' });
+    socket.disconnect();
   });
 });

@@ -39,6 +39,7 @@ const BENCH_ENV: Record<string, string> = {
   JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnop',
   PHI_ENCRYPTION_KEY: `b1:${Buffer.alloc(32, 7).toString('base64')}`,
   PHI_BLIND_INDEX_KEY: Buffer.alloc(32, 9).toString('base64'),
+  AUDIT_CHAIN_KEY: `a1:${Buffer.alloc(32, 5).toString('base64')}`,
   TWILIO_AUTH_TOKEN: 'bench-twilio-auth-token-0123',
   SENDGRID_INBOUND_SECRET: 'bench-inbound-secret-0123',
   WIDGET_IDENTITY_SECRET: 'bench-widget-identity-secret-0123456789abcd',

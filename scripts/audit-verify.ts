@@ -2,9 +2,9 @@
 import { verifyAuditChain } from '../server/audit/audit-log.ts';
 import { openHubDatabase } from './hub-database.ts';
 
-const { db, close } = await openHubDatabase();
+const { config, db, close } = await openHubDatabase();
 try {
-  const report = await verifyAuditChain(db.models);
+  const report = await verifyAuditChain(db.models, config.auditKeys);
   if (report.ok) {
     console.log(`audit trail intact: ${report.checked} entries checked`);
   } else {

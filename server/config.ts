@@ -55,6 +55,8 @@ const envSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
   PHI_ENCRYPTION_KEY: phiKeyList,
   PHI_BLIND_INDEX_KEY: base64Key,
+  AUDIT_CHAIN_KEY: phiKeyList,
+  ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
@@ -91,10 +93,35 @@ const envSchema = z.object({
   SECURE_LINK_TTL_HOURS: z.coerce.number().min(1).max(24 * 30).default(72),
   IDLE_TIMEOUT_MINUTES: z.coerce.number().min(1).max(24 * 60).default(15),
   BREAK_GLASS_MINUTES: z.coerce.number().min(5).max(24 * 60).default(60),
+  WIDGET_NEW_CHATS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  WIDGET_NEW_CHATS_PER_HOUR: z.coerce.number().int().min(1).default(1000),
+  WIDGET_MESSAGES_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  WIDGET_MESSAGES_PER_CHAT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  WIDGET_UPLOADS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).default(30),
+  VERIFICATION_CODES_PER_IP_PER_HOUR: z.coerce.number().int().min(1).default(10),
+  VERIFICATION_CODES_PER_HOUR: z.coerce.number().int().min(1).default(200),
+  VERIFICATION_SMS_COUNTRIES: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean) : []))
+    .refine((list) => list.every((c) => /^[A-Z]{2}$/.test(c)), 'two-letter country codes, comma-separated, e.g. US,CA'),
+  UNATTACHED_UPLOAD_HOURS: z.coerce.number().min(1).max(24 * 30).default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type Env = z.input<typeof envSchema>;
+
+export interface AbuseLimitSettings {
+  newChatsPerIpPerHour: number;
+  newChatsPerHour: number;
+  messagesPerIpPerMinute: number;
+  messagesPerChatPerMinute: number;
+  uploadsPerIpPerHour: number;
+  codesPerIpPerHour: number;
+  codesPerHour: number;
+  smsCountries: readonly string[];
+  unattachedUploadMs: number;
+}
 
 export interface Config {
   readonly env: 'development' | 'test' | 'production';
@@ -107,6 +134,10 @@ export interface Config {
   readonly jwtSecret: string;
   readonly phiKeys: readonly { id: string; key: Buffer }[];
   readonly blindIndexKey: Buffer;
+  /** Ceilings on what anyone on the internet can make the hub do (web chat, uploads, one-time codes). */
+  readonly abuseLimits: AbuseLimitSettings;
+  /** Keys the audit chain's HMACs (kept outside the database); first signs, all verify. */
+  readonly auditKeys: readonly { id: string; key: Buffer }[];
   readonly bootstrapAdmin: { email: string; password: string } | undefined;
   readonly twilio: { accountSid?: string; authToken: string; fromNumber?: string; messagingServiceSid?: string };
   readonly sendgrid: { apiKey?: string; fromEmail: string; inboundSecret: string; eventPublicKey?: string; inboundDomain: string };
@@ -152,6 +183,7 @@ const GENERATED_IN_DEVELOPMENT = {
   JWT_SECRET: () => randomBytes(48).toString('base64url'),
   PHI_ENCRYPTION_KEY: () => `dev1:${randomBytes(32).toString('base64')}`,
   PHI_BLIND_INDEX_KEY: () => randomBytes(32).toString('base64'),
+  AUDIT_CHAIN_KEY: () => `dev1:${randomBytes(32).toString('base64')}`,
   TWILIO_AUTH_TOKEN: () => randomBytes(16).toString('hex'),
   SENDGRID_INBOUND_SECRET: () => randomBytes(24).toString('base64url'),
   WIDGET_IDENTITY_SECRET: () => randomBytes(48).toString('base64url'),
@@ -187,6 +219,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.NODE_ENV === 'production') {
     if (!e.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production');
     if (e.PHI_ENCRYPTION_KEY.some((k) => k.id.startsWith('dev'))) problems.push('PHI_ENCRYPTION_KEY: development keys are refused in production');
+    if (e.AUDIT_CHAIN_KEY.some((k) => k.id.startsWith('dev'))) problems.push('AUDIT_CHAIN_KEY: development keys are refused in production');
+    if (!e.MONGODB_URI && !e.ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION) {
+      problems.push(
+        'MONGODB_URI: required in production. The embedded database (FerretDB on SQLite) has no authentication: any process on this machine could rewrite records. ' +
+          'Set ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION=true only for a single-node trial on a machine nobody else uses.',
+      );
+    }
     if (e.WIDGET_ALLOWED_ORIGINS.length === 0) problems.push('WIDGET_ALLOWED_ORIGINS: required in production (the sites that may embed the chat widget, e.g. https://www.example-clinic.org)');
   }
   if (e.NODE_ENV === 'production' && e.SENDGRID_API_KEY && !e.SENDGRID_EVENT_PUBLIC_KEY) {
@@ -208,6 +247,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     jwtSecret: e.JWT_SECRET,
     phiKeys: e.PHI_ENCRYPTION_KEY,
     blindIndexKey: Buffer.from(e.PHI_BLIND_INDEX_KEY, 'base64'),
+    auditKeys: e.AUDIT_CHAIN_KEY,
+    abuseLimits: {
+      newChatsPerIpPerHour: e.WIDGET_NEW_CHATS_PER_IP_PER_HOUR,
+      newChatsPerHour: e.WIDGET_NEW_CHATS_PER_HOUR,
+      messagesPerIpPerMinute: e.WIDGET_MESSAGES_PER_IP_PER_MINUTE,
+      messagesPerChatPerMinute: e.WIDGET_MESSAGES_PER_CHAT_PER_MINUTE,
+      uploadsPerIpPerHour: e.WIDGET_UPLOADS_PER_IP_PER_HOUR,
+      codesPerIpPerHour: e.VERIFICATION_CODES_PER_IP_PER_HOUR,
+      codesPerHour: e.VERIFICATION_CODES_PER_HOUR,
+      // Default: the clinic's own country; texting codes abroad is how SMS pumping fraud bills a clinic.
+      smsCountries: e.VERIFICATION_SMS_COUNTRIES.length ? e.VERIFICATION_SMS_COUNTRIES : [e.DEFAULT_PHONE_REGION],
+      unattachedUploadMs: e.UNATTACHED_UPLOAD_HOURS * 3600_000,
+    },
     bootstrapAdmin:
       e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_PASSWORD
         ? { email: e.BOOTSTRAP_ADMIN_EMAIL.toLowerCase(), password: e.BOOTSTRAP_ADMIN_PASSWORD }

@@ -7,7 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import helmet from 'helmet';
-import { apiCors, SECURITY_HEADERS, widgetCors } from './http/security-headers.ts';
+import { apiCors, noStore, SECURITY_HEADERS, widgetCors } from './http/security-headers.ts';
 import { Server as SocketServer } from 'socket.io';
 import type { ChannelAdapter } from '../channels/contract.ts';
 import type { ChannelId } from '../channels/channel-id.ts';
@@ -22,11 +22,13 @@ import type { Config } from './config.ts';
 import { PhiCipher } from './crypto/phi-cipher.ts';
 import { connectDatabase, type Database } from './db/connect.ts';
 import { BackgroundWork } from './background-work.ts';
+import { Housekeeping } from './housekeeping.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
 import { emailThreadFor, ReplyAddresses } from './delivery/email-thread.ts';
 import { phiSafeNotice, SecureMessageLinks } from './delivery/secure-message-links.ts';
 import { secureLinkRoutes } from './http/routes/secure-link-routes.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
+import { allowedMethods } from './http/allowed-methods.ts';
 import { mountRoutes } from './http/mount-routes.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 import { defineRoute, type Route } from './http/route.ts';
@@ -55,6 +57,7 @@ import { MAX_STORED_ATTACHMENT_BYTES } from './attachments/attachment-store.ts';
 import { VerificationCodes } from './widget/verification-codes.ts';
 import { VisitorTokens } from './widget/visitor-tokens.ts';
 import { WidgetVisitors } from './widget/widget-visitors.ts';
+import { AbuseLimits } from './widget/abuse-limits.ts';
 import type { Clock, TimelineContext, TimelineEvents } from './timeline/timeline-context.ts';
 
 export const HUB_VERSION = '0.1.0';
@@ -74,6 +77,8 @@ export interface Hub {
   readonly services: HubServices;
   readonly httpServer: HttpServer;
   readonly routes: readonly Route[];
+  /** Periodic clean-up (ended rate-limit windows, unclaimed uploads); `runOnce` for tests and operators. */
+  readonly housekeeping: Housekeeping;
   listen(port: number, host?: string): Promise<{ port: number; url: string }>;
   /** Resolves when nothing is left to do now: no background task running, no message due for sending. */
   settled(): Promise<void>;
@@ -86,7 +91,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const db: Database = await connectDatabase(options.mongoUri, config.databaseName);
   const cipher = new PhiCipher(config.phiKeys, config.blindIndexKey);
   const locks = db.locks;
-  const audit = new AuditLog(db.models, clock, logger);
+  const audit = new AuditLog(db.models, clock, logger, config.auditKeys);
   const auth = new AuthService(
     db.models,
     locks,
@@ -106,7 +111,9 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const httpServer = createServer(app);
   const widgetAccess = widgetCors(config.widget.allowedOrigins, new URL(config.publicBaseUrl).origin);
   // Transport-level CORS is open so a refused widget can read why; the /widget namespace checks the origin itself.
-  const io = new SocketServer(httpServer, { serveClient: false, cors: { origin: true, methods: ['GET', 'POST'] } });
+  // A dead connection (a phone that lost signal) is noticed within 20 s, not Socket.IO's default 45 s:
+  // until then `auto` would still send replies to a web chat nobody sees.
+  const io = new SocketServer(httpServer, { serveClient: false, cors: { origin: true, methods: ['GET', 'POST'] }, pingInterval: 10_000, pingTimeout: 10_000 });
   let timeline: TimelineContext | undefined;
   const realtime = new AgentsRealtime(io, auth, audit, () => timeline!, { revalidateEveryMs: options.socketRevalidateMs ?? 5000 });
   const adapters = {
@@ -149,12 +156,14 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const contactCards = new ContactCards(timeline, config.contactCard.settings, {
     uidSeed: config.publicBaseUrl, onFirstSms: config.contactCard.onFirstSms, onChange: config.contactCard.onChange,
   });
+  const housekeeping = new Housekeeping(timeline, { unattachedUploadMs: config.abuseLimits.unattachedUploadMs });
+  const limits = new AbuseLimits(timeline, config.abuseLimits, `${config.jwtSecret}:ip-keys`);
   const visitors = new WidgetVisitors(timeline, new VisitorTokens(config.jwtSecret, clock), {
     identitySecret: config.widget.identitySecret,
     clinicName: config.clinicName,
-  });
-  const codes = new VerificationCodes(timeline, adapters, { secret: config.jwtSecret, clinicName: config.clinicName });
-  widgetRealtime = new WidgetRealtime(io, { visitors, codes, agents: realtime, timeline: () => timeline!, originAllowed: widgetAccess.isAllowed });
+  }, limits);
+  const codes = new VerificationCodes(timeline, adapters, { secret: config.jwtSecret, clinicName: config.clinicName }, limits);
+  widgetRealtime = new WidgetRealtime(io, { visitors, codes, agents: realtime, limits, timeline: () => timeline!, originAllowed: widgetAccess.isAllowed });
   audiences.push(widgetRealtime);
   const secureLinks = new SecureMessageLinks(config.widget.identitySecret, config.publicBaseUrl, config.secureLinkTtlMs, clock);
   const mediaLinks = new MediaLinks(`${config.jwtSecret}:media`, config.publicBaseUrl, clock);
@@ -189,7 +198,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...smsWebhookRoutes({ timeline, authToken: config.twilio.authToken, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText }),
     ...secureLinkRoutes(secureLinks, config.clinicName),
     ...devRoutes(services),
-    ...widgetRoutes(services, visitors, widgetScript()),
+    ...widgetRoutes(services, visitors, widgetScript(), limits),
     ...inboxAppRoutes(),
     ...cannedResponseRoutes(services),
     ...fileRoutes(services, mediaLinks),
@@ -204,8 +213,11 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const openApiDocument = buildOpenApiDocument(routes, { version: HUB_VERSION, serverUrl: config.publicBaseUrl });
 
   app.disable('x-powered-by');
+  // Express's automatic weak ETags would let a cache revalidate PHI; the built assets (/widget.js, /inbox/) set their own.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(helmet(SECURITY_HEADERS));
+  app.use('/api', noStore);
   app.use('/api/widget', widgetAccess.cors, widgetAccess.guard);
   app.use(['/api/widget/attachments', '/api/attachments'], express.raw({ type: () => true, limit: MAX_STORED_ATTACHMENT_BYTES }));
   app.use('/api', apiCors(config.corsAllowedOrigins));
@@ -213,7 +225,10 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   app.use('/webhooks/twilio', express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 200 }));
   // Raw bytes: the ECDSA signature covers the body exactly as sent.
   app.use('/webhooks/sendgrid/events', express.raw({ type: () => true, limit: '10mb' }));
+  const methods = allowedMethods(routes);
+  app.use(methods.options);
   app.use(mountRoutes(routes, auth, audit));
+  app.use(methods.notAllowed);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
@@ -221,13 +236,17 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     services,
     httpServer,
     routes,
+    housekeeping,
     async listen(port, host = '0.0.0.0') {
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => resolve());
       });
       worker!.start();
+      // Every start signs an entry with the current audit key: the chain always ends with a keyed entry.
+      await audit.record({ action: 'hub.start', via: 'system', details: { version: HUB_VERSION, auditKey: config.auditKeys[0]!.id } });
       background.start('contact card rollout', () => contactCards.rollOut());
+      housekeeping.start((what, work) => background.start(what, work));
       const actual = (httpServer.address() as AddressInfo).port;
       return { port: actual, url: `http://127.0.0.1:${actual}` };
     },
@@ -240,6 +259,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       }
     },
     async close() {
+      housekeeping.stop();
       await background.settled();
       await worker!.stop();
       realtime.stop();

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { MailService, type MailDataRequired } from '@sendgrid/mail';
 import { Mail } from '@sendgrid/helpers/classes/index.js';
 import type { ChannelAdapter, OutboundEnvelope, SandboxOutbox, SendFailure } from '../contract.ts';
+import { foldHeaderText } from './header-text.ts';
 
 export interface EmailAdapterConfig {
   apiKey?: string | undefined;
@@ -32,7 +33,8 @@ function mailFor(config: EmailAdapterConfig, envelope: OutboundEnvelope): MailDa
     to: envelope.to,
     from: { email: config.fromEmail, name: config.clinicName },
     ...(thread ? { replyTo: { email: thread.replyTo, name: config.clinicName } } : {}),
-    subject: envelope.subject ?? thread?.subject ?? `A message from ${config.clinicName}`,
+    // The last point before SendGrid turns it into a header: whatever the caller passed, it leaves as one line.
+    subject: foldHeaderText(envelope.subject ?? thread?.subject ?? '') || foldHeaderText(`A message from ${config.clinicName}`),
     text: envelope.body,
     html: textToHtml(envelope.body),
     headers: {

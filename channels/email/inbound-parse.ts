@@ -10,7 +10,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { ACCEPTED_ATTACHMENT_TYPES, MAX_STORED_ATTACHMENT_BYTES, storeAttachment } from '../../server/attachments/attachment-store.ts';
+import { ACCEPTED_ATTACHMENT_TYPES, MAX_STORED_ATTACHMENT_BYTES, canonicalType, sniffAttachment, storeAttachment } from '../../server/attachments/attachment-store.ts';
+import { plainFileName, safeFileName } from '../../server/attachments/safe-file-name.ts';
 import type { ReplyAddresses } from '../../server/delivery/email-thread.ts';
 import { AppError } from '../../server/errors.ts';
 import { defineRoute, type Route } from '../../server/http/route.ts';
@@ -19,6 +20,7 @@ import { ingestInbound } from '../../server/timeline/ingest/ingest-inbound.ts';
 import type { TimelineContext } from '../../server/timeline/timeline-context.ts';
 import { extractPatientText, isAutomatedEmail, messageIdsFrom, parseHeaderBlock } from './inbound-content.ts';
 import { authenticateSender } from './sender-authentication.ts';
+import { foldHeaderText } from './header-text.ts';
 import { ourEmailMessageId } from '../../server/delivery/email-thread.ts';
 
 export interface InboundParseDeps {
@@ -68,7 +70,8 @@ function readMultipart(req: Request): Promise<ParsedMail> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: MAX_STORED_ATTACHMENT_BYTES, files: MAX_FILES, fieldSize: 5 * 1024 * 1024 } });
+      // File names arrive as raw UTF-8 (busboy's latin1 default would garble every non-ASCII name).
+      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: MAX_STORED_ATTACHMENT_BYTES, files: MAX_FILES, fieldSize: 5 * 1024 * 1024 } });
     } catch {
       reject(new AppError('INVALID_INPUT', 'body: not multipart/form-data', { field: 'body' }));
       return;
@@ -76,8 +79,9 @@ function readMultipart(req: Request): Promise<ParsedMail> {
     const mail: ParsedMail = { fields: {}, files: [], refused: [] };
     parser.on('field', (name, value) => (mail.fields[name] = value));
     parser.on('file', (_field, stream, info) => {
-      const name = info.filename || 'attachment';
-      const contentType = info.mimeType.toLowerCase();
+      // The name is shown to agents even when the file is refused: no bidi or control characters in it either way.
+      const name = plainFileName(info.filename ?? '') || 'attachment';
+      const contentType = canonicalType(info.mimeType);
       if (!ACCEPTED_ATTACHMENT_TYPES.has(contentType)) {
         mail.refused.push({ name, contentType, why: 'this file type is not accepted' });
         stream.resume();
@@ -92,9 +96,24 @@ function readMultipart(req: Request): Promise<ParsedMail> {
     });
     parser.on('filesLimit', () => mail.refused.push({ name: 'further attachments', contentType: '', why: `at most ${MAX_FILES} files are accepted` }));
     parser.on('error', () => reject(new AppError('INVALID_INPUT', 'body: malformed multipart data', { field: 'body' })));
-    parser.on('close', () => resolve(mail));
+    parser.on('close', () => sniffFiles(mail).then(resolve, reject));
     req.pipe(parser);
   });
+}
+
+/**
+ * The declared type is the sender's word: a file whose bytes are not that type
+ * is refused like a type we do not take (noted in the message, never stored).
+ * There is nobody to answer, so a refusal is never an error for the whole mail.
+ */
+async function sniffFiles(mail: ParsedMail): Promise<ParsedMail> {
+  const files: ParsedMail['files'] = [];
+  for (const file of mail.files) {
+    const sniffed = await sniffAttachment(file.data, file.contentType);
+    if (sniffed.accepted) files.push({ name: safeFileName(file.name, sniffed.extension), contentType: sniffed.contentType, data: file.data });
+    else mail.refused.push({ name: file.name, contentType: file.contentType, why: sniffed.why });
+  }
+  return { ...mail, files };
 }
 
 /** The address inside `Name <address>` (or the bare address). */
@@ -150,8 +169,10 @@ async function receiveEmail(deps: InboundParseDeps, mail: ParsedMail): Promise<{
     impliesConsent: !automated,
     authentication: { authenticated: authentication.authenticated, reason: authentication.reason },
   });
-  if (mail.fields.subject && !result.conversation.subject) {
-    await timeline.models.Conversation.updateOne({ _id: result.conversation.id }, { $set: { subject: mail.fields.subject.slice(0, 200) } });
+  // Folded, not refused: the patient's mail is kept, and a CR/LF in it never reaches our reply's headers.
+  const subject = foldHeaderText(mail.fields.subject ?? '');
+  if (subject && !result.conversation.subject) {
+    await timeline.models.Conversation.updateOne({ _id: result.conversation.id }, { $set: { subject } });
   }
   return { stored: !result.duplicate, duplicate: result.duplicate };
 }

@@ -7,8 +7,17 @@
  * unique `_id` makes two writers (two nodes) unable to extend the chain from
  * the same entry; in this process appends are queued, so the tail read once
  * stays right until another node appends (then a duplicate key re-reads it).
+ *
+ * The chain is keyed: each entry's hash is an HMAC-SHA256 with an audit key
+ * that lives outside the database (AUDIT_CHAIN_KEY; a rotation adds a key
+ * and keeps the old ones for verification), so someone who can write to the
+ * database cannot rewrite an entry and recompute the chain. Entries written
+ * before the chain was keyed carry plain SHA-256 and no key id; they are
+ * accepted only before the first keyed entry, and a chain must end with a
+ * keyed one (every start of the hub appends one), so truncating the keyed
+ * part or rewriting everything as "legacy" is detected too.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Models } from '../db/models.ts';
 import { isDuplicateKeyError } from '../db/models.ts';
 import type { AuditEventDoc } from '../db/documents.ts';
@@ -49,7 +58,11 @@ export type AuditAction =
   | 'widget.verification.send'
   | 'widget.verification.check'
   | 'widget.session.end'
-  | 'keys.rotate';
+  | 'keys.rotate'
+  | 'hub.start'
+  | 'totp.setup'
+  | 'totp.enable'
+  | 'totp.disable';
 
 export interface AuditInput {
   action: AuditAction;
@@ -75,7 +88,11 @@ export class AuditLog {
     private readonly models: Models,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+    /** The audit keys; the first signs new entries. */
+    private readonly keys: readonly AuditKey[],
+  ) {
+    if (keys.length === 0) throw new Error('the audit chain needs a key (AUDIT_CHAIN_KEY)');
+  }
 
   /** Appends one entry; resolves once it is stored. */
   record(input: AuditInput): Promise<AuditEventDoc> {
@@ -105,6 +122,7 @@ export class AuditLog {
           details: input.details ?? {},
         },
         this.tail.hash,
+        this.keys[0]!,
       );
       try {
         await this.models.AuditEvent.collection.insertOne(entry as never);
@@ -125,20 +143,34 @@ export class AuditLog {
   }
 }
 
-type Unsealed = Omit<AuditEventDoc, 'prevHash' | 'hash'>;
+export interface AuditKey {
+  id: string;
+  key: Buffer;
+}
 
-/** The hash covers every field and the previous hash, in a fixed order. */
-export function hashEntry(entry: Unsealed, prevHash: string): string {
-  const canonical = JSON.stringify([
+type Unsealed = Omit<AuditEventDoc, 'prevHash' | 'hash' | 'keyId'>;
+
+/** Every field and the previous hash, in a fixed order. */
+function canonicalEntry(entry: Unsealed, prevHash: string): string {
+  return JSON.stringify([
     entry._id, new Date(entry.at).toISOString(), entry.action, entry.actorId, entry.actorRole, entry.sessionId, entry.via, entry.ip,
     entry.patientId, entry.conversationId, entry.outcome, entry.flagged, entry.reason,
     Object.keys(entry.details).sort().map((k) => [k, entry.details[k]]), prevHash,
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
 }
 
-function sealEntry(entry: Unsealed, prevHash: string): AuditEventDoc {
-  return { ...entry, prevHash, hash: hashEntry(entry, prevHash) };
+/** The keyed hash of an entry (HMAC-SHA256). */
+export function hashEntry(entry: Unsealed, prevHash: string, key: AuditKey): string {
+  return createHmac('sha256', key.key).update(canonicalEntry(entry, prevHash)).digest('hex');
+}
+
+/** How entries were hashed before the chain was keyed (still verified, only before the first keyed entry). */
+export function legacyHashEntry(entry: Unsealed, prevHash: string): string {
+  return createHash('sha256').update(canonicalEntry(entry, prevHash)).digest('hex');
+}
+
+function sealEntry(entry: Unsealed, prevHash: string, key: AuditKey): AuditEventDoc {
+  return { ...entry, prevHash, hash: hashEntry(entry, prevHash, key), keyId: key.id };
 }
 
 export interface ChainReport {
@@ -149,18 +181,31 @@ export interface ChainReport {
 }
 
 /** Walks the whole chain in order; reports the first entry that does not fit. */
-export async function verifyAuditChain(models: Models, batchSize = 1000): Promise<ChainReport> {
+export async function verifyAuditChain(models: Models, keys: readonly AuditKey[], batchSize = 1000): Promise<ChainReport> {
+  const byId = new Map(keys.map((k) => [k.id, k]));
   let prevHash = GENESIS;
   let expected = 1;
   let checked = 0;
+  let keyed = false;
   for (;;) {
     const batch = await models.AuditEvent.find({ _id: { $gte: expected } }).sort({ _id: 1 }).limit(batchSize).lean();
-    if (batch.length === 0) return { ok: true, checked, firstBrokenAt: null, problem: null };
+    if (batch.length === 0) {
+      if (checked > 0 && !keyed) return { ok: false, checked, firstBrokenAt: expected - 1, problem: 'the chain does not end with an entry signed with an audit key' };
+      return { ok: true, checked, firstBrokenAt: null, problem: null };
+    }
     for (const entry of batch) {
       if (entry._id !== expected) return { ok: false, checked, firstBrokenAt: expected, problem: `entry ${expected} is missing` };
       if (entry.prevHash !== prevHash) return { ok: false, checked, firstBrokenAt: entry._id, problem: `entry ${entry._id} does not point at entry ${expected - 1}` };
-      const { hash, prevHash: _ignored, ...rest } = entry;
-      if (hashEntry(rest, prevHash) !== hash) return { ok: false, checked, firstBrokenAt: entry._id, problem: `entry ${entry._id} was altered` };
+      const { hash, prevHash: _ignored, keyId, ...rest } = entry;
+      if (keyId) {
+        const key = byId.get(keyId);
+        if (!key) return { ok: false, checked, firstBrokenAt: entry._id, problem: `entry ${entry._id} is signed with an audit key this hub does not have ("${keyId}")` };
+        if (hashEntry(rest, prevHash, key) !== hash) return { ok: false, checked, firstBrokenAt: entry._id, problem: `entry ${entry._id} was altered` };
+        keyed = true;
+      } else {
+        if (keyed) return { ok: false, checked, firstBrokenAt: entry._id, problem: `entry ${entry._id} is not signed with an audit key` };
+        if (legacyHashEntry(rest, prevHash) !== hash) return { ok: false, checked, firstBrokenAt: entry._id, problem: `entry ${entry._id} was altered` };
+      }
       prevHash = hash;
       expected++;
       checked++;

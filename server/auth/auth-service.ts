@@ -18,7 +18,7 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../timeline/timeline-context.ts';
 import { burnPasswordCheck, verifyPassword } from './passwords.ts';
-import { totpMatches } from './totp.ts';
+import { acceptTotp } from './totp.ts';
 
 export interface AuthSettings {
   jwtSecret: string;
@@ -48,6 +48,9 @@ const FREE_FAILURES = 5;
 const MAX_LOCK_MS = 15 * 60_000;
 const ISSUER = 'carethread';
 
+/** How many earlier refresh secrets a session remembers, to recognize a replayed one. */
+const RETIRED_REFRESH_HASHES = 20;
+
 export class AuthService {
   constructor(
     private readonly models: Models,
@@ -73,7 +76,8 @@ export class AuthService {
     if (ok && agent?.totpEnabledAt && !origin.totp) {
       throw new AppError('TOTP_REQUIRED', 'Enter the 6-digit code from your authenticator app', { field: 'totp' });
     }
-    const secondFactorOk = !agent?.totpEnabledAt || (origin.totp !== undefined && totpMatches(this.cipher, agent.totpSecretEnc, origin.totp, this.clock()));
+    // Checked only with the right password, so a wrong password never uses up a code.
+    const secondFactorOk = !agent?.totpEnabledAt || (ok && origin.totp !== undefined && (await acceptTotp(this.models, this.cipher, agent, origin.totp, this.clock())));
     if (!ok || !agent || !secondFactorOk) {
       await this.recordFailure(throttleKey);
       await this.audit.record({
@@ -108,16 +112,21 @@ export class AuthService {
     const now = this.clock();
     await this.endIfIdle(sessionId, now);
     const newSecret = randomBytes(32).toString('base64url');
-    const session = await this.locks.run(`session:${sessionId}`, () =>
-      this.models.Session.findOneAndUpdate(
-        { _id: sessionId, refreshHash: hashSecret(secret), revokedAt: null, expiresAt: { $gt: now } },
-        { $set: { refreshHash: hashSecret(newSecret), lastRefreshAt: now } },
+    const presented = hashSecret(secret);
+    const { session, known } = await this.locks.run(`session:${sessionId}`, async () => {
+      const current = await this.models.Session.findById(sessionId).lean();
+      if (!current || current.refreshHash !== presented || current.revokedAt || new Date(current.expiresAt) <= now) return { session: null, known: current };
+      const retired = [...(current.retiredRefreshHashes ?? []), current.refreshHash].slice(-RETIRED_REFRESH_HASHES);
+      const rotated = await this.models.Session.findOneAndUpdate(
+        { _id: sessionId, refreshHash: presented, revokedAt: null },
+        { $set: { refreshHash: hashSecret(newSecret), lastRefreshAt: now, retiredRefreshHashes: retired } },
         { returnDocument: 'after', lean: true },
-      ),
-    );
+      );
+      return { session: rotated, known: current };
+    });
     if (!session) {
-      const known = await this.models.Session.findById(sessionId).lean();
-      if (known && !known.revokedAt) {
+      // Only a secret this session really had before proves theft; a made-up one must not let anyone end someone's session.
+      if (known && !known.revokedAt && (known.retiredRefreshHashes ?? []).includes(presented)) {
         await this.revoke(sessionId, 'refresh_token_reused');
         await this.audit.record({
           action: 'token.reuse', via: origin.via, ip: origin.ip, outcome: 'denied', flagged: true,
@@ -146,8 +155,8 @@ export class AuthService {
   }
 
   /** Ends every live session of an agent (disabled account, password reset). */
-  async revokeAllFor(agentId: string, reason: string): Promise<string[]> {
-    const sessions = await this.models.Session.find({ agentId, revokedAt: null }, { _id: 1 }).lean();
+  async revokeAllFor(agentId: string, reason: string, exceptSessionId?: string): Promise<string[]> {
+    const sessions = (await this.models.Session.find({ agentId, revokedAt: null }, { _id: 1 }).lean()).filter((s) => s._id !== exceptSessionId);
     for (const s of sessions) await this.revoke(s._id, reason);
     return sessions.map((s) => s._id);
   }

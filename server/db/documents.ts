@@ -174,6 +174,10 @@ export interface AgentDoc {
   /** TOTP second factor: sealed secret; enabled once a code was confirmed. */
   totpSecretEnc: string | null;
   totpEnabledAt: Date | null;
+  /** The 30-second step of the last code accepted: a code is accepted once (no replay within its window). */
+  totpLastStep?: number | null;
+  /** A new secret being enrolled: it replaces the active one only once a code from it is confirmed. */
+  totpPendingSecretEnc?: string | null;
   disabledAt: Date | null;
   createdAt: Date;
 }
@@ -195,6 +199,8 @@ export interface SessionDoc {
   lastRefreshAt: Date;
   /** Last authenticated request; sessions idle longer than IDLE_TIMEOUT_MINUTES end. */
   lastActivityAt: Date;
+  /** Hashes of this session's earlier refresh secrets: presenting one again is theft (the session ends); anything else is just refused. */
+  retiredRefreshHashes?: string[];
 }
 
 export interface LoginThrottleDoc {
@@ -230,7 +236,9 @@ export interface AuditEventDoc {
   reason: string | null;
   details: Record<string, string | number | boolean | null>;
   prevHash: string;
+  /** HMAC-SHA256 with the audit key `keyId` (AUDIT_CHAIN_KEY, outside the database); entries from before keying have none. */
   hash: string;
+  keyId?: string | null;
 }
 
 /** A supervisor's emergency access to one conversation, for one session, for a limited time. */
@@ -251,6 +259,8 @@ export interface AttachmentBlobDoc {
   /** Widget uploads: the file's name (sealed) and the web identity that uploaded it, until a message claims it. */
   nameEnc?: string | null;
   uploadedBy?: string | null;
+  /** Uploads: since when no message has claimed it (null once one does); unclaimed ones expire (UNATTACHED_UPLOAD_HOURS). */
+  pendingSince?: Date | null;
   /** The file, base64, sealed. */
   dataEnc: string;
   createdAt: Date;
@@ -274,7 +284,11 @@ export interface VerificationChallengeDoc {
 /** Sliding-window counters (verification codes per visitor and per address). */
 export interface RateLimitDoc {
   _id: string;
-  hits: Date[];
+  /** Sliding windows: the times of recent hits. */
+  hits?: Date[];
+  /** Fixed windows (`<key>@<window>`): the count so far, and when the window's document may go. */
+  count?: number;
+  expiresAt?: Date | null;
 }
 
 /** A team's saved reply, inserted in the inbox by typing "/" and its shortcut. `_id` = `<teamId>:<shortcut>`. */

@@ -182,6 +182,8 @@ const agentSchema = new Schema<AgentDoc>(
     passwordHash: String,
     totpSecretEnc: { type: String, default: null },
     totpEnabledAt: { type: Date, default: null },
+    totpLastStep: { type: Number, default: null },
+    totpPendingSecretEnc: { type: String, default: null },
     disabledAt: { type: Date, default: null },
     createdAt: Date,
   },
@@ -202,6 +204,7 @@ const sessionSchema = new Schema<SessionDoc>(
     createdAt: Date,
     lastRefreshAt: Date,
     lastActivityAt: Date,
+    retiredRefreshHashes: { type: [String], default: [] },
   },
   { ...options, collection: 'sessions' },
 );
@@ -236,6 +239,7 @@ const auditEventSchema = new Schema<AuditEventDoc>(
     details: { type: Schema.Types.Mixed, default: {} },
     prevHash: String,
     hash: String,
+    keyId: { type: String, default: null },
   },
   { ...options, collection: 'audit_events' },
 );
@@ -250,7 +254,7 @@ const accessGrantSchema = new Schema<AccessGrantDoc>(
 accessGrantSchema.index({ sessionId: 1, conversationId: 1 });
 
 const attachmentBlobSchema = new Schema<AttachmentBlobDoc>(
-  { _id: String, contentType: String, size: Number, dataEnc: String, nameEnc: { type: String, default: null }, uploadedBy: { type: String, default: null }, createdAt: Date },
+  { _id: String, contentType: String, size: Number, dataEnc: String, nameEnc: { type: String, default: null }, uploadedBy: { type: String, default: null }, pendingSince: { type: Date, default: null }, createdAt: Date },
   { ...options, collection: 'attachment_blobs' },
 );
 
@@ -273,7 +277,8 @@ const hubSettingSchema = new Schema<HubSettingDoc>(
   { ...options, collection: 'hub_settings' },
 );
 
-const rateLimitSchema = new Schema<RateLimitDoc>({ _id: String, hits: [Date] }, { ...options, collection: 'rate_limits' });
+const rateLimitSchema = new Schema<RateLimitDoc>({ _id: String, hits: [Date], count: Number, expiresAt: { type: Date, default: null } }, { ...options, collection: 'rate_limits' });
+rateLimitSchema.index({ expiresAt: 1 });
 
 const identitySuggestionSchema = new Schema<IdentitySuggestionDoc>(
   {

@@ -13,6 +13,32 @@ export interface RateLimit {
   what: string;
 }
 
+/**
+ * Counts one hit in a fixed window (one atomic `$inc` on `<key>@<window>`,
+ * cheap enough for per-IP and global ceilings hit on every request), or
+ * throws RATE_LIMITED with the wait until the window ends.
+ */
+export async function consumeWindowCount(models: Models, key: string, rule: RateLimit, now: Date): Promise<void> {
+  const window = Math.floor(now.getTime() / rule.windowMs);
+  const endsAt = (window + 1) * rule.windowMs;
+  const doc = await models.RateLimit.findOneAndUpdate(
+    { _id: `${key}@${window}` },
+    { $inc: { count: 1 }, $setOnInsert: { expiresAt: new Date(endsAt) } },
+    { upsert: true, returnDocument: 'after', lean: true },
+  );
+  if ((doc?.count ?? 0) > rule.limit) {
+    const seconds = Math.max(1, Math.ceil((endsAt - now.getTime()) / 1000));
+    const wait = seconds >= 120 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} seconds`;
+    throw new AppError('RATE_LIMITED', `Too many ${rule.what}; try again in ${wait}`, { retryAfterSeconds: seconds });
+  }
+}
+
+/** Removes the documents of windows that have ended. */
+export async function sweepRateLimits(models: Models, now: Date): Promise<number> {
+  const result = await models.RateLimit.deleteMany({ expiresAt: { $lt: now } });
+  return result.deletedCount;
+}
+
 /** Counts one hit for `key`, or throws RATE_LIMITED (with the wait) when the window is full. */
 export function consumeRateLimit(models: Models, locks: DocumentLocks, key: string, rule: RateLimit, now: Date): Promise<void> {
   return locks.run(`rate:${key}`, async () => {

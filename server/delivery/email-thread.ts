@@ -9,6 +9,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { OutboundEnvelope } from '../../channels/contract.ts';
+import { foldHeaderText } from '../../channels/email/header-text.ts';
 import type { MessageDoc } from '../db/documents.ts';
 import type { TimelineContext } from '../timeline/timeline-context.ts';
 
@@ -73,9 +74,11 @@ export async function emailThreadFor(
   const conversation = await ctx.models.Conversation.findById(message.conversationId, { subject: 1 }).lean();
   // "Re:" only when answering an earlier email; the first email of a thread carries the subject as it is.
   const answering = earlier.length > 0;
-  const subject = !conversation?.subject
+  // Stored subjects are already one line; folding again keeps one stored before that rule from reaching the headers.
+  const stored = foldHeaderText(conversation?.subject ?? '');
+  const subject = foldHeaderText(!stored
     ? `A message from ${clinicName}`
-    : answering && !/^re:/i.test(conversation.subject) ? `Re: ${conversation.subject}` : conversation.subject;
+    : answering && !/^re:/i.test(stored) ? `Re: ${stored}` : stored);
   return {
     messageIdHeader: headerOf(message, addresses.domain),
     ...(ids.length ? { inReplyTo: ids[ids.length - 1]! } : {}),

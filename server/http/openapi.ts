@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { ERROR_CATALOGUE } from '../errors.ts';
 import type { Route } from './route.ts';
 
-const errorSchema = z.object({
-  error: z.object({ code: z.enum(Object.keys(ERROR_CATALOGUE) as [string, ...string[]]), message: z.string(), field: z.string().optional() }),
+// Strict: the error body is exactly this, so the document says no other property appears.
+const errorSchema = z.strictObject({
+  error: z.strictObject({ code: z.enum(Object.keys(ERROR_CATALOGUE) as [string, ...string[]]), message: z.string(), field: z.string().optional() }),
 });
 
 export function toOpenApiPath(path: string): string {
@@ -12,7 +13,19 @@ export function toOpenApiPath(path: string): string {
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12', ...(io === 'output' ? { override: openResponseObjects } : {}) }) as Record<string, unknown>;
+}
+
+/**
+ * A response shape names the fields a client can rely on, not all the record
+ * holds (a conversation has counters, timestamps, a preview…): zod would
+ * document a plain object's output as closed (`additionalProperties: false`)
+ * and so contradict every answer. Plain objects are documented open; a route
+ * that means "exactly these fields" declares a z.strictObject, kept closed.
+ */
+function openResponseObjects(ctx: { zodSchema: unknown; jsonSchema: { additionalProperties?: unknown } }): void {
+  const def = (ctx.zodSchema as { _zod: { def: { type: string; catchall?: unknown } } })._zod.def;
+  if (def.type === 'object' && !def.catchall && ctx.jsonSchema.additionalProperties === false) delete ctx.jsonSchema.additionalProperties;
 }
 
 export function buildOpenApiDocument(routes: Route[], info: { version: string; serverUrl: string }): Record<string, unknown> {

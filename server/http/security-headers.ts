@@ -1,7 +1,8 @@
 /**
  * Transmission security (45 CFR 164.312(e)) at the HTTP layer: HSTS, a strict
- * Content-Security-Policy (no inline script, no framing), and CORS only for
- * the origins an operator lists in CORS_ALLOWED_ORIGINS.
+ * Content-Security-Policy (no inline script, no framing), no caching of API
+ * answers, and CORS only for the origins an operator lists in
+ * CORS_ALLOWED_ORIGINS.
  */
 import cors from 'cors';
 import type { NextFunction, Request, Response } from 'express';
@@ -27,6 +28,17 @@ export const SECURITY_HEADERS: HelmetOptions = {
   },
   referrerPolicy: { policy: 'no-referrer' },
 };
+
+/**
+ * API answers carry PHI (or say whether it exists), so no cache may keep
+ * them, shared or private; without an ETag a conditional request cannot
+ * be answered 304 from a copy either. Attachment downloads set their own
+ * `private, no-store`, which still says no-store.
+ */
+export function noStore(_req: Request, res: Response, next: NextFunction): void {
+  res.set('Cache-Control', 'no-store');
+  next();
+}
 
 /** CORS for the API: listed origins only; others get no CORS headers, so browsers refuse them. */
 export function apiCors(allowedOrigins: readonly string[]) {

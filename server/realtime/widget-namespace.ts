@@ -7,6 +7,7 @@
  * Events for a patient go to the patient's room, so a visitor only ever gets
  * the patient they are (their own anonymous one until they prove more).
  */
+import type { AbuseLimits } from '../widget/abuse-limits.ts';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import { uploadedAttachments } from '../attachments/attachment-store.ts';
@@ -66,6 +67,7 @@ export interface WidgetRealtimeDeps {
   visitors: WidgetVisitors;
   codes: VerificationCodes;
   agents: AgentsRealtime;
+  limits: AbuseLimits;
   timeline: () => TimelineContext;
   /** Whether a browser origin may use the widget (WIDGET_ALLOWED_ORIGINS). */
   originAllowed(origin: string): boolean;
@@ -209,6 +211,7 @@ export class WidgetRealtime implements TimelineEvents {
   private async send(socket: WidgetSocket, payload: unknown) {
     const ctx = this.deps.timeline();
     const input = parseInput(sendSchema, payload, 'payload');
+    await this.deps.limits.message(socket.handshake.address, socket.data.identityId);
     const body = input.body.trim();
     const ids = input.attachmentIds ?? [];
     if (!body && ids.length === 0) throw new AppError('INVALID_INPUT', 'body: write a message or attach a file', { field: 'body' });

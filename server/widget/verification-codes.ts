@@ -7,6 +7,7 @@
  * whether the address belongs to a patient: a number that opted out of texts
  * is silently not texted.
  */
+import type { AbuseLimits } from './abuse-limits.ts';
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { ChannelAdapter } from '../../channels/contract.ts';
 import type { ChannelId } from '../../channels/channel-id.ts';
@@ -38,6 +39,7 @@ export class VerificationCodes {
     private readonly ctx: TimelineContext,
     private readonly adapters: Record<ChannelId, ChannelAdapter>,
     private readonly options: { secret: string; clinicName: string },
+    private readonly limits: AbuseLimits,
   ) {
     this.key = createHmac('sha256', options.secret).update('carethread one-time codes').digest();
   }
@@ -61,6 +63,7 @@ export class VerificationCodes {
       throw error;
     }
     const now = ctx.clock();
+    await this.limits.code(ip, input.channel, target.normalized.value);
     await consumeRateLimit(ctx.models, ctx.locks, `verify:visitor:${visitor.identity._id}`, PER_VISITOR, now);
     await consumeRateLimit(ctx.models, ctx.locks, `verify:address:${target.id}`, PER_ADDRESS, now);
 

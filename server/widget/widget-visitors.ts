@@ -12,6 +12,7 @@ import { AppError } from '../errors.ts';
 import { recordConsent } from '../timeline/consent.ts';
 import { normalizeEmail, normalizePhone } from '../timeline/identity/normalize-identity.ts';
 import { identityKey, resolveIdentity } from '../timeline/ingest/resolve-identity.ts';
+import type { AbuseLimits } from './abuse-limits.ts';
 import { suggestSamePerson } from '../timeline/identity/identity-suggestions.ts';
 import { currentPatientFor } from '../timeline/link/merge-patients.ts';
 import { linkVisitor } from '../timeline/link/link-visitor.ts';
@@ -31,11 +32,13 @@ export class WidgetVisitors {
     private readonly ctx: TimelineContext,
     readonly tokens: VisitorTokens,
     private readonly options: { identitySecret: string; clinicName: string },
+    private readonly limits: AbuseLimits,
   ) {}
 
   /** Starts a chat: a new visitor with its own patient (or, with a valid portal hash, the portal's patient). */
   async create(input: WidgetVisitorRequest, ip: string): Promise<{ token: string; session: WidgetSession }> {
     const { ctx } = this;
+    await this.limits.newChat(ip);
     const language: WidgetLanguage = input.language ?? 'en';
     const portalId = input.portal ? this.checkPortalHash(input.portal) : null;
     const name = input.name.trim();

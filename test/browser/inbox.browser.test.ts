@@ -135,9 +135,10 @@ describe('agents’ inbox in a real browser', function () {
 
   it('asks for the authenticator code when the account has a second factor, and shows a wrong password’s error', async () => {
     const agent = await t.agent({ name: 'Tess Totp' });
-    const setup = await t.api.post('/api/auth/totp/setup', undefined, agent.token);
+    const setup = await t.api.post('/api/auth/totp/setup', { password: PASSWORD }, agent.token);
     const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(setup.body.secret) });
     expect((await t.api.post('/api/auth/totp/enable', { code: totp.generate({ timestamp: t.clock.now().getTime() }) }, agent.token)).status).to.equal(204);
+    t.clock.advance(30_000); // each code is accepted once: the login below uses the next one
     const { page } = await openInbox(browser, t, contexts);
     await page.getByLabel('Email', { exact: true }).fill(agent.agent.email);
     await page.getByLabel('Password', { exact: true }).fill('not-the-password');

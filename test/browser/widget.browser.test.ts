@@ -126,7 +126,8 @@ describe('web chat widget in a real browser', function () {
     await context.setOffline(true);
     await page.evaluate(() => window.dispatchEvent(new Event('offline')));
     const patientId = (await t.hub.services.db.models.Conversation.findById(conversationId).lean())!.patientId;
-    await waitFor(async () => !t.hub.services.timeline.isWidgetConnected(patientId), 15_000);
+    // The hub notices a connection that went dead within its ping interval + timeout (20 s).
+    await waitFor(async () => !t.hub.services.timeline.isWidgetConnected(patientId), 45_000);
     await send(page, 'typed in a tunnel');
     await page.getByRole('log').getByText('typed in a tunnel').waitFor();
     await page.getByRole('log').getByText('Sending…').waitFor();

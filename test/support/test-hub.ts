@@ -15,6 +15,7 @@ export const TEST_ENV: Record<string, string> = {
   JWT_SECRET: 'test-jwt-secret-0123456789abcdefghijklmnop',
   PHI_ENCRYPTION_KEY: `t1:${Buffer.alloc(32, 7).toString('base64')}`,
   PHI_BLIND_INDEX_KEY: Buffer.alloc(32, 9).toString('base64'),
+  AUDIT_CHAIN_KEY: `a1:${Buffer.alloc(32, 5).toString('base64')}`,
   TWILIO_AUTH_TOKEN: 'test-twilio-auth-token-0123',
   SENDGRID_INBOUND_SECRET: 'test-inbound-secret-0123',
   WIDGET_IDENTITY_SECRET: 'test-widget-identity-secret-0123456789abcd',
@@ -24,6 +25,13 @@ export const TEST_ENV: Record<string, string> = {
   // Automatic contact cards would add messages to every test's first text; test/integration/vcard turns them on.
   CONTACT_CARD_ON_FIRST_SMS: 'false',
   CONTACT_CARD_ON_CHANGE: 'false',
+  // Every test shares one loopback IP: the abuse ceilings are tested with their own low values (test/security).
+  WIDGET_NEW_CHATS_PER_IP_PER_HOUR: '100000',
+  WIDGET_MESSAGES_PER_IP_PER_MINUTE: '100000',
+  WIDGET_MESSAGES_PER_CHAT_PER_MINUTE: '1000',
+  WIDGET_UPLOADS_PER_IP_PER_HOUR: '100000',
+  VERIFICATION_CODES_PER_IP_PER_HOUR: '100000',
+  VERIFICATION_CODES_PER_HOUR: '100000',
 };
 
 /** A clock tests can move forward; starts at real time. */

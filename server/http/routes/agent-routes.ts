@@ -21,7 +21,8 @@ export function agentRoutes(hub: HubServices) {
     defineRoute({
       method: 'post', path: '/api/agents', tag: 'agents', auth: 'admin', audit: 'agent.create',
       summary: 'Create an agent account (admins only)',
-      body: newAgentSchema,
+      // RFC 5321: at most 64 characters before the @ (z.email() does not count them). Belongs in newAgentSchema, for the CLI too.
+      body: newAgentSchema.refine((agent) => agent.email.split('@')[0]!.length <= 64, { path: ['email'], message: 'at most 64 characters before the @' }),
       responses: { 201: { description: 'The agent', schema: agentShape } },
       handler: async ({ body }) => {
         const a = await createAgent(models, body, hub.timeline.clock());

@@ -65,7 +65,7 @@ export function auditRoutes(hub: HubServices) {
       method: 'get', path: '/api/audit/verify', tag: 'audit', auth: 'admin', audit: 'audit.read',
       summary: 'Walk the hash chain and report the first entry that was altered, removed or reordered',
       responses: { 200: { description: '{ok, checked, firstBrokenAt, problem}' } },
-      handler: async () => verifyAuditChain(models),
+      handler: async () => verifyAuditChain(models, hub.config.auditKeys),
     }),
   ];
 }

@@ -11,7 +11,13 @@ const loginAnswer = z.object({
 });
 
 export function authRoutes(hub: HubServices) {
-  const totp = new TotpEnrolment(hub.db.models, hub.timeline.cipher, hub.timeline.clock, hub.config.clinicName);
+  const totp = new TotpEnrolment(hub.db.models, hub.timeline.cipher, hub.timeline.clock, hub.config.clinicName, {
+    audit: hub.audit,
+    endOtherSessions: async (agentId, keepSessionId, reason) => {
+      for (const sessionId of await hub.auth.revokeAllFor(agentId, reason, keepSessionId)) hub.realtime.endSession(sessionId, reason);
+    },
+  });
+  const code = z.string().regex(/^\d{6}$/, 'the 6-digit code from your authenticator app');
   return [
     defineRoute({
       method: 'post', path: '/api/auth/login', tag: 'auth', auth: 'public',
@@ -43,17 +49,28 @@ export function authRoutes(hub: HubServices) {
     }),
     defineRoute({
       method: 'post', path: '/api/auth/totp/setup', tag: 'auth', auth: 'agent',
-      summary: 'Start enrolling an authenticator app (second factor); confirm with /api/auth/totp/enable',
+      summary: 'Start enrolling an authenticator app (second factor): your password, and a current code if one is on; confirm with /api/auth/totp/enable',
+      body: z.object({ password: z.string().min(1).max(256), code: code.optional() }),
       responses: { 200: { description: 'The secret and an otpauth:// URI for a QR code' } },
-      handler: async ({ actor }) => totp.begin(actor),
+      handler: async ({ actor, body, ip }) => totp.begin(actor, body, ip),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/auth/totp/disable', tag: 'auth', auth: 'agent',
+      summary: 'Turn the second factor off: your password and a current code; your other sessions end',
+      body: z.object({ password: z.string().min(1).max(256), code }),
+      responses: { 204: { description: 'Second factor off' } },
+      handler: async ({ actor, body, ip }) => {
+        await totp.disable(actor, body, ip);
+        return new Reply(204);
+      },
     }),
     defineRoute({
       method: 'post', path: '/api/auth/totp/enable', tag: 'auth', auth: 'agent',
       summary: 'Confirm enrolment with a current code; from then on login needs a code',
-      body: z.object({ code: z.string().regex(/^\d{6}$/, 'the 6-digit code from your authenticator app') }),
-      responses: { 204: { description: 'Second factor on' } },
-      handler: async ({ actor, body }) => {
-        await totp.confirm(actor, body.code);
+      body: z.object({ code }),
+      responses: { 204: { description: 'Second factor on; your other sessions end' } },
+      handler: async ({ actor, body, ip }) => {
+        await totp.confirm(actor, body.code, ip);
         return new Reply(204);
       },
     }),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CHANNEL_IDS } from '../../../channels/channel-id.ts';
 import { describeSmsBody } from '../../../channels/sms/segments.ts';
+import { hasHeaderBreak } from '../../../channels/email/header-text.ts';
 import { canBreakGlass, loadConversationFor, type AuditScope } from '../../access/access-policy.ts';
 import { sendAttachment } from '../attachment-response.ts';
 import type { ContactCards } from '../../delivery/contact-cards.ts';
@@ -37,6 +38,12 @@ export function conversationRoutes(hub: HubServices, contactCards: ContactCards)
   const { timeline } = hub;
   const load = (actor: Parameters<typeof loadConversationFor>[1], id: string, scope: AuditScope) =>
     loadConversationFor(timeline.models, actor, id, scope, timeline.clock());
+  /** Assigning, transferring, prioritizing, resolving: the team's decisions, never open to an emergency grant (it would outlive the grant). */
+  const loadToManage = async (actor: Parameters<typeof loadConversationFor>[1], id: string, scope: AuditScope) => {
+    const conversation = await load(actor, id, scope);
+    if (scope.flagged) throw forbidden('Emergency access lets you read and reply only; the conversation’s team assigns, transfers and resolves it');
+    return conversation;
+  };
   return [
     defineRoute({
       method: 'get', path: '/api/conversations', audit: 'conversation.list', tag: 'conversations', auth: 'agent',
@@ -93,7 +100,7 @@ export function conversationRoutes(hub: HubServices, contactCards: ContactCards)
         body,
         channel: z.enum(['auto', ...CHANNEL_IDS]).default('auto'),
         clientId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - (up to 64)').optional(),
-        subject: z.string().trim().min(1).max(200).optional().describe('email only: the subject of the conversation’s first email'),
+        subject: z.string().trim().min(1).max(200).refine((s) => !hasHeaderBreak(s), 'must be one line: no line breaks or control characters').optional().describe('email only: the subject of the conversation’s first email'),
         attachmentIds: z.array(z.string().regex(/^[a-f0-9]{24}$/, 'an id from POST /api/attachments')).max(5).optional(),
         recipientId: z.string().min(1).max(200).optional().describe('a related contact (guardian, caregiver) chosen by the agent; never chosen by auto'),
       }),
@@ -136,7 +143,7 @@ export function conversationRoutes(hub: HubServices, contactCards: ContactCards)
         .refine((b) => b.assigneeId !== undefined || b.teamId !== undefined, { message: 'give assigneeId or teamId', path: ['assigneeId'] }),
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
       handler: async ({ actor, params, scope, body: input }) => {
-        const conversation = await load(actor, params.id, scope);
+        const conversation = await loadToManage(actor, params.id, scope);
         const assigneeId = input.assigneeId === 'me' ? actor.agentId : input.assigneeId;
         return assignConversation(timeline, actor, conversation, { assigneeId, ...(input.teamId ? { teamId: input.teamId } : {}) });
       },
@@ -145,25 +152,29 @@ export function conversationRoutes(hub: HubServices, contactCards: ContactCards)
       method: 'patch', path: '/api/conversations/:id', audit: 'conversation.update', tag: 'conversations', auth: 'agent',
       summary: 'Set the priority', params: idParams, body: z.object({ priority: z.enum(PRIORITIES) }),
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
-      handler: async ({ actor, params, scope, body: input }) => setPriority(timeline, actor, await load(actor, params.id, scope), input.priority),
+      handler: async ({ actor, params, scope, body: input }) => setPriority(timeline, actor, await loadToManage(actor, params.id, scope), input.priority),
     }),
     defineRoute({
       method: 'post', path: '/api/conversations/:id/resolve', audit: 'conversation.update', tag: 'conversations', auth: 'agent',
       summary: 'Resolve; a new message within the reopen window reopens it', params: idParams,
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
-      handler: async ({ actor, params, scope }) => resolveConversation(timeline, actor, await load(actor, params.id, scope)),
+      handler: async ({ actor, params, scope }) => resolveConversation(timeline, actor, await loadToManage(actor, params.id, scope)),
     }),
     defineRoute({
       method: 'post', path: '/api/conversations/:id/reopen', audit: 'conversation.update', tag: 'conversations', auth: 'agent',
       summary: 'Reopen a resolved conversation (the patient’s latest only)', params: idParams,
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
-      handler: async ({ actor, params, scope }) => reopenConversation(timeline, actor, await load(actor, params.id, scope)),
+      handler: async ({ actor, params, scope }) => reopenConversation(timeline, actor, await loadToManage(actor, params.id, scope)),
     }),
     defineRoute({
       method: 'post', path: '/api/conversations/:id/read', audit: 'conversation.update', tag: 'conversations', auth: 'agent',
       summary: 'Mark the conversation read (unread count to 0)', params: idParams,
       responses: { 200: { description: 'The conversation', schema: conversationShape } },
-      handler: async ({ actor, params, scope }) => markRead(timeline, await load(actor, params.id, scope)),
+      handler: async ({ actor, params, scope }) => {
+        const conversation = await load(actor, params.id, scope);
+        // Someone reading under an emergency grant does not clear the team's unread count.
+        return scope.flagged ? toConversationRecord(conversation, timeline.cipher) : markRead(timeline, conversation);
+      },
     }),
     defineRoute({
       method: 'get', path: '/api/conversations/:id/messages/:messageId/attachments/:index', tag: 'conversations', auth: 'agent', audit: 'messages.read',

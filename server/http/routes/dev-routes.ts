@@ -42,7 +42,7 @@ export function devRoutes(hub: HubServices) {
         displayName: z.string().trim().min(1).max(120).optional(),
         providerMessageId: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/).optional(),
       }),
-      responses: { 201: { description: 'Stored (or 200 when it was a duplicate)' } },
+      responses: { 201: { description: 'Stored' }, 200: { description: 'A duplicate of a message already stored (same providerMessageId): nothing new' } },
       handler: async ({ body }) => {
         const providerMessageId = body.providerMessageId ?? `loop${randomBytes(12).toString('hex')}`;
         const result = await ingestInbound(hub.timeline, {

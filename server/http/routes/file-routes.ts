@@ -18,8 +18,8 @@ export function fileRoutes(hub: HubServices, links: MediaLinks) {
       summary: 'Upload a file for a reply: raw body, Content-Type = the file type, X-File-Name = its name (URL-encoded); PDF, images, text; 8 MB',
       responses: { 201: { description: '{attachmentId, name, contentType, size}' } },
       handler: async ({ req, actor }) => {
-        const { name, contentType, data } = readUpload(req);
-        const ref = await storeAttachment(timeline, data, contentType, { name, uploadedBy: agentUploader(actor.agentId) });
+        const { name, contentType, data } = await readUpload(req);
+        const ref = await storeAttachment(timeline, data, contentType, { name, uploadedBy: agentUploader(actor.agentId), awaitsMessage: true });
         return new Reply(201, { attachmentId: ref.slice('blob:'.length), name, contentType, size: data.length });
       },
     }),

@@ -16,6 +16,7 @@ import { consentWording } from '../../widget/consent-wording.ts';
 import type { Visitor, WidgetVisitors } from '../../widget/widget-visitors.ts';
 import { sendAttachment } from '../attachment-response.ts';
 import { readUpload } from '../file-upload.ts';
+import type { AbuseLimits } from '../../widget/abuse-limits.ts';
 import { Reply, defineRoute } from '../route.ts';
 import type { WidgetScript } from '../widget-script.ts';
 
@@ -30,7 +31,7 @@ const visitorBody = z.object({
   portal: z.object({ patientId: z.string().min(1).max(128), hash: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits') }).optional(),
 });
 
-export function widgetRoutes(hub: HubServices, visitors: WidgetVisitors, script: WidgetScript) {
+export function widgetRoutes(hub: HubServices, visitors: WidgetVisitors, script: WidgetScript, limits: AbuseLimits) {
   const { config, timeline } = hub;
   const visitorFrom = async (req: Request): Promise<Visitor> => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
@@ -77,8 +78,9 @@ export function widgetRoutes(hub: HubServices, visitors: WidgetVisitors, script:
       responses: { 201: { description: '{attachmentId, name, contentType, size}' } },
       handler: async ({ req }) => {
         const visitor = await visitorFrom(req);
-        const { name, contentType, data } = readUpload(req);
-        const ref = await storeAttachment(timeline, data, contentType, { name, uploadedBy: visitor.identity._id });
+        await limits.upload(req.ip ?? '');
+        const { name, contentType, data } = await readUpload(req);
+        const ref = await storeAttachment(timeline, data, contentType, { name, uploadedBy: visitor.identity._id, awaitsMessage: true });
         return new Reply(201, { attachmentId: ref.slice('blob:'.length), name, contentType, size: data.length });
       },
     }),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { patientWrites, startTestHub, waitFor, type Session, type TestHub } from '../../support/test-hub.ts';
 import { postInboundEmail, type InboundMail } from '../../support/inbound-email.ts';
+import { TINY_PNG } from '../../support/sample-files.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
 
@@ -87,7 +88,7 @@ describe('SendGrid Inbound Parse (POST /webhooks/sendgrid/inbound)', () => {
 
   it('notes refused attachments on the message instead of dropping them silently', async () => {
     await postMail(mail({ text: 'see attached' }), [
-      { name: 'scan.png', type: 'image/png', data: Buffer.from('PNGDATA') },
+      { name: 'scan.png', type: 'image/png', data: TINY_PNG },
       { name: 'tool.exe', type: 'application/x-msdownload', data: Buffer.from('MZ') },
     ]);
     const stored = await lastInbound();

@@ -49,6 +49,8 @@ describe('configuration', () => {
     JWT_SECRET: TEST_ENV.JWT_SECRET!,
     PHI_ENCRYPTION_KEY: `p1:${Buffer.alloc(32, 1).toString('base64')}`,
     PHI_BLIND_INDEX_KEY: Buffer.alloc(32, 2).toString('base64'),
+    AUDIT_CHAIN_KEY: `audit1:${Buffer.alloc(32, 3).toString('base64')}`,
+    MONGODB_URI: 'mongodb://db.example.internal:27017/?replicaSet=rs0',
     TWILIO_AUTH_TOKEN: 'x'.repeat(32),
     SENDGRID_INBOUND_SECRET: 'y'.repeat(32),
     WIDGET_IDENTITY_SECRET: 'z'.repeat(40),
@@ -70,9 +72,16 @@ describe('configuration', () => {
 
   it('refuses production without its secrets, naming every missing one', () => {
     const problems = problemsOf({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://hub.example.org' });
-    for (const name of ['JWT_SECRET', 'PHI_ENCRYPTION_KEY', 'PHI_BLIND_INDEX_KEY', 'TWILIO_AUTH_TOKEN', 'SENDGRID_INBOUND_SECRET', 'WIDGET_IDENTITY_SECRET']) {
+    for (const name of ['JWT_SECRET', 'PHI_ENCRYPTION_KEY', 'PHI_BLIND_INDEX_KEY', 'AUDIT_CHAIN_KEY', 'TWILIO_AUTH_TOKEN', 'SENDGRID_INBOUND_SECRET', 'WIDGET_IDENTITY_SECRET']) {
       expect(problems).to.include(name);
     }
+  });
+
+  it('refuses the embedded database in production unless explicitly allowed, saying why', () => {
+    const { MONGODB_URI: _uri, ...embedded } = production;
+    expect(problemsOf(embedded)).to.match(/MONGODB_URI: required in production\. The embedded database .* has no authentication/);
+    expect(problemsOf({ ...embedded, ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION: 'true' })).to.equal('');
+    expect(problemsOf({ ...production, AUDIT_CHAIN_KEY: `dev1:${Buffer.alloc(32, 3).toString('base64')}` })).to.include('AUDIT_CHAIN_KEY: development keys are refused');
   });
 
   it('names malformed settings', () => {

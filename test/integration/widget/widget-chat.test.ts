@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createHmac } from 'node:crypto';
 import type { WidgetMessage } from '../../../server/realtime/widget-events.ts';
 import { connected, nextEvent, startTestHub, TestClock, waitFor, type TestHub } from '../../support/test-hub.ts';
+import { TINY_PNG } from '../../support/sample-files.ts';
 import { connectVisitor, newClientId, startVisitor } from '../../support/widget-visitor.ts';
 
 describe('web chat widget: chatting with the clinic', () => {
@@ -136,7 +137,7 @@ describe('web chat widget: chatting with the clinic', () => {
   it('takes a photo upload with a message: agents and the patient can open it, another visitor cannot', async () => {
     const admin = await t.admin();
     const visitor = await startVisitor(t);
-    const photo = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(2048, 7)]);
+    const photo = TINY_PNG;
     const upload = (token: string | null, type: string, body: Buffer, name = 'rash photo.png') =>
       fetch(`${t.url}/api/widget/attachments`, {
         method: 'POST', body: new Uint8Array(body),

@@ -105,6 +105,8 @@ const envSchema = z.object({
     .optional()
     .transform((v) => (v ? v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean) : []))
     .refine((list) => list.every((c) => /^[A-Z]{2}$/.test(c)), 'two-letter country codes, comma-separated, e.g. US,CA'),
+  LOGIN_FAILURES_PER_IP_PER_HOUR: z.coerce.number().int().min(1).default(50),
+  PORTAL_PROOF_MAX_AGE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
   UNATTACHED_UPLOAD_HOURS: z.coerce.number().min(1).max(24 * 30).default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -143,6 +145,8 @@ export interface Config {
   readonly sendgrid: { apiKey?: string; fromEmail: string; inboundSecret: string; eventPublicKey?: string; inboundDomain: string };
   readonly widget: {
     identitySecret: string;
+    /** How long a portal's identity proof is accepted after it was made. */
+    portalProofMaxAgeSeconds: number;
     /** Empty: any origin may embed the widget (development only; production must list them). */
     allowedOrigins: readonly string[];
     /** Null: always staffed. */
@@ -160,6 +164,7 @@ export interface Config {
   readonly refreshTokenTtlMs: number;
   readonly accessTokenTtlSeconds: number;
   readonly idleTimeoutMs: number;
+  readonly loginFailuresPerIpPerHour: number;
   /** SMS and email carry only a notice and a link, never the message. */
   readonly phiSafeNotifications: boolean;
   readonly secureLinkTtlMs: number;
@@ -277,7 +282,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       eventPublicKey: e.SENDGRID_EVENT_PUBLIC_KEY,
       inboundDomain: e.INBOUND_EMAIL_DOMAIN,
     },
-    widget: { identitySecret: e.WIDGET_IDENTITY_SECRET, allowedOrigins: e.WIDGET_ALLOWED_ORIGINS, businessHours: e.WIDGET_BUSINESS_HOURS },
+    widget: { portalProofMaxAgeSeconds: e.PORTAL_PROOF_MAX_AGE_MINUTES * 60, identitySecret: e.WIDGET_IDENTITY_SECRET, allowedOrigins: e.WIDGET_ALLOWED_ORIGINS, businessHours: e.WIDGET_BUSINESS_HOURS },
     clinicTimeZone: e.CLINIC_TIMEZONE,
     contactCard: { settings: cardSettings, onFirstSms: e.CONTACT_CARD_ON_FIRST_SMS, onChange: e.CONTACT_CARD_ON_CHANGE },
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
@@ -288,6 +293,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     refreshTokenTtlMs: e.REFRESH_TOKEN_TTL_HOURS * 3600_000,
     accessTokenTtlSeconds: 15 * 60,
     idleTimeoutMs: e.IDLE_TIMEOUT_MINUTES * 60_000,
+    loginFailuresPerIpPerHour: e.LOGIN_FAILURES_PER_IP_PER_HOUR,
     phiSafeNotifications: e.PHI_SAFE_NOTIFICATIONS,
     secureLinkTtlMs: e.SECURE_LINK_TTL_HOURS * 3600_000,
     breakGlassMs: e.BREAK_GLASS_MINUTES * 60_000,

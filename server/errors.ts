@@ -54,4 +54,18 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
+
+/**
+ * Access refused, answered exactly like an unknown id (404): the answer must
+ * not tell an outsider that a conversation or patient exists. Still recorded
+ * as a denied access in the audit trail.
+ */
+export class HiddenFromActor extends AppError {
+  constructor(what: string) {
+    super('NOT_FOUND', `${what} not found`);
+  }
+}
+
+/** True for a refusal the audit trail records as denied (a 403, or a 404 that hides a refusal). */
+export const isDeniedAccess = (error: unknown): boolean => error instanceof HiddenFromActor || (error instanceof AppError && error.code === 'FORBIDDEN');
 export const forbidden = (why = 'You do not have access to this resource') => new AppError('FORBIDDEN', why);

@@ -51,6 +51,7 @@ import { inboxAppRoutes } from './http/routes/inbox-app-routes.ts';
 import { cannedResponseRoutes } from './http/routes/canned-response-routes.ts';
 import { fileRoutes } from './http/routes/file-routes.ts';
 import { MediaLinks } from './delivery/media-links.ts';
+import { purposeKey } from './crypto/purpose-keys.ts';
 import { outboundFiles } from './delivery/outbound-files.ts';
 import { ContactCards } from './delivery/contact-cards.ts';
 import { MAX_STORED_ATTACHMENT_BYTES } from './attachments/attachment-store.ts';
@@ -100,6 +101,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       refreshTokenTtlMs: config.refreshTokenTtlMs,
       idleTimeoutMs: config.idleTimeoutMs,
+      loginFailuresPerIpPerHour: config.loginFailuresPerIpPerHour,
     },
     clock,
     logger,
@@ -161,12 +163,13 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const visitors = new WidgetVisitors(timeline, new VisitorTokens(config.jwtSecret, clock), {
     identitySecret: config.widget.identitySecret,
     clinicName: config.clinicName,
+    portalProofMaxAgeSeconds: config.widget.portalProofMaxAgeSeconds,
   }, limits);
   const codes = new VerificationCodes(timeline, adapters, { secret: config.jwtSecret, clinicName: config.clinicName }, limits);
   widgetRealtime = new WidgetRealtime(io, { visitors, codes, agents: realtime, limits, timeline: () => timeline!, originAllowed: widgetAccess.isAllowed });
   audiences.push(widgetRealtime);
-  const secureLinks = new SecureMessageLinks(config.widget.identitySecret, config.publicBaseUrl, config.secureLinkTtlMs, clock);
-  const mediaLinks = new MediaLinks(`${config.jwtSecret}:media`, config.publicBaseUrl, clock);
+  const secureLinks = new SecureMessageLinks(purposeKey(config.jwtSecret, 'secure-message-links'), config.publicBaseUrl, config.secureLinkTtlMs, clock);
+  const mediaLinks = new MediaLinks(purposeKey(config.jwtSecret, 'media-links'), config.publicBaseUrl, clock);
   const replyAddresses = new ReplyAddresses(`${config.sendgrid.inboundSecret}:reply`, config.sendgrid.inboundDomain);
   worker = new DeliveryWorker(timeline, adapters, {
     pollIntervalMs: options.deliveryPollMs ?? 1000,

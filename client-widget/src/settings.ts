@@ -7,6 +7,8 @@ import { pickLanguage } from './strings.ts';
 
 export interface PortalIdentity {
   id: string;
+  /** When the portal's server made the proof (Unix seconds): proofs expire. */
+  issuedAt: number;
   hash: string;
   name: string | null;
 }
@@ -24,7 +26,7 @@ export interface GlobalSettings {
   lang?: unknown;
   position?: unknown;
   open?: unknown;
-  patient?: { id?: unknown; hash?: unknown; name?: unknown } | null;
+  patient?: { id?: unknown; issuedAt?: unknown; hash?: unknown; name?: unknown } | null;
 }
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value.trim() : null);
@@ -39,6 +41,7 @@ export function readSettings(script: HTMLScriptElement | null, global: GlobalSet
   const position = text(data('position')) ?? text(g.position);
   const id = text(data('patient-id')) ?? text(gp.id);
   const hash = text(data('patient-hash')) ?? text(gp.hash);
+  const issuedAt = Number(text(data('patient-issued-at')) ?? (typeof gp.issuedAt === 'number' ? String(gp.issuedAt) : text(gp.issuedAt)));
   const name = text(data('patient-name')) ?? text(gp.name);
 
   return {
@@ -50,6 +53,6 @@ export function readSettings(script: HTMLScriptElement | null, global: GlobalSet
     ]),
     position: position?.toLowerCase() === 'left' ? 'left' : 'right',
     open: flag(data('open')) ?? flag(g.open) ?? false,
-    patient: id && hash ? { id, hash, name } : null,
+    patient: id && hash && Number.isInteger(issuedAt) ? { id, issuedAt, hash, name } : null,
   };
 }

@@ -48,16 +48,20 @@ export class VisitorStore {
     return this.read(this.tokenKey);
   }
 
-  /** The portal identity hash the token was issued for; null for a visitor who filled in the pre-chat form. */
-  get portalHash(): string | null {
+  /**
+   * The portal patient the token was issued for (the id the page already shows in its
+   * data-patient-id); null for a visitor who filled in the pre-chat form. Not the proof:
+   * proofs carry a time and change on every page.
+   */
+  get portalPatientId(): string | null {
     return this.read(this.portalKey);
   }
 
-  /** A new visitor (portalHash given: made from a portal identity). */
-  startVisitor(token: string, portalHash: string | null): void {
+  /** A new visitor (portalPatientId given: made from a portal identity). */
+  startVisitor(token: string, portalPatientId: string | null): void {
     this.forget();
     this.write(this.tokenKey, token);
-    if (portalHash) this.write(this.portalKey, portalHash);
+    if (portalPatientId) this.write(this.portalKey, portalPatientId);
   }
 
   /** The hub's fresh token for the same visitor. */

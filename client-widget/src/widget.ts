@@ -59,7 +59,7 @@ export class Widget {
       return;
     }
     // A token belongs to the portal identity it was made for (or to none): another patient on this browser never sees it.
-    if (this.store.token && this.store.portalHash !== (this.settings.patient?.hash ?? null)) this.store.forget();
+    if (this.store.token && this.store.portalPatientId !== (this.settings.patient?.id ?? null)) this.store.forget();
     this.mount(this.config);
     this.showStart(null);
     if (this.settings.open || this.wantOpen) this.open(this.wantOpen || !this.pageHasFocus());
@@ -189,8 +189,10 @@ export class Widget {
     if (!patient || !this.portalPending) return;
     this.portalPending = false;
     try {
-      const response = await this.api.createVisitor({ name: patient.name ?? '', portal: { patientId: patient.id, hash: patient.hash }, language: this.locale.lang });
-      this.store.startVisitor(response.token, patient.hash);
+      const response = await this.api.createVisitor({
+        name: patient.name ?? '', portal: { patientId: patient.id, issuedAt: patient.issuedAt, hash: patient.hash }, language: this.locale.lang,
+      });
+      this.store.startVisitor(response.token, patient.id);
       this.showChat(response.session);
     } catch (err) {
       console.error(`CareThread widget: the portal identity was not accepted (${err instanceof Error ? err.message : String(err)})`);

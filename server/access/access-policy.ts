@@ -5,7 +5,7 @@
  */
 import type { QueryFilter as FilterQuery } from "mongoose";
 import type { ConversationDoc, Role } from '../db/documents.ts';
-import { forbidden, notFound } from '../errors.ts';
+import { HiddenFromActor, notFound } from '../errors.ts';
 import type { Models } from '../db/models.ts';
 
 export interface Actor {
@@ -61,7 +61,7 @@ export async function loadConversationFor(
     conversationId: conversation._id,
     expiresAt: { $gt: now },
   }).lean();
-  if (!grant) throw forbidden('This conversation belongs to a team you are not in');
+  if (!grant) throw new HiddenFromActor('Conversation');
   scope.flagged = true;
   scope.reason = grant.reason;
   return conversation;

@@ -6,6 +6,7 @@
  * is a compare-and-set on that hash, so a refresh token works once; presenting
  * an old one again revokes the whole session (it was stolen or replayed).
  */
+import { consumeWindowCount, windowCount } from '../db/rate-limits.ts';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -26,6 +27,8 @@ export interface AuthSettings {
   refreshTokenTtlMs: number;
   /** Automatic logoff: a session with no authenticated request for this long ends. */
   idleTimeoutMs: number;
+  /** Failed logins from one IP in an hour before it must wait (password spraying across accounts). */
+  loginFailuresPerIpPerHour: number;
 }
 
 /** Where a request came from, for the audit trail. */
@@ -50,6 +53,7 @@ const ISSUER = 'carethread';
 
 /** How many earlier refresh secrets a session remembers, to recognize a replayed one. */
 const RETIRED_REFRESH_HASHES = 20;
+const HOUR_MS = 3600_000;
 
 export class AuthService {
   constructor(
@@ -65,8 +69,10 @@ export class AuthService {
   async login(emailInput: string, password: string, origin: RequestOrigin & { totp?: string | undefined }): Promise<LoginResult> {
     const email = emailInput.trim().toLowerCase();
     const throttleKey = createHmac('sha256', this.settings.jwtSecret).update(`login:${email}`).digest('base64url');
+    const ipKey = `login-failures:ip:${createHmac('sha256', this.settings.jwtSecret).update(`ip:${origin.ip ?? ''}`).digest('base64url').slice(0, 22)}`;
     try {
       await this.refuseWhileLocked(throttleKey);
+      await this.refuseBusyNetwork(ipKey);
     } catch (error) {
       await this.audit.record({ action: 'login.locked', via: origin.via, ip: origin.ip, outcome: 'denied' });
       throw error;
@@ -80,6 +86,7 @@ export class AuthService {
     const secondFactorOk = !agent?.totpEnabledAt || (ok && origin.totp !== undefined && (await acceptTotp(this.models, this.cipher, agent, origin.totp, this.clock())));
     if (!ok || !agent || !secondFactorOk) {
       await this.recordFailure(throttleKey);
+      await consumeWindowCount(this.models, ipKey, { limit: Number.MAX_SAFE_INTEGER, windowMs: HOUR_MS, what: 'failed logins' }, this.clock());
       await this.audit.record({
         action: 'login.failed', via: origin.via, ip: origin.ip, outcome: 'failure',
         actor: agent ? { agentId: agent._id, role: agent.role } : null,
@@ -276,6 +283,16 @@ export class AuthService {
     if (entry?.lockedUntil && entry.lockedUntil.getTime() > now) {
       const retryAfterSeconds = Math.ceil((entry.lockedUntil.getTime() - now) / 1000);
       throw new AppError('TOO_MANY_ATTEMPTS', `Too many failed logins; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+    }
+  }
+
+  /** One network trying many accounts (spraying) is stopped even when no single account reaches its lockout. */
+  private async refuseBusyNetwork(ipKey: string): Promise<void> {
+    const now = this.clock();
+    const { count, endsAt } = await windowCount(this.models, ipKey, HOUR_MS, now);
+    if (count >= this.settings.loginFailuresPerIpPerHour) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((endsAt - now.getTime()) / 1000));
+      throw new AppError('TOO_MANY_ATTEMPTS', `Too many failed logins from this network; try again in ${Math.ceil(retryAfterSeconds / 60)} minutes`, { retryAfterSeconds });
     }
   }
 

@@ -33,6 +33,13 @@ export async function consumeWindowCount(models: Models, key: string, rule: Rate
   }
 }
 
+/** How many hits the current fixed window of `key` holds, without counting one. */
+export async function windowCount(models: Models, key: string, windowMs: number, now: Date): Promise<{ count: number; endsAt: number }> {
+  const window = Math.floor(now.getTime() / windowMs);
+  const doc = await models.RateLimit.findById(`${key}@${window}`).lean();
+  return { count: doc?.count ?? 0, endsAt: (window + 1) * windowMs };
+}
+
 /** Removes the documents of windows that have ended. */
 export async function sweepRateLimits(models: Models, now: Date): Promise<number> {
   const result = await models.RateLimit.deleteMany({ expiresAt: { $lt: now } });

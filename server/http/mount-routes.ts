@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Actor, AuditScope } from '../access/access-policy.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
-import { AppError, forbidden } from '../errors.ts';
+import { AppError, forbidden, isDeniedAccess } from '../errors.ts';
 import { Reply, type Route } from './route.ts';
 import { parseInput } from '../validation.ts';
 
@@ -38,7 +38,7 @@ export function mountRoutes(routes: Route[], auth: AuthService, audit: AuditLog)
           res.status(200).json(result);
         }
       } catch (error) {
-        if (error instanceof AppError && error.code === 'FORBIDDEN') await record('denied')?.catch(() => undefined);
+        if (isDeniedAccess(error)) await record('denied')?.catch(() => undefined);
         next(error);
       }
     });

@@ -10,7 +10,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import { canAccessConversation, loadConversationFor, type Actor, type AuditScope } from '../access/access-policy.ts';
 import type { AuditAction, AuditLog } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
-import { AppError } from '../errors.ts';
+import { AppError, isDeniedAccess } from '../errors.ts';
 import { answerAck, handshakeError } from './socket-answers.ts';
 import { listMessages } from '../timeline/message-history.ts';
 import type { ConversationRecord, MessageRecord } from '../timeline/records.ts';
@@ -138,7 +138,7 @@ export class AgentsRealtime implements TimelineEvents {
     try {
       return await loadConversationFor(this.timeline().models, actor, conversationId, scope, this.timeline().clock());
     } catch (error) {
-      if (error instanceof AppError && error.code === 'FORBIDDEN') {
+      if (isDeniedAccess(error)) {
         await this.audit.record({ action, actor, via: 'socket', ip, outcome: 'denied', ...scope });
       }
       throw error;

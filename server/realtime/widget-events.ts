@@ -105,8 +105,8 @@ export interface WidgetVisitorRequest {
   email?: string;
   consent?: { sms?: boolean; email?: boolean };
   language?: WidgetLanguage;
-  /** A logged-in portal's proof: HMAC-SHA256(WIDGET_IDENTITY_SECRET, patientId), hex. */
-  portal?: { patientId: string; hash: string };
+  /** A logged-in portal's proof: HMAC-SHA256(WIDGET_IDENTITY_SECRET, `${patientId}.${issuedAt}`), hex; issuedAt in Unix seconds. */
+  portal?: { patientId: string; issuedAt: number; hash: string };
 }
 
 /** 201 answer of POST /api/widget/visitors */

@@ -27,11 +27,14 @@ export interface Visitor {
   patient: PatientDoc;
 }
 
+/** How far ahead of the hub a portal server's clock may be. */
+const PORTAL_CLOCK_SKEW_SECONDS = 300;
+
 export class WidgetVisitors {
   constructor(
     private readonly ctx: TimelineContext,
     readonly tokens: VisitorTokens,
-    private readonly options: { identitySecret: string; clinicName: string },
+    private readonly options: { identitySecret: string; clinicName: string; portalProofMaxAgeSeconds: number },
     private readonly limits: AbuseLimits,
   ) {}
 
@@ -124,12 +127,23 @@ export class WidgetVisitors {
     await this.ctx.audit.record({ action: 'widget.session.end', via: 'widget', ip, patientId: visitor.patient._id });
   }
 
-  /** The portal's proof: HMAC-SHA256 of its patient id with WIDGET_IDENTITY_SECRET, hex. */
-  private checkPortalHash(portal: { patientId: string; hash: string }): string {
-    const expected = createHmac('sha256', this.options.identitySecret).update(portal.patientId).digest();
+  /**
+   * The portal's proof: HMAC-SHA256 of `<patientId>.<issuedAt>` with WIDGET_IDENTITY_SECRET, hex, made by
+   * the portal's server when it renders the page. It expires (PORTAL_PROOF_MAX_AGE_MINUTES), so a proof
+   * copied from a page, a log or a cache does not open the patient's thread later.
+   */
+  private checkPortalHash(portal: { patientId: string; issuedAt: number; hash: string }): string {
+    const expected = createHmac('sha256', this.options.identitySecret).update(`${portal.patientId}.${portal.issuedAt}`).digest();
     const given = Buffer.from(portal.hash, 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new AppError('FORBIDDEN', 'portal.hash: the identity hash does not match this patient id (HMAC-SHA256 of the id with WIDGET_IDENTITY_SECRET, hex)');
+      throw new AppError('FORBIDDEN', 'portal.hash: the identity hash does not match this patient id and time (HMAC-SHA256 of "<id>.<issuedAt>" with WIDGET_IDENTITY_SECRET, hex)');
+    }
+    const now = Math.floor(this.ctx.clock().getTime() / 1000);
+    if (portal.issuedAt > now + PORTAL_CLOCK_SKEW_SECONDS) {
+      throw new AppError('FORBIDDEN', 'portal.issuedAt: the proof is dated in the future; check the portal server’s clock');
+    }
+    if (now - portal.issuedAt > this.options.portalProofMaxAgeSeconds) {
+      throw new AppError('FORBIDDEN', 'portal.issuedAt: the proof expired; the portal page must be reloaded to make a new one');
     }
     return portal.patientId;
   }

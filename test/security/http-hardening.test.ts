@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { patientWrites, startTestHub, type Session, type TestHub } from '../support/test-hub.ts';
+import { patientWrites, startTestHub, waitFor, type Session, type TestHub } from '../support/test-hub.ts';
 
 /**
  * Security items 8 and 9: PHI never lands in a shared cache, and hostile
@@ -65,6 +65,14 @@ describe('HTTP hardening: no caching of PHI, bad encodings are client errors', (
       expect(res.status).to.equal(200);
       expect(Buffer.from(await res.arrayBuffer()).equals(pdf)).to.equal(true);
       expectNotCached(res);
+
+      // The same file as the carrier fetches it for the MMS: a signed link, no login, no cache either.
+      const sent = await waitFor(async () =>
+        ((await t.api.get('/api/dev/outbox?channel=sms', admin.token)).body.items as { messageId: string; request: { MediaUrl?: string[] } }[])
+          .find((e) => e.messageId === reply.body.id));
+      const media = await fetch(`${t.url}${new URL(sent.request.MediaUrl![0]!).pathname}`);
+      expect(media.status).to.equal(200);
+      expectNotCached(media);
     });
 
     it('on errors and on the public API answers too', async () => {
@@ -92,7 +100,7 @@ describe('HTTP hardening: no caching of PHI, bad encodings are client errors', (
     });
   });
 
-  describe('bad encodings get 400/415 with the error body', () => {
+  describe('requests the hub cannot serve as sent get a 4xx with the error body, never a 500', () => {
     it('bad percent-encoding in a path is 400 naming the path', async () => {
       const res = await authed('/api/conversations/%E0%A4%A');
       const body = await expectErrorBody(res, 400, 'INVALID_INPUT');

@@ -32,6 +32,7 @@ export const TEST_ENV: Record<string, string> = {
   WIDGET_UPLOADS_PER_IP_PER_HOUR: '100000',
   VERIFICATION_CODES_PER_IP_PER_HOUR: '100000',
   VERIFICATION_CODES_PER_HOUR: '100000',
+  LOGIN_FAILURES_PER_IP_PER_HOUR: '100000',
 };
 
 /** A clock tests can move forward; starts at real time. */

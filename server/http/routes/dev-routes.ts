@@ -11,7 +11,8 @@ import { ingestInbound } from '../../timeline/ingest/ingest-inbound.ts';
 import { Reply, defineRoute } from '../route.ts';
 
 export function devRoutes(hub: HubServices) {
-  const enabled = () => hub.config.sandbox.sms || hub.config.sandbox.email;
+  // Never in production: a hub there without provider credentials records outbound messages but does not list them.
+  const enabled = () => (hub.config.sandbox.sms || hub.config.sandbox.email) && hub.config.env !== 'production';
   return [
     defineRoute({
       method: 'get', path: '/api/dev/outbox', tag: 'sandbox', auth: 'admin', enabled, audit: 'messages.read',

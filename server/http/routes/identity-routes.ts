@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { visibleConversationsFilter, type Actor } from '../../access/access-policy.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { forbidden, HiddenFromActor, notFound } from '../../errors.ts';
 import type { HubServices } from '../../hub-services.ts';
 import type { PatientDoc } from '../../db/documents.ts';
 import { EVIDENCE_WORDS, type SuggestionEvidence } from '../../timeline/identity/identity-suggestions.ts';
@@ -30,7 +30,7 @@ export function identityRoutes(hub: HubServices) {
     const patient = await models.Patient.findById(patientId).lean();
     if (!patient) throw field ? notFound(`Patient ${field}`) : notFound('Patient');
     const visible = await models.Conversation.exists({ $and: [{ patientId: patient._id }, visibleConversationsFilter(actor)] });
-    if (!visible && actor.role !== 'admin') throw forbidden('None of this patient’s conversations are in your teams');
+    if (!visible && actor.role !== 'admin') throw new HiddenFromActor(field ? `Patient ${field}` : 'Patient');
     return patient;
   }
   const reviewer = (actor: Actor) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { visibleConversationsFilter } from '../../access/access-policy.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { HiddenFromActor, notFound } from '../../errors.ts';
 import type { HubServices } from '../../hub-services.ts';
 import { toConversationRecord, toPatientRecord } from '../../timeline/records.ts';
 import { defineRoute } from '../route.ts';
@@ -25,7 +25,7 @@ export function patientRoutes(hub: HubServices) {
       .sort({ openedAt: -1 })
       .limit(50)
       .lean();
-    if (conversations.length === 0) throw forbidden('None of this patient’s conversations are in your teams');
+    if (conversations.length === 0) throw new HiddenFromActor('Patient');
     return { patient, conversations };
   };
   return [

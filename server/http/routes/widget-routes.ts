@@ -28,7 +28,11 @@ const visitorBody = z.object({
   email: z.string().max(254).optional(),
   consent: z.object({ sms: z.boolean().optional(), email: z.boolean().optional() }).optional(),
   language: languageSchema.optional(),
-  portal: z.object({ patientId: z.string().min(1).max(128), hash: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits') }).optional(),
+  portal: z.object({
+    patientId: z.string().min(1).max(128),
+    issuedAt: z.number().int().min(0).describe('when the portal made the proof, Unix seconds'),
+    hash: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
+  }).optional(),
 });
 
 export function widgetRoutes(hub: HubServices, visitors: WidgetVisitors, script: WidgetScript, limits: AbuseLimits) {

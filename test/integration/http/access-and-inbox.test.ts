@@ -37,15 +37,15 @@ describe('REST: who sees what, and the inbox list', () => {
     expect(await listIds(admin)).to.include.members([ids.a, ids.b, ids.c]);
   });
 
-  it('refuses another team’s conversation with 403, an unknown one with 404', async () => {
+  it('answers another team’s conversation exactly like an unknown one (404): nobody learns it exists', async () => {
     const other = await t.api.get(`/api/conversations/${ids.c}/messages`, frontDesk.token);
-    expect(other.status).to.equal(403);
-    expect(other.body.error.code).to.equal('FORBIDDEN');
-    const reply = await t.api.post(`/api/conversations/${ids.c}/messages`, { body: 'hi' }, frontDesk.token);
-    expect(reply.status).to.equal(403);
     const unknown = await t.api.get('/api/conversations/nope-1/messages', frontDesk.token);
+    expect(other.status).to.equal(404);
     expect(unknown.status).to.equal(404);
-    expect(unknown.body.error.code).to.equal('NOT_FOUND');
+    expect(other.body).to.deep.equal(unknown.body);
+    expect(other.body.error.code).to.equal('NOT_FOUND');
+    const reply = await t.api.post(`/api/conversations/${ids.c}/messages`, { body: 'hi' }, frontDesk.token);
+    expect(reply.status).to.equal(404);
   });
 
   it('lets an agent open a conversation assigned to them in another team', async () => {
@@ -60,7 +60,7 @@ describe('REST: who sees what, and the inbox list', () => {
 
   it('keeps supervisors to their teams too', async () => {
     expect(await listIds(supervisor)).to.have.members([ids.a, ids.b]);
-    expect((await t.api.get(`/api/conversations/${ids.c}`, supervisor.token)).status).to.equal(403);
+    expect((await t.api.get(`/api/conversations/${ids.c}`, supervisor.token)).status).to.equal(404);
   });
 
   it('keeps admin-only routes for admins', async () => {
@@ -76,7 +76,7 @@ describe('REST: who sees what, and the inbox list', () => {
     expect(profile.body.identities).to.have.length(1);
     expect(profile.body.identities[0]).to.include({ kind: 'phone', value: '+14155550201', verified: true, trust: 'verified', evidence: 'inbound_sms', shared: false });
     expect(profile.body.consent.sms.status).to.equal('opted_in');
-    expect((await t.api.get(`/api/patients/${conversation.patientId}`, billing.token)).status).to.equal(403);
+    expect((await t.api.get(`/api/patients/${conversation.patientId}`, billing.token)).status).to.equal(404);
   });
 
   it('filters the inbox by assignee (me, unassigned), status, channel and team', async () => {

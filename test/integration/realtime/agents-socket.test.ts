@@ -51,7 +51,7 @@ describe('realtime: the /agents namespace', () => {
     await connected(socket);
     const answer = await socket.emitWithAck('conversation:join', other.conversation.id);
     expect(answer).to.deep.include({ ok: false });
-    expect((answer as { error: { code: string } }).error.code).to.equal('FORBIDDEN');
+    expect((answer as { error: { code: string } }).error.code).to.equal('NOT_FOUND');
     const catchUp = await socket.emitWithAck('messages:since', { conversationId: other.conversation.id, afterSeq: 0 });
     expect(catchUp.ok).to.equal(false);
   });

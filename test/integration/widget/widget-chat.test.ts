@@ -173,15 +173,28 @@ describe('web chat widget: chatting with the clinic', () => {
     stranger.socket.disconnect();
   });
 
-  it('links a visitor by a portal identity hash and refuses a wrong hash', async () => {
-    const hash = createHmac('sha256', t.config.widget.identitySecret).update('MRN-20931').digest('hex');
-    const wrong = await t.api.post('/api/widget/visitors', { name: '', portal: { patientId: 'MRN-20931', hash: 'a'.repeat(64) } });
+  it('links a visitor by a portal identity proof and refuses a wrong, an expired or an undated one', async () => {
+    const proof = (patientId: string, issuedAt: number) => ({
+      patientId, issuedAt, hash: createHmac('sha256', t.config.widget.identitySecret).update(`${patientId}.${issuedAt}`).digest('hex'),
+    });
+    const now = () => Math.floor(t.clock.now().getTime() / 1000);
+    const wrong = await t.api.post('/api/widget/visitors', { name: '', portal: { patientId: 'MRN-20931', issuedAt: now(), hash: 'a'.repeat(64) } });
     expect(wrong.status).to.equal(403);
-    const first = await startVisitor(t, { name: 'Paula Portal', portal: { patientId: 'MRN-20931', hash } });
+    expect(wrong.body.error.message).to.match(/^portal\.hash/);
+    const expired = await t.api.post('/api/widget/visitors', { name: '', portal: proof('MRN-20931', now() - 2 * 3600) });
+    expect(expired.status).to.equal(403);
+    expect(expired.body.error.message).to.match(/^portal\.issuedAt: the proof expired/);
+    // The old, undated form (a hash of the id alone) no longer works: copied once, it would work forever.
+    const undated = await t.api.post('/api/widget/visitors', {
+      name: '', portal: { patientId: 'MRN-20931', hash: createHmac('sha256', t.config.widget.identitySecret).update('MRN-20931').digest('hex') },
+    });
+    expect(undated.status).to.equal(400);
+    expect(undated.body.error.field).to.equal('portal.issuedAt');
+    const first = await startVisitor(t, { name: 'Paula Portal', portal: proof('MRN-20931', now()) });
     expect(first.session.linked).to.equal(true);
     expect(first.session.linkedBy).to.equal('portal');
     const sent = await first.call('message:send', { clientId: newClientId(), body: 'from my laptop' });
-    const second = await startVisitor(t, { name: '', portal: { patientId: 'MRN-20931', hash } });
+    const second = await startVisitor(t, { name: '', portal: proof('MRN-20931', now() - 60) });
     expect(second.session.conversationId).to.equal(sent.message.conversationId);
     const history = await second.call('messages:since', { afterSeq: 0 });
     expect(history.items.map((m: WidgetMessage) => m.body)).to.include('from my laptop');

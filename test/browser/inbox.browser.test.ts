@@ -311,12 +311,14 @@ describe('agents’ inbox in a real browser', function () {
     const { page } = await openInbox(browser, t, contexts);
     await logIn(page, alice.agent.email);
     await listItem(page, 'When are you open?').waitFor();
+    // Each key press re-renders a moment later: wait for what the agent would see, never read it at once.
+    const current = async () => (await listItem(page, 'When are you open?').getAttribute('aria-current')) === 'true';
     await page.keyboard.press('j');
     await timeline(page).getByText('When are you open?').waitFor();
-    expect(await listItem(page, 'When are you open?').getAttribute('aria-current')).to.equal('true');
+    await waitFor(current);
     await page.keyboard.press('j');
     await page.keyboard.press('k');
-    expect(await listItem(page, 'When are you open?').getAttribute('aria-current')).to.equal('true');
+    await waitFor(current);
 
     await page.keyboard.press('?');
     const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
@@ -334,15 +336,15 @@ describe('agents’ inbox in a real browser', function () {
     expect(ring).to.equal('solid 3px');
 
     await page.keyboard.press('r');
-    expect(await replyBox(page).evaluate((el) => el === document.activeElement)).to.equal(true);
+    await waitFor(() => replyBox(page).evaluate((el) => el === document.activeElement));
     await page.keyboard.press('Escape');
     await page.keyboard.press('/');
-    expect(await replyBox(page).inputValue()).to.equal('/');
+    await waitFor(async () => (await replyBox(page).inputValue()) === '/');
     const options = page.getByRole('listbox', { name: 'Canned responses' });
     await options.getByRole('option', { name: /Opening hours/ }).waitFor();
     await page.keyboard.type('hou');
     await page.keyboard.press('Enter');
-    expect(await replyBox(page).inputValue()).to.equal('We are open 8:00–18:00, Monday to Friday.');
+    await waitFor(async () => (await replyBox(page).inputValue()) === 'We are open 8:00–18:00, Monday to Friday.');
     await options.waitFor({ state: 'detached' });
   });
 
@@ -370,7 +372,7 @@ describe('agents’ inbox in a real browser', function () {
     await agentTab.page.keyboard.type('/park');
     await agentTab.page.getByRole('listbox', { name: 'Canned responses' }).getByRole('option', { name: /Parking/ }).waitFor();
     await agentTab.page.keyboard.press('Enter');
-    expect(await replyBox(agentTab.page).inputValue()).to.equal('Free parking is behind the building.');
+    await waitFor(async () => (await replyBox(agentTab.page).inputValue()) === 'Free parking is behind the building.');
   });
 
   it('shows how many unread conversations each view holds, live', async () => {

@@ -664,7 +664,7 @@ describe('security: held attacks on inputs, webhooks, limits, links and headers'
       for (const [what, res] of answers) {
         expect(res.headers.get('strict-transport-security'), what).to.equal('max-age=31536000; includeSubDomains');
         expect(res.headers.get('x-content-type-options'), what).to.equal('nosniff');
-        expect(res.headers.get('x-frame-options'), what).to.be.oneOf(['DENY', 'SAMEORIGIN']);
+        expect(res.headers.get('x-frame-options'), what).to.equal('DENY');
         expect(res.headers.get('content-security-policy') ?? '', what).to.match(/(^|;)\s*frame-ancestors 'none'\s*(;|$)/);
         expect(res.headers.get('referrer-policy'), what).to.equal('no-referrer');
         expect(res.headers.get('x-powered-by'), what).to.equal(null);

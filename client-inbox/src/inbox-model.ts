@@ -4,7 +4,7 @@
  * over one or more queries at once (an administrator's "My teams" asks once
  * per team and merges the answers without skipping or repeating any).
  */
-import type { AgentSummary, ChannelId, ConversationRecord, Page, Priority, Status } from './types.ts';
+import type { AgentSummary, ChannelId, ConversationRecord, MessageRecord, Page, Priority, Status } from './types.ts';
 
 export type ViewId = 'mine' | 'unassigned' | 'teams' | 'all';
 export type StatusFilter = 'active' | Status | 'any';
@@ -159,4 +159,17 @@ export function applyLive(list: ConversationRecord[], c: ConversationRecord, bel
   const next = [...without, c];
   next.sort(compareConversations);
   return next;
+}
+
+/** Adds messages to a conversation's timeline by id, in seq order. */
+export function mergeMessages(list: MessageRecord[], more: MessageRecord[]): MessageRecord[] {
+  const byId = new Map(list.map((m) => [m.id, m]));
+  for (const m of more) {
+    // Delivery only moves forward (each change adds to its history): an older copy arriving late, such as
+    // the reply's own POST answer after the socket already said "failed", never takes a message back.
+    const known = byId.get(m.id);
+    if (known && known.delivery.history.length > m.delivery.history.length) continue;
+    byId.set(m.id, m);
+  }
+  return [...byId.values()].sort((a, b) => a.seq - b.seq);
 }

@@ -10,6 +10,7 @@ import { describeError, type Api } from '../api.ts';
 import { recentlyActive } from '../activity.ts';
 import { priorityLabel, statusLabel } from '../format.ts';
 import type { Realtime } from '../realtime.ts';
+import { mergeMessages } from '../inbox-model.ts';
 import type { AgentSummary, CannedResponse, ConversationRecord, MessageRecord, Page, PatientProfile, Priority, ReplyOptions } from '../types.ts';
 import { AssignDialog } from './AssignDialog.tsx';
 import { Composer, type ComposerHandle } from './Composer.tsx';
@@ -28,12 +29,6 @@ export interface ConversationCommands {
 
 const PAGE = 50;
 const TYPING_TTL_MS = 8000;
-
-function mergeMessages(list: MessageRecord[], more: MessageRecord[]): MessageRecord[] {
-  const byId = new Map(list.map((m) => [m.id, m]));
-  for (const m of more) byId.set(m.id, m);
-  return [...byId.values()].sort((a, b) => a.seq - b.seq);
-}
 
 const WIDE = '(min-width: 1100px)';
 const wide = () => window.matchMedia(WIDE).matches;

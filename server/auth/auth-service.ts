@@ -6,7 +6,7 @@
  * is a compare-and-set on that hash, so a refresh token works once; presenting
  * an old one again revokes the whole session (it was stolen or replayed).
  */
-import { consumeWindowCount, windowCount } from '../db/rate-limits.ts';
+import { countInWindow, windowCount } from '../db/rate-limits.ts';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -86,7 +86,7 @@ export class AuthService {
     const secondFactorOk = !agent?.totpEnabledAt || (ok && origin.totp !== undefined && (await acceptTotp(this.models, this.cipher, agent, origin.totp, this.clock())));
     if (!ok || !agent || !secondFactorOk) {
       await this.recordFailure(throttleKey);
-      await consumeWindowCount(this.models, ipKey, { limit: Number.MAX_SAFE_INTEGER, windowMs: HOUR_MS, what: 'failed logins' }, this.clock());
+      await countInWindow(this.models, ipKey, HOUR_MS, this.clock());
       await this.audit.record({
         action: 'login.failed', via: origin.via, ip: origin.ip, outcome: 'failure',
         actor: agent ? { agentId: agent._id, role: agent.role } : null,

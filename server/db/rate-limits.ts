@@ -19,18 +19,24 @@ export interface RateLimit {
  * throws RATE_LIMITED with the wait until the window ends.
  */
 export async function consumeWindowCount(models: Models, key: string, rule: RateLimit, now: Date): Promise<void> {
-  const window = Math.floor(now.getTime() / rule.windowMs);
-  const endsAt = (window + 1) * rule.windowMs;
+  const { count, endsAt } = await countInWindow(models, key, rule.windowMs, now);
+  if (count > rule.limit) {
+    const seconds = Math.max(1, Math.ceil((endsAt - now.getTime()) / 1000));
+    const wait = seconds >= 120 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} seconds`;
+    throw new AppError('RATE_LIMITED', `Too many ${rule.what}; try again in ${wait}`, { retryAfterSeconds: seconds });
+  }
+}
+
+/** Counts one hit in the current fixed window of `key`; returns the count with it and when the window ends. */
+export async function countInWindow(models: Models, key: string, windowMs: number, now: Date): Promise<{ count: number; endsAt: number }> {
+  const window = Math.floor(now.getTime() / windowMs);
+  const endsAt = (window + 1) * windowMs;
   const doc = await models.RateLimit.findOneAndUpdate(
     { _id: `${key}@${window}` },
     { $inc: { count: 1 }, $setOnInsert: { expiresAt: new Date(endsAt) } },
     { upsert: true, returnDocument: 'after', lean: true },
   );
-  if ((doc?.count ?? 0) > rule.limit) {
-    const seconds = Math.max(1, Math.ceil((endsAt - now.getTime()) / 1000));
-    const wait = seconds >= 120 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} seconds`;
-    throw new AppError('RATE_LIMITED', `Too many ${rule.what}; try again in ${wait}`, { retryAfterSeconds: seconds });
-  }
+  return { count: doc?.count ?? 0, endsAt };
 }
 
 /** How many hits the current fixed window of `key` holds, without counting one. */

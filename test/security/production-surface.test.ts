@@ -28,6 +28,7 @@ describe('security: production surface and password spraying', () => {
   it('stops one network trying many accounts before any single account locks', async () => {
     const t = await startTestHub({ label: 'sec-spray', env: { LOGIN_FAILURES_PER_IP_PER_HOUR: '5' } });
     try {
+      t.clock.toNextWindow(3600_000);
       for (let i = 0; i < 5; i++) {
         const res = await t.api.post('/api/auth/login', { email: `user${i}@clinic.example`, password: 'Winter2026!' });
         expect(res.status).to.equal(401);

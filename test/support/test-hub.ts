@@ -42,6 +42,14 @@ export class TestClock {
   advance(ms: number): void {
     this.offsetMs += ms;
   }
+  /**
+   * Moves to the start of the next fixed window of `windowMs` (an hour, a minute): a test that fills
+   * a rate-limit window must not straddle two of them, whatever the wall clock says.
+   */
+  toNextWindow(windowMs: number): void {
+    const now = this.now().getTime();
+    this.offsetMs += windowMs - (now % windowMs) + 1;
+  }
 }
 
 export interface TestHub {

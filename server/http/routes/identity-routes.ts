@@ -4,7 +4,7 @@
  * carries a reason and is in the audit trail; nothing here happens on its own.
  */
 import { z } from 'zod';
-import { visibleConversationsFilter, type Actor } from '../../access/access-policy.ts';
+import { visibleConversationsFilter, type Actor, type AuditScope } from '../../access/access-policy.ts';
 import { forbidden, HiddenFromActor, notFound } from '../../errors.ts';
 import type { HubServices } from '../../hub-services.ts';
 import type { PatientDoc } from '../../db/documents.ts';
@@ -32,6 +32,13 @@ export function identityRoutes(hub: HubServices) {
     const visible = await models.Conversation.exists({ $and: [{ patientId: patient._id }, visibleConversationsFilter(actor)] });
     if (!visible && actor.role !== 'admin') throw new HiddenFromActor(field ? `Patient ${field}` : 'Patient');
     return patient;
+  }
+  /** The identity a decision is about (of a patient the actor may act on), with the audit entry's scope filled in. */
+  async function identityFor(actor: Actor, params: { id: string; identityId: string }, reason: string, scope: AuditScope) {
+    const patient = await patientFor(actor, params.id);
+    const identity = await identityOfPatient(timeline, patient._id, params.identityId);
+    Object.assign(scope, { patientId: patient._id, reason, details: { identityId: identity._id } });
+    return identity;
   }
   const reviewer = (actor: Actor) => {
     if (!canReview(actor)) throw forbidden('Only supervisors and administrators review identities');
@@ -89,10 +96,9 @@ export function identityRoutes(hub: HubServices) {
       responses: { 200: { description: '{patientId, conversationId, movedMessages, restored}' } },
       handler: async ({ actor, params, body, scope }) => {
         reviewer(actor);
-        const patient = await patientFor(actor, params.id);
-        const identity = await identityOfPatient(timeline, patient._id, params.identityId);
+        const identity = await identityFor(actor, params, body.reason, scope);
         const outcome = await detachIdentity(timeline, identity, body.reason, actor.agentId);
-        Object.assign(scope, { patientId: patient._id, reason: body.reason, details: { identityId: identity._id, toPatientId: outcome.patientId, movedMessages: outcome.movedMessages } });
+        Object.assign(scope.details!, { toPatientId: outcome.patientId, movedMessages: outcome.movedMessages });
         return outcome;
       },
     }),
@@ -103,9 +109,8 @@ export function identityRoutes(hub: HubServices) {
       body: z.object({ reason }),
       responses: { 200: { description: 'The identity' } },
       handler: async ({ actor, params, body, scope }) => {
-        const patient = await patientFor(actor, params.id);
-        const identity = await identityOfPatient(timeline, patient._id, params.identityId);
-        Object.assign(scope, { patientId: patient._id, reason: body.reason, details: { identityId: identity._id, was: identity.trust ?? null } });
+        const identity = await identityFor(actor, params, body.reason, scope);
+        scope.details!.was = identity.trust ?? null;
         return toIdentityRecord(await verifyIdentity(timeline, identity, actor.agentId), timeline.cipher);
       },
     }),
@@ -142,9 +147,8 @@ export function identityRoutes(hub: HubServices) {
       body: z.object({ shared: z.boolean(), reason }),
       responses: { 200: { description: 'The identity' } },
       handler: async ({ actor, params, body, scope }) => {
-        const patient = await patientFor(actor, params.id);
-        const identity = await identityOfPatient(timeline, patient._id, params.identityId);
-        Object.assign(scope, { patientId: patient._id, reason: body.reason, details: { identityId: identity._id, shared: body.shared } });
+        const identity = await identityFor(actor, params, body.reason, scope);
+        scope.details!.shared = body.shared;
         return toIdentityRecord(await markIdentityShared(timeline, identity, body.shared), timeline.cipher);
       },
     }),

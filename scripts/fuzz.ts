@@ -192,7 +192,7 @@ function runSchemathesis(args: string[], transcript: string): Promise<number> {
     const file = createWriteStream(transcript);
     for (const stream of [child.stdout!, child.stderr!]) {
       stream.on('data', (chunk: Buffer) => {
-        process.stdout.write(chunk);
+        if (process.env.FUZZ_VERBOSE === '1') process.stdout.write(chunk);
         file.write(chunk);
       });
     }
@@ -310,8 +310,11 @@ async function main(): Promise<number> {
     ];
     const summary = `${lines.join('\n')}\n`;
     await writeFile(join(OUT, 'fuzz-summary.txt'), summary);
-    console.log(`\n${summary}(also in test-output/fuzz-summary.txt)`);
-    return serverErrors > 0 || mismatches.length > 0 || !report.operations ? 1 : 0;
+    const failed = serverErrors > 0 || mismatches.length > 0 || !report.operations;
+    // schemathesis's own transcript is long: it is printed only when the run failed (or FUZZ_VERBOSE=1).
+    if (failed && process.env.FUZZ_VERBOSE !== '1') process.stdout.write(await readFile(join(OUT, 'fuzz-schemathesis.txt'), 'utf8').catch(() => ''));
+    console.log(`\n${summary}(also in test-output/fuzz-summary.txt; schemathesis's transcript in test-output/fuzz-schemathesis.txt)`);
+    return failed ? 1 : 0;
   } finally {
     await stop();
   }

@@ -1,23 +1,22 @@
-/** Every channel's adapter, by id. A channel missing here is a type error. */
+/**
+ * Every channel, by id: one line each. A channel is one folder that depends
+ * only on contract.ts; a ChannelId missing here is a type error.
+ */
 import type { ChannelId } from './channel-id.ts';
-import type { ChannelAdapter, SandboxOutbox } from './contract.ts';
-import { createEmailAdapter, type EmailAdapterConfig } from './email/email-adapter.ts';
-import { createSmsAdapter, type SmsAdapterConfig, type SmsAdapterHooks } from './sms/sms-adapter.ts';
-import { createWebchatAdapter } from './webchat/webchat-adapter.ts';
+import type { Channel, HubPorts, SandboxOutbox } from './contract.ts';
+import { createEmailChannel, type EmailChannelConfig } from './email/email-channel.ts';
+import { createSmsChannel, type SmsChannelConfig } from './sms/sms-channel.ts';
+import { createWebchatChannel } from './webchat/webchat-adapter.ts';
 
 export interface ChannelsConfig {
-  sms: SmsAdapterConfig;
-  email: EmailAdapterConfig;
+  sms: SmsChannelConfig;
+  email: EmailChannelConfig;
 }
 
-export interface ChannelHooks {
-  sms: SmsAdapterHooks;
-}
-
-export function createChannelAdapters(config: ChannelsConfig, outbox: SandboxOutbox, hooks: ChannelHooks): Record<ChannelId, ChannelAdapter> {
+export function createChannels(config: ChannelsConfig, ports: HubPorts, outbox: SandboxOutbox): Record<ChannelId, Channel> {
   return {
-    sms: createSmsAdapter(config.sms, outbox, hooks.sms),
-    email: createEmailAdapter(config.email, outbox),
-    webchat: createWebchatAdapter(),
+    sms: createSmsChannel(config.sms, ports, outbox),
+    email: createEmailChannel(config.email, ports, outbox),
+    webchat: createWebchatChannel(),
   };
 }

@@ -63,6 +63,7 @@ const envSchema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(16),
   TWILIO_FROM_NUMBER: optionalText,
   TWILIO_MESSAGING_SERVICE_SID: optionalText,
+  TWILIO_ADVANCED_OPT_OUT: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   SENDGRID_API_KEY: optionalText,
   SENDGRID_FROM_EMAIL: z.email().default('clinic@example.org'),
   SENDGRID_INBOUND_SECRET: z.string().min(16),
@@ -141,7 +142,7 @@ export interface Config {
   /** Keys the audit chain's HMACs (kept outside the database); first signs, all verify. */
   readonly auditKeys: readonly { id: string; key: Buffer }[];
   readonly bootstrapAdmin: { email: string; password: string } | undefined;
-  readonly twilio: { accountSid?: string; authToken: string; fromNumber?: string; messagingServiceSid?: string };
+  readonly twilio: { accountSid?: string; authToken: string; fromNumber?: string; messagingServiceSid?: string; advancedOptOut: boolean };
   readonly sendgrid: { apiKey?: string; fromEmail: string; inboundSecret: string; eventPublicKey?: string; inboundDomain: string };
   readonly widget: {
     identitySecret: string;
@@ -274,6 +275,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       authToken: e.TWILIO_AUTH_TOKEN,
       fromNumber: e.TWILIO_FROM_NUMBER,
       messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
+      advancedOptOut: e.TWILIO_ADVANCED_OPT_OUT,
     },
     sendgrid: {
       apiKey: e.SENDGRID_API_KEY,

@@ -10,11 +10,10 @@ import helmet from 'helmet';
 import { apiCors, noStore, SECURITY_HEADERS, widgetCors } from './http/security-headers.ts';
 import { Server as SocketServer } from 'socket.io';
 import type { ChannelAdapter } from '../channels/contract.ts';
-import type { ChannelId } from '../channels/channel-id.ts';
-import { createChannelAdapters } from '../channels/registry.ts';
-import { applyTwilioStatus, smsWebhookRoutes } from '../channels/sms/twilio-webhooks.ts';
-import { sendGridEventRoutes } from '../channels/email/sendgrid-events.ts';
-import { inboundParseRoutes } from '../channels/email/inbound-parse.ts';
+import { CHANNEL_IDS, type ChannelId } from '../channels/channel-id.ts';
+import { createChannels } from '../channels/registry.ts';
+import { ChannelPorts } from './channel-ports.ts';
+import { channelBodyParsers, channelRoute } from './http/channel-routes.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { bootstrapAdmin, DEFAULT_TEAM } from './auth/agent-directory.ts';
@@ -118,25 +117,33 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const io = new SocketServer(httpServer, { serveClient: false, cors: { origin: true, methods: ['GET', 'POST'] }, pingInterval: 10_000, pingTimeout: 10_000 });
   let timeline: TimelineContext | undefined;
   const realtime = new AgentsRealtime(io, auth, audit, () => timeline!, { revalidateEveryMs: options.socketRevalidateMs ?? 5000 });
-  const adapters = {
-    ...createChannelAdapters(
-      {
-        sms: { ...config.twilio, publicBaseUrl: config.publicBaseUrl },
-        email: { apiKey: config.sendgrid.apiKey, fromEmail: config.sendgrid.fromEmail, clinicName: config.clinicName },
-      },
-      {
-        record: async (entry) => {
-          await db.models.DevOutbox.create({
-            _id: entry.id, channel: entry.channel, messageId: entry.messageId, requestEnc: cipher.encrypt(JSON.stringify(entry.request)), createdAt: clock(),
-          });
-        },
-      },
-      { sms: { simulateStatusCallback: (params) => applyTwilioStatus({ timeline: timeline! }, params) } },
-    ),
-    ...options.adapters,
-  };
   let worker: DeliveryWorker | undefined;
   const background = new BackgroundWork(logger);
+  const replyAddresses = new ReplyAddresses(`${config.sendgrid.inboundSecret}:reply`, config.sendgrid.inboundDomain);
+  let listeningOn: string | null = null;
+  const ports = new ChannelPorts(() => timeline!, { replyAddresses, background, selfUrl: () => listeningOn });
+  const channels = createChannels(
+    {
+      sms: { ...config.twilio, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText, advancedOptOut: config.twilio.advancedOptOut },
+      email: {
+        apiKey: config.sendgrid.apiKey, fromEmail: config.sendgrid.fromEmail, clinicName: config.clinicName,
+        inboundSecret: config.sendgrid.inboundSecret, eventPublicKey: config.sendgrid.eventPublicKey,
+      },
+    },
+    ports,
+    {
+      record: async (entry) => {
+        await db.models.DevOutbox.create({
+          _id: entry.id, channel: entry.channel, messageId: entry.messageId, requestEnc: cipher.encrypt(JSON.stringify(entry.request)), createdAt: clock(),
+        });
+      },
+    },
+  );
+  const adapters = {
+    ...(Object.fromEntries(CHANNEL_IDS.map((id) => [id, channels[id].adapter])) as Record<ChannelId, ChannelAdapter>),
+    ...options.adapters,
+  };
+  const channelRoutes = CHANNEL_IDS.flatMap((id) => channels[id].routes);
   let widgetRealtime: WidgetRealtime | undefined;
   const audiences: TimelineEvents[] = [realtime];
   timeline = {
@@ -170,7 +177,6 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   audiences.push(widgetRealtime);
   const secureLinks = new SecureMessageLinks(purposeKey(config.jwtSecret, 'secure-message-links'), config.publicBaseUrl, config.secureLinkTtlMs, clock);
   const mediaLinks = new MediaLinks(purposeKey(config.jwtSecret, 'media-links'), config.publicBaseUrl, clock);
-  const replyAddresses = new ReplyAddresses(`${config.sendgrid.inboundSecret}:reply`, config.sendgrid.inboundDomain);
   worker = new DeliveryWorker(timeline, adapters, {
     pollIntervalMs: options.deliveryPollMs ?? 1000,
     extras: async (message, channel) => ({
@@ -196,9 +202,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...identityRoutes(services),
     ...agentRoutes(services),
     ...auditRoutes(services),
-    ...sendGridEventRoutes({ timeline, publicKey: config.sendgrid.eventPublicKey }),
-    ...inboundParseRoutes({ timeline, secret: config.sendgrid.inboundSecret, replyAddresses }),
-    ...smsWebhookRoutes({ timeline, authToken: config.twilio.authToken, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText }),
+    ...channelRoutes.map(channelRoute),
     ...secureLinkRoutes(secureLinks, config.clinicName),
     ...devRoutes(services),
     ...widgetRoutes(services, visitors, widgetScript(), limits),
@@ -225,9 +229,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   app.use(['/api/widget/attachments', '/api/attachments'], express.raw({ type: () => true, limit: MAX_STORED_ATTACHMENT_BYTES }));
   app.use('/api', apiCors(config.corsAllowedOrigins));
   app.use('/api', express.json({ limit: '1mb' }));
-  app.use('/webhooks/twilio', express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 200 }));
-  // Raw bytes: the ECDSA signature covers the body exactly as sent.
-  app.use('/webhooks/sendgrid/events', express.raw({ type: () => true, limit: '10mb' }));
+  channelBodyParsers(app, channelRoutes);
   const methods = allowedMethods(routes);
   app.use(methods.options);
   app.use(mountRoutes(routes, auth, audit));
@@ -251,6 +253,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       background.start('contact card rollout', () => contactCards.rollOut());
       housekeeping.start((what, work) => background.start(what, work));
       const actual = (httpServer.address() as AddressInfo).port;
+      listeningOn = `http://127.0.0.1:${actual}`;
       return { port: actual, url: `http://127.0.0.1:${actual}` };
     },
     async settled() {
@@ -263,6 +266,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     },
     async close() {
       housekeeping.stop();
+      ports.stop();
       await background.settled();
       await worker!.stop();
       realtime.stop();

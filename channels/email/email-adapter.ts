@@ -10,6 +10,13 @@ import { MailService, type MailDataRequired } from '@sendgrid/mail';
 import { Mail } from '@sendgrid/helpers/classes/index.js';
 import type { ChannelAdapter, OutboundEnvelope, SandboxOutbox, SendFailure } from '../contract.ts';
 import { foldHeaderText } from './header-text.ts';
+import { sandboxEmailBehaviour } from './sandbox-recipients.ts';
+
+/** An Event Webhook event as the sandbox simulates it (SendGrid's field names). */
+export type SandboxEmailEvent = Record<string, string | number | boolean>;
+
+/** How long the sandbox's slow address waits before "delivered". */
+export const SANDBOX_SLOW_DELIVERY_MS = 20_000;
 
 export interface EmailAdapterConfig {
   apiKey?: string | undefined;
@@ -69,7 +76,12 @@ export function mapSendGridError(error: unknown): SendFailure {
   };
 }
 
-export function createEmailAdapter(config: EmailAdapterConfig, outbox: SandboxOutbox): ChannelAdapter {
+export function createEmailAdapter(
+  config: EmailAdapterConfig,
+  outbox: SandboxOutbox,
+  /** Sandbox mode: posts events, signed, to the hub's own Event Webhook. */
+  simulateEvents?: (events: SandboxEmailEvent[], delayMs?: number) => Promise<void>,
+): ChannelAdapter {
   if (config.apiKey) {
     const client = new MailService();
     client.setApiKey(config.apiKey);
@@ -91,9 +103,30 @@ export function createEmailAdapter(config: EmailAdapterConfig, outbox: SandboxOu
     id: 'email',
     label: 'Email',
     async send(envelope) {
+      const behaviour = sandboxEmailBehaviour(envelope.to);
+      if (behaviour.kind === 'unavailable') return { ok: false, error: mapSendGridError({ code: 503 }) };
       const id = randomBytes(16).toString('base64url');
       await outbox.record({ id, channel: 'email', messageId: envelope.messageId, request: Mail.create(mailFor(config, envelope)).toJSON() as unknown as Record<string, unknown> });
-      return { ok: true, providerMessageId: id, status: 'sent' };
+      const event = (name: string, extra: SandboxEmailEvent = {}): SandboxEmailEvent => ({
+        email: envelope.to, event: name, sg_message_id: `${id}.sandbox`, carethread_message_id: envelope.messageId, ...extra,
+      });
+      return {
+        ok: true,
+        providerMessageId: id,
+        status: 'sent',
+        ...(simulateEvents && behaviour.kind !== 'quiet'
+          ? {
+              afterRecorded: async () => {
+                if (behaviour.kind === 'bounce') {
+                  return simulateEvents([event('bounce', { type: behaviour.type, status: behaviour.status, bounce_classification: behaviour.classification, reason: `${behaviour.status} sandbox ${behaviour.type}` })]);
+                }
+                if (behaviour.kind === 'dropped') return simulateEvents([event('dropped', { reason: behaviour.reason })]);
+                if (behaviour.kind === 'slow') return simulateEvents([event('delivered')], SANDBOX_SLOW_DELIVERY_MS);
+                return simulateEvents([event('delivered')]);
+              },
+            }
+          : {}),
+      };
     },
   };
 }

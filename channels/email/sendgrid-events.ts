@@ -8,18 +8,12 @@
  */
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import type { Request } from 'express';
-import { advanceDeliveryStatus } from '../../server/delivery/delivery-status.ts';
-import type { DeliveryStatus } from '../../server/db/documents.ts';
-import { AppError } from '../../server/errors.ts';
-import { defineRoute, type Route } from '../../server/http/route.ts';
-import { recordConsent } from '../../server/timeline/consent.ts';
-import { markIdentityUndeliverable } from '../../server/timeline/ingest/resolve-identity.ts';
-import type { TimelineContext } from '../../server/timeline/timeline-context.ts';
+import { ChannelError, type ChannelRoute, type DeliveryStatus, type HubPorts } from '../contract.ts';
+import { describeSendGridFailure } from './sendgrid-outcomes.ts';
 
-export interface SendGridEventDeps {
-  timeline: TimelineContext;
-  /** Base64 DER verification key from SendGrid's Mail Settings; unset = every post refused. */
-  publicKey: string | undefined;
+export interface SendGridEventConfig {
+  /** Base64 DER verification keys (SENDGRID_EVENT_PUBLIC_KEY; the sandbox's own); none = every post refused. */
+  publicKeys: string[];
 }
 
 const MAX_SKEW_SECONDS = 600;
@@ -29,62 +23,72 @@ const OPT_OUT = new Set(['unsubscribe', 'group_unsubscribe', 'spamreport']);
 interface SendGridEvent {
   event?: string;
   email?: string;
+  sg_event_id?: string;
+  sg_machine_open?: boolean;
   carethread_message_id?: string;
   reason?: string;
   status?: string;
   type?: string;
+  bounce_classification?: string;
 }
 
-export function sendGridEventRoutes(deps: SendGridEventDeps): Route[] {
+export function sendGridEventRoutes(config: SendGridEventConfig, ports: HubPorts): ChannelRoute[] {
   const verifier = new EventWebhook();
-  const key = deps.publicKey ? verifier.convertPublicKeyToECDSA(deps.publicKey) : undefined;
+  const keys = config.publicKeys.map((key) => verifier.convertPublicKeyToECDSA(key));
   return [
-    defineRoute({
-      method: 'post', path: '/webhooks/sendgrid/events', tag: 'webhooks', auth: 'public',
+    {
+      method: 'post', path: '/webhooks/sendgrid/events', bodyParsing: 'raw',
       summary: 'SendGrid Event Webhook (ECDSA-signed JSON array, up to thousands of events per post)',
       responses: { 200: { description: 'Accepted: {processed, ignored}' }, 403: { description: 'Signature missing, wrong or stale' } },
       handler: async ({ req }) => {
-        const raw = verify(deps, req, verifier, key);
+        const raw = verify(ports, req, verifier, keys);
         let events: unknown;
         try {
           events = JSON.parse(raw.toString('utf8'));
         } catch {
-          throw new AppError('INVALID_INPUT', 'body: not a JSON array of events', { field: 'body' });
+          throw new ChannelError('invalid_input', 'body: not a JSON array of events', 'body');
         }
-        if (!Array.isArray(events)) throw new AppError('INVALID_INPUT', 'body: not a JSON array of events', { field: 'body' });
+        if (!Array.isArray(events)) throw new ChannelError('invalid_input', 'body: not a JSON array of events', 'body');
         let processed = 0;
-        for (const event of events as SendGridEvent[]) if (await applyEvent(deps.timeline, event)) processed++;
+        for (const event of events as SendGridEvent[]) if (event && typeof event === 'object' && (await applyEvent(ports, event))) processed++;
         return { processed, ignored: events.length - processed };
       },
-    }),
+    },
   ];
 }
 
-function verify(deps: SendGridEventDeps, req: Request, verifier: EventWebhook, key: ReturnType<EventWebhook['convertPublicKeyToECDSA']> | undefined): Buffer {
+function verify(ports: HubPorts, req: Request, verifier: EventWebhook, keys: ReturnType<EventWebhook['convertPublicKeyToECDSA']>[]): Buffer {
   const signature = req.get('x-twilio-email-event-webhook-signature');
   const timestamp = req.get('x-twilio-email-event-webhook-timestamp');
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const skew = Math.abs(deps.timeline.clock().getTime() / 1000 - Number(timestamp));
-  if (!key || !signature || !timestamp || !(skew <= MAX_SKEW_SECONDS) || !verifier.verifySignature(key, raw, signature, timestamp)) {
-    deps.timeline.logger.warn({ path: req.path }, 'SendGrid event post refused: bad, stale or missing signature');
-    throw new AppError('FORBIDDEN', 'The event signature is missing, wrong or stale');
+  const skew = Math.abs(ports.now().getTime() / 1000 - Number(timestamp));
+  if (!signature || !timestamp || !(skew <= MAX_SKEW_SECONDS) || !keys.some((key) => verifier.verifySignature(key, raw, signature, timestamp))) {
+    ports.logger.warn({ path: req.path }, 'SendGrid event post refused: bad, stale or missing signature');
+    throw new ChannelError('forbidden', 'The event signature is missing, wrong or stale');
   }
   return raw;
 }
 
-async function applyEvent(ctx: TimelineContext, event: SendGridEvent): Promise<boolean> {
+/** Applies one event once (by sg_event_id); true when it was about a message of ours and new. */
+export async function applyEvent(ports: HubPorts, event: SendGridEvent): Promise<boolean> {
   const messageId = event.carethread_message_id;
-  if (typeof messageId !== 'string' || !event.event) return false;
-  const message = await ctx.models.Message.findById(messageId, { patientId: 1, recipientIdentityId: 1, channel: 1 }).lean();
-  if (!message || message.channel !== 'email') return false;
-  const status = STATUS[event.event];
-  if (status) {
-    const failed = status === 'undelivered' || status === 'failed';
-    await advanceDeliveryStatus(ctx, messageId, status, {
-      ...(failed ? { error: { code: `EMAIL_${event.event.toUpperCase()}`, message: event.reason ?? 'The mail server refused the email', retryable: false }, errorCode: event.status ?? event.event } : {}),
-    });
-    if (failed && message.recipientIdentityId) await markIdentityUndeliverable(ctx, message.recipientIdentityId);
+  if (typeof messageId !== 'string' || typeof event.event !== 'string') return false;
+  // Apple Mail Privacy Protection opens every mail on the patient's behalf: that is no sign they read it.
+  const status = event.event === 'open' && event.sg_machine_open === true ? undefined : STATUS[event.event];
+  const optOut = OPT_OUT.has(event.event);
+  if (!status && !optOut) return false;
+  const failed = status === 'undelivered' || status === 'failed';
+  const failure = failed ? describeSendGridFailure({ ...event, event: event.event }) : null;
+  const receipt = await ports.applyDelivery({
+    message: { id: messageId },
+    channel: 'email',
+    ...(status ? { status } : {}),
+    ...(typeof event.sg_event_id === 'string' && event.sg_event_id ? { eventId: `sendgrid:${event.sg_event_id.slice(0, 100)}` } : {}),
+    ...(failure ? { failure, recipientUndeliverable: true } : {}),
+  });
+  if (!receipt.known || receipt.duplicate || !receipt.patientId) return false;
+  if (optOut) {
+    await ports.recordConsent({ patientId: receipt.patientId, identityId: receipt.recipientIdentityId, channel: 'email', status: 'opted_out', source: `sendgrid_${event.event}` });
   }
-  if (OPT_OUT.has(event.event)) await recordConsent(ctx, message.patientId, 'email', 'opted_out', `sendgrid_${event.event}`);
-  return Boolean(status) || OPT_OUT.has(event.event);
+  return true;
 }

@@ -1,13 +1,14 @@
 /**
  * SMS over Twilio, through the official SDK. Without TWILIO_ACCOUNT_SID it
  * runs in sandbox mode: the request Twilio would receive (its form fields) is
- * recorded in the dev outbox under a Twilio-shaped sid (`SM` + 32 hex), and a
- * "delivered" status callback is simulated through the same handler real
- * callbacks go through.
+ * recorded in the dev outbox under a Twilio-shaped sid (`SM` + 32 hex), and
+ * status callbacks are posted, signed as Twilio signs them, to the hub's own
+ * /webhooks/twilio/status. Sandbox numbers can fail (sandbox-recipients.ts).
  */
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
-import type { ChannelAdapter, OutboundEnvelope, SandboxOutbox } from '../contract.ts';
+import type { ChannelAdapter, FetchedAttachment, OutboundEnvelope, SandboxOutbox } from '../contract.ts';
+import { sandboxSmsBehaviour } from './sandbox-recipients.ts';
 import { mapTwilioError, mapTwilioStatus } from './twilio-outcomes.ts';
 
 export interface SmsAdapterConfig {
@@ -19,9 +20,12 @@ export interface SmsAdapterConfig {
 }
 
 export interface SmsAdapterHooks {
-  /** Sandbox mode: deliver a status callback (Twilio's form fields) to the hub's own handler. */
-  simulateStatusCallback(params: Record<string, string>): Promise<void>;
+  /** Sandbox mode: deliver a status callback (Twilio's form fields) to the hub's own signed webhook. */
+  simulateStatusCallback(params: Record<string, string>, delayMs?: number): Promise<void>;
 }
+
+/** How long the sandbox's slow number waits before "delivered". */
+export const SANDBOX_SLOW_DELIVERY_MS = 20_000;
 
 /** The form fields of messages.create, as Twilio receives them. */
 function createRequest(config: SmsAdapterConfig, envelope: OutboundEnvelope) {
@@ -34,17 +38,47 @@ function createRequest(config: SmsAdapterConfig, envelope: OutboundEnvelope) {
   };
 }
 
+const MEDIA_TIMEOUT_MS = 30_000;
+
+const isTwilioMediaUrl = (url: URL) => url.protocol === 'https:' && url.hostname === 'api.twilio.com';
+
 /**
- * MMS media stay at Twilio; agents fetch them through the hub, which adds the
- * account's credentials (never exposed) and only ever calls api.twilio.com.
+ * An MMS medium, fetched with the account's credentials (never exposed) from
+ * api.twilio.com only. Twilio redirects to a short-lived signed storage URL;
+ * the credentials are not sent there (fetch drops Authorization on a
+ * cross-origin redirect).
  */
-async function fetchTwilioMedia(config: SmsAdapterConfig, ref: string) {
-  const url = new URL(ref);
-  if (url.protocol !== 'https:' || url.hostname !== 'api.twilio.com') return null;
+async function fetchTwilioMedia(config: SmsAdapterConfig, ref: string): Promise<FetchedAttachment> {
+  let url: URL;
+  try {
+    url = new URL(ref);
+  } catch {
+    return { ok: false, retryable: false, reason: 'not a media URL' };
+  }
+  if (!isTwilioMediaUrl(url)) return { ok: false, retryable: false, reason: 'not a Twilio media URL' };
   const auth = config.accountSid ? { authorization: `Basic ${Buffer.from(`${config.accountSid}:${config.authToken}`).toString('base64')}` } : undefined;
-  const res = await fetch(url, { headers: auth, redirect: 'follow' });
-  if (!res.ok || !res.body) return null;
-  return { contentType: res.headers.get('content-type') ?? 'application/octet-stream', body: res.body };
+  try {
+    const res = await fetch(url, { headers: auth, redirect: 'follow', signal: AbortSignal.timeout(MEDIA_TIMEOUT_MS) });
+    if (!res.ok) {
+      const retryable = res.status === 429 || res.status >= 500;
+      return { ok: false, retryable, reason: res.status === 404 ? 'Twilio no longer has this file (404)' : `Twilio answered HTTP ${res.status}` };
+    }
+    return { ok: true, contentType: res.headers.get('content-type') ?? 'application/octet-stream', data: Buffer.from(await res.arrayBuffer()) };
+  } catch {
+    return { ok: false, retryable: true, reason: 'Twilio could not be reached' };
+  }
+}
+
+/** Deletes Twilio's copy of a medium once the hub holds it (only with credentials; the sandbox has nothing to delete). */
+async function deleteTwilioMedia(config: SmsAdapterConfig, ref: string): Promise<void> {
+  const url = new URL(ref);
+  if (!config.accountSid || !isTwilioMediaUrl(url)) return;
+  const res = await fetch(url, {
+    method: 'DELETE',
+    headers: { authorization: `Basic ${Buffer.from(`${config.accountSid}:${config.authToken}`).toString('base64')}` },
+    signal: AbortSignal.timeout(MEDIA_TIMEOUT_MS),
+  });
+  if (!res.ok && res.status !== 404) throw new Error(`Twilio answered HTTP ${res.status} to the media deletion`);
 }
 
 export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox, hooks: SmsAdapterHooks): ChannelAdapter {
@@ -60,6 +94,7 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
       id: 'sms',
       label: 'SMS',
       fetchAttachment: (ref) => fetchTwilioMedia(config, ref),
+      deleteAttachment: (ref) => deleteTwilioMedia(config, ref),
       async send(envelope) {
         try {
           const message = await client.messages.create(createRequest(config, envelope));
@@ -75,6 +110,9 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
     label: 'SMS',
     fetchAttachment: (ref) => fetchTwilioMedia(config, ref),
     async send(envelope) {
+      const behaviour = sandboxSmsBehaviour(envelope.to);
+      if (behaviour.kind === 'refused') return { ok: false, error: mapTwilioError({ status: behaviour.status, code: behaviour.code }) };
+      if (behaviour.kind === 'unavailable') return { ok: false, error: mapTwilioError({ status: 503 }) };
       const sid = `SM${randomBytes(16).toString('hex')}`;
       const request = createRequest(config, envelope);
       await outbox.record({
@@ -93,8 +131,14 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
         ok: true,
         providerMessageId: sid,
         status: 'sent',
-        afterRecorded: () =>
-          hooks.simulateStatusCallback({ MessageSid: sid, SmsSid: sid, MessageStatus: 'delivered', SmsStatus: 'delivered', To: request.to, ApiVersion: '2010-04-01' }),
+        afterRecorded: async () => {
+          const callback = (status: string, extra: Record<string, string> = {}) => ({
+            MessageSid: sid, SmsSid: sid, MessageStatus: status, SmsStatus: status, To: request.to, ApiVersion: '2010-04-01', ...extra,
+          });
+          if (behaviour.kind === 'undelivered') return hooks.simulateStatusCallback(callback('undelivered', { ErrorCode: behaviour.errorCode }));
+          if (behaviour.kind === 'slow') return hooks.simulateStatusCallback(callback('delivered'), SANDBOX_SLOW_DELIVERY_MS);
+          return hooks.simulateStatusCallback(callback('delivered'));
+        },
       };
     },
   };

@@ -9,24 +9,21 @@
 import type { Request } from 'express';
 import twilio from 'twilio';
 import { z } from 'zod';
-import { AppError } from '../../server/errors.ts';
-import { defineRoute, type Route } from '../../server/http/route.ts';
-import { advanceDeliveryByProviderId } from '../../server/delivery/delivery-status.ts';
-import { appendMessage } from '../../server/timeline/append-message.ts';
-import { recordAddressConsent } from '../../server/timeline/identity/related-contacts.ts';
-import { ingestInbound } from '../../server/timeline/ingest/ingest-inbound.ts';
-import { toConversationRecord, toMessageRecord } from '../../server/timeline/records.ts';
-import type { TimelineContext } from '../../server/timeline/timeline-context.ts';
-import type { NormalizedInbound } from '../contract.ts';
-import { classifySmsKeyword } from './keywords.ts';
-import { mapTwilioStatus, TWILIO_DELIVERY_ERRORS } from './twilio-outcomes.ts';
+import { ChannelError, type ChannelRoute, type HubPorts, type NormalizedInbound } from '../contract.ts';
+import { classifySmsKeyword, looksLikeOptOutRequest } from './keywords.ts';
+import { describeTwilioFailure, mapTwilioStatus } from './twilio-outcomes.ts';
 
-export interface SmsWebhookDeps {
-  timeline: TimelineContext;
+export interface SmsWebhookConfig {
   authToken: string;
   publicBaseUrl: string;
   /** The reply to HELP: who the clinic is, how to reach it, how to stop. */
   helpText: string;
+  /**
+   * Twilio's Advanced Opt-Out answers STOP, START and HELP itself: the hub then
+   * only records the consent change and never answers a keyword (the patient
+   * would get two answers). Off: the hub answers HELP itself.
+   */
+  advancedOptOut: boolean;
 }
 
 const formBody = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
@@ -34,41 +31,39 @@ type Form = z.infer<typeof formBody>;
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 const SID = /^(SM|MM)[0-9a-f]{32}$/;
 
-export function smsWebhookRoutes(deps: SmsWebhookDeps): Route[] {
+export function smsWebhookRoutes(config: SmsWebhookConfig, ports: HubPorts): ChannelRoute[] {
   return [
-    defineRoute({
-      method: 'post', path: '/webhooks/twilio/sms', tag: 'webhooks', auth: 'public',
+    {
+      method: 'post', path: '/webhooks/twilio/sms', bodyParsing: 'form', body: formBody,
       summary: 'Twilio inbound SMS/MMS (form-encoded, X-Twilio-Signature verified); answers TwiML once stored',
-      body: formBody,
       responses: { 200: { description: 'TwiML (empty, or the HELP reply)' }, 403: { description: 'Signature missing or wrong; nothing stored' } },
       handler: async ({ req, res, body }) => {
-        verifySignature(deps, req, body);
-        const reply = await receiveSms(deps, body);
+        verifySignature(config, ports, req, body as Form);
+        const reply = await receiveSms(config, ports, flatten(body as Form));
         res.status(200).type('text/xml').send(reply ? twimlMessage(reply) : EMPTY_TWIML);
         return undefined;
       },
-    }),
-    defineRoute({
-      method: 'post', path: '/webhooks/twilio/status', tag: 'webhooks', auth: 'public',
+    },
+    {
+      method: 'post', path: '/webhooks/twilio/status', bodyParsing: 'form', body: formBody,
       summary: 'Twilio status callbacks (signed): delivery status only moves forward; unknown MessageSid is accepted and logged',
-      body: formBody,
       responses: { 200: { description: 'Accepted' }, 403: { description: 'Signature missing or wrong' } },
       handler: async ({ req, res, body }) => {
-        verifySignature(deps, req, body);
-        await applyTwilioStatus(deps, flatten(body));
+        verifySignature(config, ports, req, body as Form);
+        await applyTwilioStatus(ports, flatten(body as Form));
         res.status(200).type('text/xml').send(EMPTY_TWIML);
         return undefined;
       },
-    }),
+    },
   ];
 }
 
-function verifySignature(deps: SmsWebhookDeps, req: Request, params: Form): void {
+function verifySignature(config: SmsWebhookConfig, ports: HubPorts, req: Request, params: Form): void {
   const signature = req.get('x-twilio-signature');
-  const url = `${deps.publicBaseUrl}${req.originalUrl}`;
-  if (!signature || !twilio.validateRequest(deps.authToken, signature, url, params)) {
-    deps.timeline.logger.warn({ path: req.path }, 'Twilio webhook refused: bad or missing signature');
-    throw new AppError('FORBIDDEN', 'X-Twilio-Signature is missing or does not match');
+  const url = `${config.publicBaseUrl}${req.originalUrl}`;
+  if (!signature || !twilio.validateRequest(config.authToken, signature, url, params)) {
+    ports.logger.warn({ path: req.path }, 'Twilio webhook refused: bad or missing signature');
+    throw new ChannelError('forbidden', 'X-Twilio-Signature is missing or does not match');
   }
 }
 
@@ -77,10 +72,9 @@ function flatten(form: Form): Record<string, string> {
 }
 
 /** Stores an inbound SMS/MMS and applies consent keywords; returns the text to answer with, if any. */
-async function receiveSms(deps: SmsWebhookDeps, form: Form): Promise<string | null> {
-  const f = flatten(form);
-  if (!SID.test(f.MessageSid ?? '')) throw new AppError('INVALID_INPUT', 'MessageSid: missing or not a Twilio message sid', { field: 'MessageSid' });
-  if (!f.From) throw new AppError('INVALID_INPUT', 'From: missing', { field: 'From' });
+async function receiveSms(config: SmsWebhookConfig, ports: HubPorts, f: Record<string, string>): Promise<string | null> {
+  if (!SID.test(f.MessageSid ?? '')) throw new ChannelError('invalid_input', 'MessageSid: missing or not a Twilio message sid', 'MessageSid');
+  if (!f.From) throw new ChannelError('invalid_input', 'From: missing', 'From');
   const keyword = classifySmsKeyword(f.Body ?? '', f.OptOutType);
   const numMedia = Math.min(Number(f.NumMedia ?? 0) || 0, 10);
   const inbound: NormalizedInbound = {
@@ -89,6 +83,7 @@ async function receiveSms(deps: SmsWebhookDeps, form: Form): Promise<string | nu
     providerKey: `twilio:${f.MessageSid}`,
     providerMessageId: f.MessageSid!,
     body: f.Body ?? '',
+    // Media stay at Twilio until the hub has imported them (in the background, with the account's credentials).
     attachments: Array.from({ length: numMedia }, (_, i) => ({
       name: `media-${i + 1}`,
       contentType: f[`MediaContentType${i}`] ?? 'application/octet-stream',
@@ -96,33 +91,45 @@ async function receiveSms(deps: SmsWebhookDeps, form: Form): Promise<string | nu
       ref: f[`MediaUrl${i}`] ?? '',
     })).filter((a) => a.ref.startsWith('https://')),
     impliesConsent: keyword === null,
+    ...(keyword === null && looksLikeOptOutRequest(f.Body ?? '') ? { possibleOptOut: true } : {}),
   };
-  const stored = await ingestInbound(deps.timeline, inbound);
-  // STOP from a guardian's number opts out the guardian, not the patient (related-contacts.ts).
-  const sender = stored.message.sender?.identityId;
-  if (keyword === 'opt_out') await recordAddressConsent(deps.timeline, stored.patientId, sender, 'sms', 'opted_out', `sms_keyword:${(f.OptOutType || f.Body || '').trim().toUpperCase()}`);
-  if (keyword === 'opt_in') await recordAddressConsent(deps.timeline, stored.patientId, sender, 'sms', 'opted_in', `sms_keyword:${(f.OptOutType || f.Body || '').trim().toUpperCase()}`);
-  if (keyword !== 'help') return null;
-  // The HELP answer goes back in the TwiML response; the thread shows it as sent.
-  const conversation = await deps.timeline.models.Conversation.findById(stored.conversation.id).lean().orFail();
-  const help = await appendMessage(deps.timeline, conversation, {
-    direction: 'outbound', channel: 'sms', body: deps.helpText, author: { type: 'system', agentId: null },
-    providerKey: `twilio-help:${f.MessageSid}`, channelReason: 'sms_help_keyword', deliveryStatus: 'sent',
-  });
-  if (!help.duplicate) deps.timeline.events.messageCreated(toMessageRecord(help.message, deps.timeline.cipher), toConversationRecord(help.conversation, deps.timeline.cipher));
-  return deps.helpText;
+  // A retry (duplicate) applies the keyword again: the first try may have stopped between storing and consent.
+  const stored = await ports.ingest(inbound);
+  // STOP from a guardian's number opts out the guardian, not the patient.
+  const source = `sms_keyword:${(f.OptOutType || f.Body || '').trim().toUpperCase().slice(0, 20)}`;
+  if (keyword === 'opt_out' || keyword === 'opt_in') {
+    await ports.recordConsent({ patientId: stored.patientId, identityId: stored.senderIdentityId, channel: 'sms', status: keyword === 'opt_out' ? 'opted_out' : 'opted_in', source });
+  }
+  if (keyword !== 'help' || !answersHelp(config, f)) return null;
+  // The HELP answer goes back in the TwiML response; the thread shows it as sent (once per inbound message).
+  await ports.recordAnswer(stored, { body: config.helpText, providerKey: `twilio-help:${f.MessageSid}`, reason: 'sms_help_keyword' });
+  return config.helpText;
 }
 
+/** Twilio answered the keyword itself when it labelled it (OptOutType) or handles keywords for the account. */
+const answersHelp = (config: SmsWebhookConfig, f: Record<string, string>) => !config.advancedOptOut && !f.OptOutType;
+
 /** A status callback's effect; sandbox mode calls it directly with the same fields Twilio posts. */
-export async function applyTwilioStatus(deps: Pick<SmsWebhookDeps, 'timeline'>, f: Record<string, string>): Promise<void> {
+export async function applyTwilioStatus(ports: HubPorts, f: Record<string, string>): Promise<void> {
   const sid = f.MessageSid ?? f.SmsSid ?? '';
-  const status = mapTwilioStatus(f.MessageStatus ?? f.SmsStatus ?? '');
+  const twilioStatus = (f.MessageStatus ?? f.SmsStatus ?? '').toLowerCase();
+  const status = mapTwilioStatus(twilioStatus);
   if (!SID.test(sid) || !status) return;
   const errorCode = f.ErrorCode || undefined;
-  const { known, updated } = await advanceDeliveryByProviderId(deps.timeline, sid, status, errorCode, errorCode ? TWILIO_DELIVERY_ERRORS[errorCode] : undefined);
-  if (!known) deps.timeline.logger.warn({ messageSid: sid, status }, 'status callback for a message we did not send; ignored');
-  if (!updated) return;
-  if (errorCode === '21610') await recordAddressConsent(deps.timeline, updated.patientId, updated.recipientIdentityId, 'sms', 'opted_out', 'twilio_error_21610');
+  const failed = status === 'failed' || status === 'undelivered';
+  const receipt = await ports.applyDelivery({
+    message: { providerMessageId: sid },
+    channel: 'sms',
+    status,
+    // Twilio may post the same status twice; the pair is the event.
+    eventId: `twilio:${sid}:${twilioStatus}`,
+    ...(failed ? { failure: describeTwilioFailure(errorCode) } : {}),
+  });
+  if (!receipt.known) ports.logger.warn({ messageSid: sid, status }, 'status callback for a message we did not send; ignored');
+  if (receipt.duplicate || !receipt.patientId) return;
+  if (errorCode === '21610') {
+    await ports.recordConsent({ patientId: receipt.patientId, identityId: receipt.recipientIdentityId, channel: 'sms', status: 'opted_out', source: 'twilio_error_21610' });
+  }
 }
 
 function twimlMessage(text: string): string {

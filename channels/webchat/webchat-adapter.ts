@@ -4,7 +4,7 @@
  * "sending" is marking the message sent; the widget's `messages:seen` marks
  * it read (server/realtime/widget-namespace.ts).
  */
-import type { ChannelAdapter } from '../contract.ts';
+import type { Channel, ChannelAdapter } from '../contract.ts';
 
 export function createWebchatAdapter(): ChannelAdapter {
   return {
@@ -14,4 +14,9 @@ export function createWebchatAdapter(): ChannelAdapter {
       return { ok: true, providerMessageId: `webchat:${envelope.messageId}`, status: 'sent' };
     },
   };
+}
+
+/** The widget's routes and socket live in the hub (server/widget, server/realtime): the widget is the hub's own client. */
+export function createWebchatChannel(): Channel {
+  return { adapter: createWebchatAdapter(), routes: [] };
 }

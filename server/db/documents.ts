@@ -8,7 +8,8 @@ export type IdentityKind = 'phone' | 'email' | 'web' | 'portal';
 export type ConversationStatus = 'open' | 'pending' | 'resolved';
 export type Priority = 'low' | 'normal' | 'high' | 'urgent';
 export type Direction = 'inbound' | 'outbound' | 'note' | 'system';
-export type DeliveryStatus = 'received' | 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | 'none';
+export type { DeliveryStatus } from '../../channels/contract.ts';
+import type { DeliveryStatus } from '../../channels/contract.ts';
 export type Role = 'admin' | 'supervisor' | 'agent';
 export type RelatedContactRelation = 'guardian' | 'caregiver';
 
@@ -102,13 +103,20 @@ export interface AttachmentDoc {
   nameEnc: string;
   contentType: string;
   size: number;
+  /** `blob:<id>` (sealed in the hub) or, until the hub has imported it, the provider's URL. */
   ref: string;
+  /** An inline image of an HTML email: its Content-ID (the original HTML refers to it as cid:). */
+  contentId?: string | null;
+  /** Why the hub could not keep the file (the provider's copy failed to download after retries). */
+  unavailable?: string | null;
 }
 
 export interface DeliveryError {
   code: string;
   message: string;
   retryable: boolean;
+  /** The next step for the agent, from the channel's catalogue of failures. */
+  suggestion?: string;
 }
 
 export interface MessageDoc {
@@ -142,6 +150,8 @@ export interface MessageDoc {
     status: DeliveryStatus;
     history: { status: DeliveryStatus; at: Date; errorCode?: string }[];
     error: DeliveryError | null;
+    /** Provider event ids already applied (SendGrid sg_event_id, Twilio sid+status), the newest few: re-posts change nothing. */
+    eventIds?: string[];
   };
   /** Set while the message waits in the outbox for the delivery worker. */
   outboxDueAt: Date | null;

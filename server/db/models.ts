@@ -125,7 +125,7 @@ conversationSchema.index({ assigneeId: 1, lastMessageAt: -1, _id: -1 });
 conversationSchema.index({ patientId: 1, openedAt: -1 });
 
 const attachmentSchema = new Schema(
-  { nameEnc: String, contentType: String, size: Number, ref: String },
+  { nameEnc: String, contentType: String, size: Number, ref: String, contentId: String, unavailable: String },
   { _id: false },
 );
 
@@ -154,7 +154,8 @@ const messageSchema = new Schema<MessageDoc>(
     delivery: {
       status: String,
       history: { type: [{ status: String, at: Date, errorCode: String, _id: false }], default: [] },
-      error: { type: { code: String, message: String, retryable: Boolean }, default: null, _id: false },
+      error: { type: { code: String, message: String, retryable: Boolean, suggestion: String }, default: null, _id: false },
+      eventIds: { type: [String], default: undefined },
     },
     outboxDueAt: { type: Date, default: null },
     attempts: { type: Number, default: 0 },

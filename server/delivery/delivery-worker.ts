@@ -8,7 +8,7 @@
  */
 import type { ChannelAdapter, OutboundEnvelope, SendFailure, SendOutcome } from '../../channels/contract.ts';
 import type { ChannelId } from '../../channels/channel-id.ts';
-import type { MessageDoc } from '../db/documents.ts';
+import type { DeliveryError, MessageDoc } from '../db/documents.ts';
 import type { TimelineContext } from '../timeline/timeline-context.ts';
 import { recordAddressConsent } from '../timeline/identity/related-contacts.ts';
 import { advanceDeliveryStatus, publishMessageUpdate } from './delivery-status.ts';
@@ -180,6 +180,6 @@ export class DeliveryWorker {
 }
 
 /** What a message keeps of a failure: what agents read. */
-function storedError(error: SendFailure): { code: string; message: string; retryable: boolean } {
-  return { code: error.code, message: error.message, retryable: error.retryable };
+function storedError(error: SendFailure): DeliveryError {
+  return { code: error.code, message: error.message, retryable: error.retryable, ...(error.suggestion ? { suggestion: error.suggestion } : {}) };
 }

@@ -1,6 +1,4 @@
 /** Answers a request for one attachment of a message: stored files from the hub, provider media fetched with the hub's credentials. */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
 import type { ChannelAdapter } from '../../channels/contract.ts';
 import type { ChannelId } from '../../channels/channel-id.ts';
@@ -26,8 +24,9 @@ export async function sendAttachment(
     res.status(200).type(stored.contentType).send(stored.data);
     return;
   }
+  if (attachment.unavailable) throw new AppError('NOT_FOUND', `This attachment could not be kept: ${attachment.unavailable}`);
+  // Not imported yet (the hub fetches provider media in the background): fetched for this request only.
   const file = await adapters[message.channel].fetchAttachment?.(attachment.ref);
-  if (!file) throw new AppError('PROVIDER_UNAVAILABLE', 'The provider did not return this attachment; try again later');
-  res.status(200).type(file.contentType);
-  await pipeline(Readable.fromWeb(file.body as never), res);
+  if (!file?.ok) throw new AppError('PROVIDER_UNAVAILABLE', 'The provider did not return this attachment; try again later');
+  res.status(200).type(file.contentType).send(file.data);
 }

@@ -20,7 +20,7 @@ export interface NewMessage {
   channel: ChannelId | 'internal';
   kind?: MessageDoc['kind'];
   body: string;
-  attachments?: { name: string; contentType: string; size: number; ref: string }[];
+  attachments?: { name: string; contentType: string; size: number; ref: string; contentId?: string }[];
   author: MessageDoc['author'];
   providerKey?: string;
   providerMessageId?: string | null;
@@ -55,6 +55,7 @@ export async function appendMessage(ctx: TimelineContext, conversation: Conversa
     contentType: a.contentType,
     size: a.size,
     ref: a.ref,
+    ...(a.contentId ? { contentId: a.contentId } : {}),
   }));
   const bodyEnc = cipher.encrypt(input.body);
 

@@ -23,7 +23,14 @@ export function toMessageRecord(doc: MessageDoc, cipher: PhiCipher) {
     channel: doc.channel,
     kind: doc.kind,
     body: open(cipher, doc.bodyEnc) ?? '',
-    attachments: doc.attachments.map((a) => ({ name: open(cipher, a.nameEnc), contentType: a.contentType, size: a.size })),
+    attachments: doc.attachments.map((a) => ({
+      name: open(cipher, a.nameEnc),
+      contentType: a.contentType,
+      size: a.size,
+      inline: Boolean(a.contentId),
+      /** null when the file is kept by the hub; 'importing' while fetched from the provider; else why it could not be kept. */
+      unavailable: a.unavailable ?? (a.ref.startsWith('blob:') ? null : 'importing'),
+    })),
     author: { type: doc.author.type, agentId: doc.author.agentId ?? null },
     clientId: doc.clientId ?? null,
     channelReason: doc.channelReason ?? null,

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -39,7 +39,8 @@ describe('SendGrid Event Webhook (POST /webhooks/sendgrid/events)', () => {
     await waitFor(async () => (await t.hub.services.db.models.Message.findById(reply.body.id).lean())?.delivery.status === 'sent');
     return { messageId: reply.body.id as string, conversationId: inbound.conversation.id, patientId: inbound.patientId };
   }
-  const event = (name: string, messageId: string, extra: Record<string, unknown> = {}) => ({ ...FIXTURE[0], event: name, carethread_message_id: messageId, ...extra });
+  // Every event SendGrid posts has its own sg_event_id.
+  const event = (name: string, messageId: string, extra: Record<string, unknown> = {}) => ({ ...FIXTURE[0], event: name, sg_event_id: randomUUID(), carethread_message_id: messageId, ...extra });
 
   it('moves a message to delivered then read, never back, and ignores unknown messages', async () => {
     const { messageId } = await sentEmail('events1@example.org');

@@ -28,7 +28,7 @@ describe('agents attach files to replies: email attachments, MMS through signed 
     const { attachmentId } = (await uploaded.json()) as { attachmentId: string };
     const reply = await t.api.post(`/api/conversations/${texted.conversation.id}/messages`, { body: 'Here it is.', channel: 'sms', attachmentIds: [attachmentId] }, admin.token);
     expect(reply.status).to.equal(201);
-    expect(reply.body.attachments).to.deep.equal([{ name: 'after-visit summary.pdf', contentType: 'application/pdf', size: pdf.length }]);
+    expect(reply.body.attachments).to.deep.equal([{ name: 'after-visit summary.pdf', contentType: 'application/pdf', size: pdf.length, inline: false, unavailable: null }]);
     const sent = (await outboxEntry('sms', reply.body.id)).request;
     expect(sent.MediaUrl).to.have.length(1);
     const link = new URL(sent.MediaUrl[0]);

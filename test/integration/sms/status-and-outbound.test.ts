@@ -168,7 +168,8 @@ describe('SMS status callbacks (POST /webhooks/twilio/status)', () => {
     expect((await postTwilio(t, '/webhooks/twilio/status', { ...fixture, MessageSid: sid, SmsSid: sid })).status).to.equal(200);
     const stored = await t.hub.services.db.models.Message.findById(id).lean().orFail();
     expect(stored.delivery.status).to.equal('undelivered');
-    expect(stored.delivery.error).to.deep.include({ code: 'PROVIDER_30007', message: 'Filtered by the carrier as spam' });
+    expect(stored.delivery.error).to.deep.include({ code: 'SMS_CARRIER_FILTERED', message: 'Filtered by the carrier as spam' });
+    expect(stored.delivery.error!.suggestion).to.match(/email or web chat/);
     expect(stored.delivery.history.at(-1)!.errorCode).to.equal('30007');
   });
 

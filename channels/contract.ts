@@ -192,8 +192,12 @@ export interface DeliveryUpdate {
   failure?: SendFailure;
   /** The provider's id for this event: an event applied once is never applied again (re-posted batches). */
   eventId?: string;
-  /** The address can no longer receive (hard bounce): replies skip it until the patient writes from it again. */
-  recipientUndeliverable?: boolean;
+  /**
+   * The address itself cannot receive (a hard bounce, a landline), in words
+   * for agents ("the email address bounced"): replies skip it until the
+   * patient writes from it again, and the channel picker says why.
+   */
+  recipientUndeliverable?: string;
 }
 
 export interface DeliveryReceipt {

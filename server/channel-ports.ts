@@ -91,7 +91,7 @@ export class ChannelPorts implements HubPorts {
       });
       applied = updated !== null;
     }
-    if (applied && update.recipientUndeliverable && message.recipientIdentityId) await markIdentityUndeliverable(ctx, message.recipientIdentityId);
+    if (applied && update.recipientUndeliverable && message.recipientIdentityId) await markIdentityUndeliverable(ctx, message.recipientIdentityId, update.recipientUndeliverable);
     return { ...known, duplicate: false, applied };
   }
 

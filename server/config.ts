@@ -63,6 +63,7 @@ const envSchema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(16),
   TWILIO_FROM_NUMBER: optionalText,
   TWILIO_MESSAGING_SERVICE_SID: optionalText,
+  TWILIO_DELETE_MEDIA_AFTER_IMPORT: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   TWILIO_ADVANCED_OPT_OUT: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   SENDGRID_API_KEY: optionalText,
   SENDGRID_FROM_EMAIL: z.email().default('clinic@example.org'),
@@ -142,7 +143,7 @@ export interface Config {
   /** Keys the audit chain's HMACs (kept outside the database); first signs, all verify. */
   readonly auditKeys: readonly { id: string; key: Buffer }[];
   readonly bootstrapAdmin: { email: string; password: string } | undefined;
-  readonly twilio: { accountSid?: string; authToken: string; fromNumber?: string; messagingServiceSid?: string; advancedOptOut: boolean };
+  readonly twilio: { accountSid?: string; authToken: string; fromNumber?: string; messagingServiceSid?: string; advancedOptOut: boolean; deleteMediaAfterImport: boolean };
   readonly sendgrid: { apiKey?: string; fromEmail: string; inboundSecret: string; eventPublicKey?: string; inboundDomain: string };
   readonly widget: {
     identitySecret: string;
@@ -276,6 +277,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       fromNumber: e.TWILIO_FROM_NUMBER,
       messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
       advancedOptOut: e.TWILIO_ADVANCED_OPT_OUT,
+      deleteMediaAfterImport: e.TWILIO_DELETE_MEDIA_AFTER_IMPORT,
     },
     sendgrid: {
       apiKey: e.SENDGRID_API_KEY,

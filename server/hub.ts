@@ -54,6 +54,7 @@ import { purposeKey } from './crypto/purpose-keys.ts';
 import { outboundFiles } from './delivery/outbound-files.ts';
 import { ContactCards } from './delivery/contact-cards.ts';
 import { MAX_STORED_ATTACHMENT_BYTES } from './attachments/attachment-store.ts';
+import { DEFAULT_MEDIA_IMPORT, MediaImport, type MediaImportOptions } from './attachments/media-import.ts';
 import { VerificationCodes } from './widget/verification-codes.ts';
 import { VisitorTokens } from './widget/visitor-tokens.ts';
 import { WidgetVisitors } from './widget/widget-visitors.ts';
@@ -70,6 +71,8 @@ export interface HubOptions {
   /** Replace channel adapters (e.g. to exercise delivery failures). Defaults to the registry's. */
   adapters?: Partial<Record<ChannelId, ChannelAdapter>>;
   deliveryPollMs?: number;
+  /** Retries of provider media downloads (tests shorten the waits). */
+  mediaImport?: MediaImportOptions;
   socketRevalidateMs?: number;
 }
 
@@ -157,11 +160,13 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     settings: { defaultPhoneRegion: config.defaultPhoneRegion, reopenWindowMs: config.reopenWindowMs, defaultTeamId: DEFAULT_TEAM.id },
     isWidgetConnected: (patientId) => widgetRealtime?.isConnected(patientId) ?? false,
     kickDelivery: () => worker?.kick(),
+    importMedia: (messageId) => mediaImport.schedule(messageId),
     onInbound: (stored) => {
       if (stored.channel !== 'sms' || !stored.newPatient || !stored.impliesConsent) return;
       background.start('first-contact card', () => contactCards.onFirstSms(stored.conversationId));
     },
   };
+  const mediaImport = new MediaImport(() => timeline!, adapters, (what, work) => background.start(what, work), options.mediaImport ?? DEFAULT_MEDIA_IMPORT);
   const contactCards = new ContactCards(timeline, config.contactCard.settings, {
     uidSeed: config.publicBaseUrl, onFirstSms: config.contactCard.onFirstSms, onChange: config.contactCard.onChange,
   });
@@ -251,6 +256,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       // Every start signs an entry with the current audit key: the chain always ends with a keyed entry.
       await audit.record({ action: 'hub.start', via: 'system', details: { version: HUB_VERSION, auditKey: config.auditKeys[0]!.id } });
       background.start('contact card rollout', () => contactCards.rollOut());
+      background.start('resume media imports', () => mediaImport.resumePending());
       housekeeping.start((what, work) => background.start(what, work));
       const actual = (httpServer.address() as AddressInfo).port;
       listeningOn = `http://127.0.0.1:${actual}`;

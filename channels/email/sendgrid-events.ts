@@ -9,7 +9,7 @@
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import type { Request } from 'express';
 import { ChannelError, type ChannelRoute, type DeliveryStatus, type HubPorts } from '../contract.ts';
-import { describeSendGridFailure } from './sendgrid-outcomes.ts';
+import { describeSendGridFailure, unavailableReasonFor } from './sendgrid-outcomes.ts';
 
 export interface SendGridEventConfig {
   /** Base64 DER verification keys (SENDGRID_EVENT_PUBLIC_KEY; the sandbox's own); none = every post refused. */
@@ -19,6 +19,8 @@ export interface SendGridEventConfig {
 const MAX_SKEW_SECONDS = 600;
 const STATUS: Record<string, DeliveryStatus> = { processed: 'sent', delivered: 'delivered', open: 'read', bounce: 'undelivered', dropped: 'failed' };
 const OPT_OUT = new Set(['unsubscribe', 'group_unsubscribe', 'spamreport']);
+/** Failures that are the address's, not one mail's: replies stop going there until the patient writes from it. */
+const ADDRESS_FAILURES = new Set(['EMAIL_BOUNCED', 'EMAIL_INVALID_ADDRESS', 'EMAIL_DROPPED_BOUNCED', 'EMAIL_DROPPED_INVALID']);
 
 interface SendGridEvent {
   event?: string;
@@ -84,7 +86,9 @@ export async function applyEvent(ports: HubPorts, event: SendGridEvent): Promise
     channel: 'email',
     ...(status ? { status } : {}),
     ...(typeof event.sg_event_id === 'string' && event.sg_event_id ? { eventId: `sendgrid:${event.sg_event_id.slice(0, 100)}` } : {}),
-    ...(failure ? { failure, recipientUndeliverable: true } : {}),
+    ...(failure ? { failure } : {}),
+    // Only when the address is at fault (a hard bounce, an invalid address), not a server that blocked one mail.
+    ...(failure && ADDRESS_FAILURES.has(failure.code) ? { recipientUndeliverable: unavailableReasonFor(failure.code) ?? 'the email address bounced' } : {}),
   });
   if (!receipt.known || receipt.duplicate || !receipt.patientId) return false;
   if (optOut) {

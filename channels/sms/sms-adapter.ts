@@ -17,6 +17,8 @@ export interface SmsAdapterConfig {
   fromNumber?: string | undefined;
   messagingServiceSid?: string | undefined;
   publicBaseUrl: string;
+  /** TWILIO_DELETE_MEDIA_AFTER_IMPORT: delete Twilio's copy of inbound media once the hub holds it sealed. */
+  deleteMediaAfterImport?: boolean;
 }
 
 export interface SmsAdapterHooks {
@@ -94,7 +96,7 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
       id: 'sms',
       label: 'SMS',
       fetchAttachment: (ref) => fetchTwilioMedia(config, ref),
-      deleteAttachment: (ref) => deleteTwilioMedia(config, ref),
+      ...(config.deleteMediaAfterImport ? { deleteAttachment: (ref: string) => deleteTwilioMedia(config, ref) } : {}),
       async send(envelope) {
         try {
           const message = await client.messages.create(createRequest(config, envelope));

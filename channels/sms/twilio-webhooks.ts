@@ -11,7 +11,7 @@ import twilio from 'twilio';
 import { z } from 'zod';
 import { ChannelError, type ChannelRoute, type HubPorts, type NormalizedInbound } from '../contract.ts';
 import { classifySmsKeyword, looksLikeOptOutRequest } from './keywords.ts';
-import { describeTwilioFailure, mapTwilioStatus } from './twilio-outcomes.ts';
+import { describeTwilioFailure, mapTwilioStatus, unavailableReasonFor } from './twilio-outcomes.ts';
 
 export interface SmsWebhookConfig {
   authToken: string;
@@ -30,6 +30,8 @@ const formBody = z.record(z.string(), z.union([z.string(), z.array(z.string())])
 type Form = z.infer<typeof formBody>;
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 const SID = /^(SM|MM)[0-9a-f]{32}$/;
+/** Carrier errors that are the number's, not one text's: 30005 unknown number, 30006 landline. */
+const NUMBER_FAILURES = new Set(['30005', '30006']);
 
 export function smsWebhookRoutes(config: SmsWebhookConfig, ports: HubPorts): ChannelRoute[] {
   return [
@@ -124,6 +126,8 @@ export async function applyTwilioStatus(ports: HubPorts, f: Record<string, strin
     // Twilio may post the same status twice; the pair is the event.
     eventId: `twilio:${sid}:${twilioStatus}`,
     ...(failed ? { failure: describeTwilioFailure(errorCode) } : {}),
+    // A landline or a number that does not exist will not take the next text either.
+    ...(failed && errorCode && NUMBER_FAILURES.has(errorCode) ? { recipientUndeliverable: unavailableReasonFor(errorCode) ?? 'the number cannot receive texts' } : {}),
   });
   if (!receipt.known) ports.logger.warn({ messageSid: sid, status }, 'status callback for a message we did not send; ignored');
   if (receipt.duplicate || !receipt.patientId) return;

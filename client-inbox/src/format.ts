@@ -48,11 +48,16 @@ export function channelReasonLabel(reason: string | null, channel: string): stri
   if (!reason) return null;
   if (reason === 'requested_by_agent') return `${channelLabel(channel)} chosen by the agent`;
   if (reason === 'related_contact') return `${channelLabel(channel)} to a guardian or caregiver, chosen by the agent`;
+  if (reason === 'automatic_contact_card') return `${channelLabel(channel)}, sent automatically: the clinic's contact card for a first contact`;
+  if (reason === 'automatic_contact_card_update') return `${channelLabel(channel)}, sent automatically: the clinic's contact card changed`;
+  if (reason === 'sms_help_keyword') return `${channelLabel(channel)}, answered automatically: the patient texted HELP`;
   return `Auto: ${autoReason(reason, channel)}`;
 }
 
-export function unavailableLabel(why: Unavailability, channel: ChannelId): string {
+export function unavailableLabel(why: Unavailability, channel: ChannelId, detail?: string | null): string {
   switch (why) {
+    case 'undeliverable':
+      return detail ?? (channel === 'email' ? 'the email address bounced' : 'the number cannot receive texts');
     case 'no_verified_identity':
       return channel === 'sms' ? 'no verified phone number' : channel === 'email' ? 'no verified email address' : 'no web chat visitor';
     case 'identity_not_verified':

@@ -33,11 +33,11 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export type Unavailability = 'no_verified_identity' | 'identity_not_verified' | 'no_consent' | 'opted_out';
+export type Unavailability = 'no_verified_identity' | 'identity_not_verified' | 'undeliverable' | 'no_consent' | 'opted_out';
 
 export interface ReplyOptions {
   auto: { channel: ChannelId | null; reason: string };
-  channels: { channel: ChannelId; unavailable: Unavailability | null }[];
+  channels: { channel: ChannelId; unavailable: Unavailability | null; detail?: string | null }[];
   /** Guardians and caregivers: chosen explicitly, never by auto. */
   contacts?: { recipientId: string; relation: string; name: string | null; channel: ChannelId; value: string; unavailable: string | null }[];
 }

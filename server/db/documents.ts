@@ -61,6 +61,8 @@ export interface IdentityDoc {
   mergedFromPatientId?: string | null;
   /** Mail to it bounced or was dropped; cleared when the patient writes from it again. */
   undeliverableAt: Date | null;
+  /** Why, in words for agents ("the email address bounced", "the number is a landline…"). */
+  undeliverableReason?: string | null;
   lastSeenAt: Date;
   createdAt: Date;
   /** Web visitors: how the visitor proved who they are (then they see the patient's whole thread). */
@@ -92,6 +94,8 @@ export interface ConversationDoc {
   messageCount: number;
   openedAt: Date;
   firstResponseAt: Date | null;
+  /** The patient may have asked to stop ("stop texting me") in words that are not a keyword: an agent decides. */
+  possibleOptOut?: { messageId: string; channel: ChannelId; at: Date } | null;
   assignedAt: Date | null;
   resolvedAt: Date | null;
   reopenedAt: Date | null;
@@ -131,7 +135,8 @@ export interface MessageDoc {
   providerMessageId: string | null;
   direction: Direction;
   channel: ChannelId | 'internal';
-  kind: 'text' | 'vcard' | 'event';
+  /** `automatic_reply`: mail a machine wrote (RFC 3834), shown as an event, never as the patient's words. */
+  kind: 'text' | 'vcard' | 'event' | 'automatic_reply';
   bodyEnc: string;
   attachments: AttachmentDoc[];
   author: { type: 'patient' | 'agent' | 'system'; agentId: string | null };
@@ -144,6 +149,10 @@ export interface MessageDoc {
   senderTrust?: IdentityTrust | null;
   /** Inbound email whose sender failed authentication (SPF/DKIM not aligned with From): why, e.g. spf_fail. */
   senderUnauthenticated?: string | null;
+  /** Inbound email: the whole message as received, sealed JSON {text?, html?} (html sanitised; inline images as cid:). */
+  originalEnc?: string | null;
+  /** Inbound: what the channel could not do exactly (an unknown charset, read as UTF-8), for agents. */
+  receptionNote?: string | null;
   /** Outbound email: the random part of its Message-ID header (128 bits); replies thread by it, never by a database id. */
   emailMessageId?: string | null;
   delivery: {

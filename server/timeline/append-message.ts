@@ -31,6 +31,10 @@ export interface NewMessage {
   senderTrust?: MessageDoc['senderTrust'];
   senderUnauthenticated?: string | null;
   emailMessageId?: string | null;
+  /** Inbound: the whole message as received (before reply stripping), kept sealed for "show original". */
+  original?: { text?: string; html?: string } | null;
+  /** Inbound: what the channel could not do exactly (e.g. an unknown charset), shown to agents. */
+  receptionNote?: string | null;
   deliveryStatus: DeliveryStatus;
   /** Queue for the delivery worker now. */
   queueForDelivery?: boolean;
@@ -82,6 +86,8 @@ export async function appendMessage(ctx: TimelineContext, conversation: Conversa
       senderTrust: input.senderTrust ?? null,
       senderUnauthenticated: input.senderUnauthenticated ?? null,
       emailMessageId: input.emailMessageId ?? null,
+      ...(input.original && (input.original.text || input.original.html) ? { originalEnc: cipher.encrypt(JSON.stringify(input.original)) } : {}),
+      ...(input.receptionNote ? { receptionNote: input.receptionNote } : {}),
       delivery: { status: input.deliveryStatus, history: [{ status: input.deliveryStatus, at: now }], error: null },
       outboxDueAt: input.queueForDelivery ? now : null,
       attempts: 0,

@@ -35,6 +35,9 @@ export function toMessageRecord(doc: MessageDoc, cipher: PhiCipher) {
     clientId: doc.clientId ?? null,
     channelReason: doc.channelReason ?? null,
     providerMessageId: doc.providerMessageId ?? null,
+    /** Inbound email: the whole message as received can be opened (GET …/messages/:id/original). */
+    hasOriginal: Boolean(doc.originalEnc),
+    receptionNote: doc.receptionNote ?? null,
     /** Inbound only: who sent it and how far that is proven (agents see anything short of verified). */
     sender: doc.direction === 'inbound' ? senderOf(doc) : null,
     delivery: {
@@ -67,6 +70,7 @@ export function toConversationRecord(doc: ConversationDoc, cipher: PhiCipher) {
     messageCount: doc.messageCount,
     openedAt: iso(doc.openedAt)!,
     firstResponseAt: iso(doc.firstResponseAt),
+    possibleOptOut: doc.possibleOptOut ? { messageId: doc.possibleOptOut.messageId, channel: doc.possibleOptOut.channel, at: iso(doc.possibleOptOut.at) } : null,
     assignedAt: iso(doc.assignedAt),
     resolvedAt: iso(doc.resolvedAt),
     reopenedAt: iso(doc.reopenedAt),

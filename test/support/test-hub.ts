@@ -81,6 +81,8 @@ export async function startTestHub(options: {
   mongoUri?: string;
   adapters?: Partial<Record<ChannelId, ChannelAdapter>>;
   clock?: TestClock;
+  /** Provider media download retries (default: 3 tries, 20 ms apart, so a failing download is decided quickly). */
+  mediaImport?: { attempts: number; firstRetryMs: number };
 }): Promise<TestHub> {
   const clock = options.clock ?? new TestClock();
   const databaseName = options.databaseName ?? uniqueDatabaseName(options.label);
@@ -93,6 +95,7 @@ export async function startTestHub(options: {
     logger,
     clock: clock.now,
     deliveryPollMs: 200,
+    mediaImport: options.mediaImport ?? { attempts: 3, firstRetryMs: 20 },
     ...(options.adapters ? { adapters: options.adapters } : {}),
   });
   const { url } = await hub.listen(0, '127.0.0.1');

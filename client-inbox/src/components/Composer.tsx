@@ -301,9 +301,10 @@ export function Composer(props: {
               <span>Auto</span>
             </label>
             {CHANNELS.map((ch) => {
-              const why = options?.channels.find((c) => c.channel === ch)?.unavailable ?? null;
+              const option = options?.channels.find((c) => c.channel === ch);
+              const why = option?.unavailable ?? null;
               return (
-                <label key={ch} class={`chip${channel === ch ? ' is-checked' : ''}${why ? ' is-disabled' : ''}`} title={why ? unavailableLabel(why, ch) : undefined}>
+                <label key={ch} class={`chip${channel === ch ? ' is-checked' : ''}${why ? ' is-disabled' : ''}`} title={why ? unavailableLabel(why, ch, option?.detail) : undefined}>
                   <input
                     type="radio"
                     name={`channel-${conversationId}`}
@@ -313,7 +314,7 @@ export function Composer(props: {
                     onChange={() => setChannel(ch)}
                   />
                   <span>{channelLabel(ch)}</span>
-                  {why && <span class="sr-only"> (unavailable: {unavailableLabel(why, ch)})</span>}
+                  {why && <span class="sr-only"> (unavailable: {unavailableLabel(why, ch, option?.detail)})</span>}
                 </label>
               );
             })}
@@ -332,7 +333,7 @@ export function Composer(props: {
           {unavailable.length > 0 && ' '}
           {unavailable.length > 0 && (
             <span class="unavailable-line">
-              Unavailable: {unavailable.map(({ channel: ch, unavailable: why }) => `${channelLabel(ch)} — ${unavailableLabel(why!, ch)}`).join('; ')}.
+              Unavailable: {unavailable.map(({ channel: ch, unavailable: why, detail }) => `${channelLabel(ch)} — ${unavailableLabel(why!, ch, detail)}`).join('; ')}.
             </span>
           )}
         </p>

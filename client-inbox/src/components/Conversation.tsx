@@ -333,6 +333,20 @@ export function Conversation(props: {
             {actionError}
           </p>
         )}
+        {c?.possibleOptOut && (
+          <div class="banner banner-warn" role="status" data-testid="possible-opt-out">
+            <p>
+              <strong>Possible opt-out.</strong> The patient may be asking to stop {c.possibleOptOut.channel === 'sms' ? 'text messages' : c.possibleOptOut.channel === 'email' ? 'email' : 'web chat'}.
+              Consent is unchanged until you record it.
+            </p>
+            <button type="button" class="primary" disabled={busy} onClick={() => void act('Opt-out recorded', () => api.post<ConversationRecord>(`${path}/possible-opt-out`, { decision: 'record' }))}>
+              Record opt-out
+            </button>
+            <button type="button" class="ghost" disabled={busy} onClick={() => void act('Marked as not an opt-out', () => api.post<ConversationRecord>(`${path}/possible-opt-out`, { decision: 'dismiss' }))}>
+              Not an opt-out
+            </button>
+          </div>
+        )}
         <Timeline
           messages={messages}
           loaded={loaded}

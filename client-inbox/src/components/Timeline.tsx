@@ -3,11 +3,12 @@
  * with their delivery state, internal notes (styled apart) and system events
  * (centered, muted). Earlier history loads when scrolled to the top; new
  * messages keep the view at the bottom when it was there.
- * Every body is rendered as text.
+ * Every body is rendered as text; only an email's original HTML (sanitised by
+ * the hub when it arrived) is rendered as HTML, on request.
  */
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { describeError, type Api } from '../api.ts';
-import { channelReasonLabel, deliveryLabel, fileSize, fullTime, isDeliveryProblem, messageBadge, shortTime } from '../format.ts';
+import { channelLabel, channelReasonLabel, deliveryLabel, fileSize, fullTime, isDeliveryProblem, messageBadge, shortTime } from '../format.ts';
 import type { MessageRecord } from '../types.ts';
 import type { Directory } from './Workspace.tsx';
 
@@ -73,6 +74,20 @@ export function Timeline(props: {
 
 function MessageItem(props: { m: MessageRecord; api: Api; conversationId: string; directory: Directory; agentId: string }) {
   const { m, directory } = props;
+  if (m.direction === 'system' && m.kind === 'automatic_reply') {
+    // A machine's mail (out-of-office, auto-reply): shown apart, never as the patient's words.
+    return (
+      <li class="msg msg-system msg-automatic" data-seq={m.seq} data-message-id={m.id} data-testid="automatic-reply">
+        <span class="msg-body">
+          Automatic reply by {channelLabel(m.channel)}: {m.body}
+        </span>{' '}
+        <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
+          {shortTime(m.createdAt)}
+        </time>
+        {m.hasOriginal && <OriginalToggle api={props.api} conversationId={props.conversationId} messageId={m.id} />}
+      </li>
+    );
+  }
   if (m.direction === 'system') {
     return (
       <li class="msg msg-system" data-seq={m.seq}>
@@ -117,12 +132,26 @@ function MessageItem(props: { m: MessageRecord; api: Api; conversationId: string
           <span class="tag tag-warn">{m.sender.note}</span>
         </p>
       )}
+      {m.receptionNote && (
+        <p class="msg-sender-warning" data-testid="reception-note">
+          <span class="tag tag-warn">{m.receptionNote}</span>
+        </p>
+      )}
       <p class="msg-body">{m.body}</p>
+      {m.hasOriginal && <OriginalToggle api={props.api} conversationId={props.conversationId} messageId={m.id} />}
       {m.attachments.length > 0 && (
         <ul class="attachments" aria-label="Attachments">
           {m.attachments.map((a, index) => (
             <li key={index}>
-              <AttachmentLink api={props.api} path={`/api/conversations/${encodeURIComponent(props.conversationId)}/messages/${encodeURIComponent(m.id)}/attachments/${index}`} name={a.name ?? `attachment-${index + 1}`} size={a.size} />
+              {a.unavailable === 'importing' ? (
+                <span class="muted">{a.name ?? `attachment-${index + 1}`}: being fetched from the provider…</span>
+              ) : a.unavailable ? (
+                <span class="error" data-testid="attachment-unavailable">
+                  {a.name ?? `attachment-${index + 1}`} is unavailable: {a.unavailable}
+                </span>
+              ) : (
+                <AttachmentLink api={props.api} path={`/api/conversations/${encodeURIComponent(props.conversationId)}/messages/${encodeURIComponent(m.id)}/attachments/${index}`} name={a.name ?? `attachment-${index + 1}`} size={a.size} />
+              )}
             </li>
           ))}
         </ul>
@@ -131,13 +160,74 @@ function MessageItem(props: { m: MessageRecord; api: Api; conversationId: string
         <div class="msg-foot">
           {delivery && (
             <span class={`delivery delivery-${m.delivery.status}`} data-testid="delivery">
-              {problem && m.delivery.error?.message ? `${delivery}: ${m.delivery.error.message}` : delivery}
+              {problem && m.delivery.error?.message
+                ? `${delivery}: ${m.delivery.error.message}${m.delivery.error.suggestion ? `. ${m.delivery.error.suggestion}` : ''}`
+                : delivery}
             </span>
           )}
           {reason && <span class="msg-reason">{reason}</span>}
         </div>
       )}
     </li>
+  );
+}
+
+/** "Show original": the whole email as it arrived, its inline images fetched with the agent's token. */
+function OriginalToggle(props: { api: Api; conversationId: string; messageId: string }) {
+  const [open, setOpen] = useState(false);
+  const [original, setOriginal] = useState<{ text: string | null; html: string | null } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const htmlBox = useRef<HTMLDivElement>(null);
+  const base = `/api/conversations/${encodeURIComponent(props.conversationId)}/messages/${encodeURIComponent(props.messageId)}`;
+  async function toggle() {
+    if (open) return setOpen(false);
+    setOpen(true);
+    if (original) return;
+    try {
+      setOriginal(await props.api.get(`${base}/original`));
+    } catch (e) {
+      setError(describeError(e));
+    }
+  }
+  useEffect(() => {
+    const box = htmlBox.current;
+    if (!open || !box || !original?.html) return;
+    const urls: string[] = [];
+    // Sanitised when it arrived (formatting, links, its own inline images only); images load through the hub.
+    const doc = new DOMParser().parseFromString(original.html, 'text/html');
+    doc.querySelectorAll('a').forEach((link) => {
+      link.setAttribute('rel', 'noopener noreferrer');
+      link.setAttribute('target', '_blank');
+    });
+    // The hub's URLs need the agent's token: each image is fetched and shown from a blob.
+    doc.querySelectorAll('img[data-attachment-index]').forEach((img) => img.removeAttribute('src'));
+    box.replaceChildren(...Array.from(doc.body.childNodes));
+    box.querySelectorAll('img[data-attachment-index]').forEach((img) => {
+      void props.api.blob(`${base}/attachments/${img.getAttribute('data-attachment-index')}`).then((blob) => {
+        const url = URL.createObjectURL(blob);
+        urls.push(url);
+        img.setAttribute('src', url);
+      }, () => img.setAttribute('alt', 'inline image unavailable'));
+    });
+    return () => urls.forEach((url) => URL.revokeObjectURL(url));
+  }, [open, original]);
+  return (
+    <div class="original">
+      <button type="button" class="link" aria-expanded={open} onClick={() => void toggle()} data-testid="show-original">
+        {open ? 'Hide original' : 'Show original'}
+      </button>
+      {open && error && (
+        <span class="error" role="alert">
+          {' '}
+          {error}
+        </span>
+      )}
+      {open && original && (
+        <div class="original-body" data-testid="original">
+          {original.html ? <div class="original-html" ref={htmlBox} /> : <pre class="original-text">{original.text}</pre>}
+        </div>
+      )}
+    </div>
   );
 }
 

@@ -15,6 +15,8 @@ import { listMessages } from '../../timeline/message-history.ts';
 import { toConversationRecord } from '../../timeline/records.ts';
 import { addNote, describeReplyOptions, sendReply } from '../../timeline/reply/send-reply.ts';
 import { Reply, defineRoute } from '../route.ts';
+import { originalOf } from '../original-email.ts';
+import { resolvePossibleOptOut } from '../../timeline/possible-opt-out.ts';
 
 const STATUSES = ['open', 'pending', 'resolved'] as const;
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
@@ -188,6 +190,27 @@ export function conversationRoutes(hub: HubServices, contactCards: ContactCards)
         await sendAttachment(res, timeline, hub.adapters, message, params.index);
         return undefined;
       },
+    }),
+    defineRoute({
+      method: 'get', path: '/api/conversations/:id/messages/:messageId/original', tag: 'conversations', auth: 'agent', audit: 'messages.read',
+      summary: 'An inbound email as it arrived, before reply stripping ("show original"): {text, html}; inline images point at the message’s attachments',
+      params: z.object({ id: z.string().min(1).max(100), messageId: z.string().min(1).max(100) }),
+      responses: { 200: { description: 'The original', schema: z.object({ text: z.string().nullable(), html: z.string().nullable() }) } },
+      handler: async ({ actor, params, scope }) => {
+        const conversation = await load(actor, params.id, scope);
+        const message = await timeline.models.Message.findById(params.messageId).lean();
+        if (!message || message.conversationId !== conversation._id || !message.originalEnc) throw notFound('Original message');
+        scope.details = { ...scope.details, messageId: message._id, original: true };
+        return originalOf(message, timeline.cipher);
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/api/conversations/:id/possible-opt-out', audit: 'conversation.update', tag: 'conversations', auth: 'agent',
+      summary: 'Act on a possible opt-out ("stop texting me"): record the opt-out for the address it came from, or dismiss the flag',
+      params: idParams,
+      body: z.object({ decision: z.enum(['record', 'dismiss']) }),
+      responses: { 200: { description: 'The conversation', schema: conversationShape }, 409: { description: 'No possible opt-out is flagged' } },
+      handler: async ({ actor, params, body: input, scope }) => resolvePossibleOptOut(timeline, actor, await load(actor, params.id, scope), input.decision),
     }),
     defineRoute({
       method: 'post', path: '/api/conversations/:id/break-glass', tag: 'conversations', auth: 'agent', audit: 'break_glass',

@@ -13,6 +13,7 @@ import { findOrOpenConversation } from './find-or-open-conversation.ts';
 import { resolveIdentity } from './resolve-identity.ts';
 import { currentPatientFor } from '../link/merge-patients.ts';
 import { trustOf, type TrustEvidence } from '../identity/identity-trust.ts';
+import { flagPossibleOptOut } from '../possible-opt-out.ts';
 
 export interface IngestResult {
   message: MessageRecord;
@@ -67,12 +68,16 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
     conversation = { ...conversation, patientContactEnc: contact };
   }
 
+  // Mail a machine wrote (out-of-office, auto-reply, bulk) is an event in the thread, not the patient's words:
+  // no unread, no preview, no reopening, no preferred channel, never a patient response in the metrics.
+  const automatic = inbound.isAutomated === true;
   const appended = await appendMessage(ctx, conversation, {
-    direction: 'inbound',
+    direction: automatic ? 'system' : 'inbound',
+    kind: automatic ? 'automatic_reply' : 'text',
     channel: inbound.channel,
     body: inbound.body,
     attachments: inbound.attachments,
-    author: { type: 'patient', agentId: null },
+    author: automatic ? { type: 'system', agentId: null } : { type: 'patient', agentId: null },
     providerKey: inbound.providerKey,
     providerMessageId: inbound.providerMessageId ?? null,
     clientId: inbound.clientId ?? null,
@@ -80,7 +85,15 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
     senderTrust,
     senderUnauthenticated: authenticated ? null : inbound.authentication!.reason,
     deliveryStatus: 'received',
+    original: inbound.original ?? null,
+    receptionNote: inbound.receptionNote ?? null,
   });
+  if (!appended.duplicate && inbound.possibleOptOut && !automatic) {
+    await flagPossibleOptOut(ctx, appended.conversation, appended.message);
+  }
+  if (!appended.duplicate && appended.message.attachments.some((a) => !a.ref.startsWith('blob:'))) {
+    ctx.importMedia?.(appended.message._id);
+  }
   const message = toMessageRecord(appended.message, ctx.cipher);
   const conversationRecord = toConversationRecord(appended.conversation, ctx.cipher);
   if (!appended.duplicate) {
@@ -89,7 +102,7 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
       details: { channel: inbound.channel, messageId: message.id },
     });
     ctx.events.messageCreated(message, conversationRecord);
-    ctx.onInbound?.({ channel: inbound.channel, patientId: patient._id, conversationId: conversationRecord.id, newPatient: created, impliesConsent: inbound.impliesConsent !== false });
+    if (!automatic) ctx.onInbound?.({ channel: inbound.channel, patientId: patient._id, conversationId: conversationRecord.id, newPatient: created, impliesConsent: inbound.impliesConsent !== false });
   }
   ctx.logger.info(
     { conversationId: conversationRecord.id, messageId: message.id, channel: inbound.channel, seq: message.seq, duplicate: appended.duplicate },

@@ -46,7 +46,7 @@ export async function resolveIdentity(
       {
         $setOnInsert: { ...newIdentityFields(ctx, normalized, candidatePatientId, options.evidence), createdAt: now, ...(proven ? {} : { lastSeenAt: now }) },
         // Proven traffic from an address shows it works again; an unproven one (a forged From) changes nothing.
-        ...(proven ? { $set: { lastSeenAt: now, undeliverableAt: null } } : {}),
+        ...(proven ? { $set: { lastSeenAt: now, undeliverableAt: null, undeliverableReason: null } } : {}),
       },
       { upsert: true, returnDocument: 'after', lean: true },
     ).orFail(),
@@ -139,7 +139,7 @@ function newIdentityFields(ctx: TimelineContext, normalized: IdentityValue, pati
   };
 }
 
-/** Mail to this identity bounced or was dropped: replies skip it until the patient writes from it again. */
-export async function markIdentityUndeliverable(ctx: TimelineContext, identityId: string): Promise<void> {
-  await ctx.models.Identity.updateOne({ _id: identityId }, { $set: { undeliverableAt: ctx.clock() } });
+/** Mail to this identity bounced (or the number is a landline): replies skip it until the patient writes from it again. */
+export async function markIdentityUndeliverable(ctx: TimelineContext, identityId: string, reason: string): Promise<void> {
+  await ctx.models.Identity.updateOne({ _id: identityId }, { $set: { undeliverableAt: ctx.clock(), undeliverableReason: reason } });
 }

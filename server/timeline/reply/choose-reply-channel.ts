@@ -19,13 +19,15 @@ export type ChannelReason =
   | 'only_reachable_channel'
   | 'widget_offline_only_channel';
 
-export type Unavailability = 'no_verified_identity' | 'identity_not_verified' | 'no_consent' | 'opted_out';
+export type Unavailability = 'no_verified_identity' | 'identity_not_verified' | 'undeliverable' | 'no_consent' | 'opted_out';
 
 export interface ReplyChannelFacts {
   consent: Record<ChannelId, Consent>;
   verifiedIdentity: Record<ChannelId, boolean>;
   /** The patient has an address there, but none verified (replied in a thread, given, or shared): PHI never goes to it. */
   unverifiedIdentity?: Record<ChannelId, boolean>;
+  /** The patient's verified address there bounced (or the number cannot take texts): why, in words for agents. */
+  undeliverable?: Partial<Record<ChannelId, string>>;
   widgetConnected: boolean;
   lastInboundChannel: ChannelId | null;
   preferredChannel: ChannelId | null;
@@ -33,7 +35,10 @@ export interface ReplyChannelFacts {
 
 /** Why a channel cannot carry a reply now, or null when it can. */
 export function unavailability(facts: ReplyChannelFacts, channel: ChannelId): Unavailability | null {
-  if (!facts.verifiedIdentity[channel]) return facts.unverifiedIdentity?.[channel] ? 'identity_not_verified' : 'no_verified_identity';
+  if (!facts.verifiedIdentity[channel]) {
+    if (facts.unverifiedIdentity?.[channel]) return 'identity_not_verified';
+    return facts.undeliverable?.[channel] ? 'undeliverable' : 'no_verified_identity';
+  }
   const status = facts.consent[channel]?.status ?? 'unknown';
   if (status === 'opted_out') return 'opted_out';
   // Web chat is opened by the patient; texting and email need consent first.
@@ -44,6 +49,9 @@ export function unavailability(facts: ReplyChannelFacts, channel: ChannelId): Un
 export function chooseReplyChannel(facts: ReplyChannelFacts, requested: RequestedChannel): { channel: ChannelId; reason: ChannelReason } {
   if (requested !== 'auto') {
     const why = unavailability(facts, requested);
+    if (why === 'undeliverable') {
+      throw new AppError('NO_REACHABLE_CHANNEL', `The patient’s ${requested} address cannot receive: ${facts.undeliverable?.[requested] ?? 'it bounced'}`, { field: 'channel' });
+    }
     if (why === 'no_verified_identity') {
       throw new AppError('NO_IDENTITY_FOR_CHANNEL', `The patient has no verified ${requested} address`, { field: 'channel' });
     }

@@ -45,7 +45,9 @@ export async function sendContactCard(
     throw error;
   }
   const ref = await storeAttachment(ctx, Buffer.from(card.vcf, 'utf8'), 'text/vcard', { name: card.fileName, uploadedBy: 'hub' });
-  const { message, duplicate } = await queueOutbound(ctx, conversation, identities, choice, {
+  // Sent by the hub itself (first text, card change): the thread says so, not "chosen by the agent".
+  const reason = automatic ? (patient.contactCardRevision ? 'automatic_contact_card_update' : 'automatic_contact_card') : choice.reason;
+  const { message, duplicate } = await queueOutbound(ctx, conversation, identities, { ...choice, reason }, {
     kind: 'vcard',
     body: contactCardText(card.organization),
     attachments: [{ name: card.fileName, contentType: 'text/vcard', size: Buffer.byteLength(card.vcf), ref }],

@@ -134,7 +134,10 @@ export async function describeReplyOptions(ctx: TimelineContext, conversation: C
   }
   return {
     auto,
-    channels: CHANNEL_IDS.map((channel) => ({ channel, unavailable: unavailability(facts, channel) })),
+    channels: CHANNEL_IDS.map((channel) => {
+      const unavailable = unavailability(facts, channel);
+      return { channel, unavailable, ...(unavailable === 'undeliverable' ? { detail: facts.undeliverable?.[channel] ?? null } : {}) };
+    }),
     /** Related contacts (guardian, caregiver): the agent may choose one explicitly; `auto` never does. */
     contacts: identities
       .filter((i) => i.relation && i.kind !== 'web' && i.kind !== 'portal')
@@ -165,10 +168,17 @@ export function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities
   const unverifiedIdentity = Object.fromEntries(
     CHANNEL_IDS.map((c) => [c, !verifiedIdentity[c] && identities.some((i) => i.kind === kindOf(c) && !i.relation && !i.undeliverableAt)]),
   ) as Record<ChannelId, boolean>;
+  const undeliverable = Object.fromEntries(
+    CHANNEL_IDS.flatMap((c) => {
+      const bounced = identities.find((i) => i.kind === kindOf(c) && !i.relation && speaksForThePatient(i) && i.undeliverableAt);
+      return !verifiedIdentity[c] && bounced ? [[c, bounced.undeliverableReason ?? 'the address could not receive']] : [];
+    }),
+  ) as Partial<Record<ChannelId, string>>;
   return {
     consent: patient.consent,
     verifiedIdentity,
     unverifiedIdentity,
+    undeliverable,
     widgetConnected: ctx.isWidgetConnected(patient._id),
     lastInboundChannel: conversation.lastInboundChannel,
     preferredChannel: patient.preferences.channel,

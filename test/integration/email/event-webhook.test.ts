@@ -59,7 +59,7 @@ describe('SendGrid Event Webhook (POST /webhooks/sendgrid/events)', () => {
     expect(stored.delivery.status).to.equal('undelivered');
     expect(stored.delivery.error!.message).to.include('does not exist');
     const options = (await t.api.get(`/api/conversations/${conversationId}/reply-options`, admin.token)).body;
-    expect(options.channels).to.deep.include({ channel: 'email', unavailable: 'no_verified_identity' });
+    expect(options.channels).to.deep.include({ channel: 'email', unavailable: 'undeliverable', detail: 'the email address does not exist' });
   });
 
   it('opts the patient out of email on unsubscribe or spam report', async () => {

@@ -43,16 +43,6 @@ describe('SMS inbound webhook (POST /webhooks/twilio/sms)', () => {
     expect(await messagesFrom(params.MessageSid!)).to.equal(1);
   });
 
-  it('keeps MMS media as references, fetched through the hub', async () => {
-    const mms: Record<string, string> = { ...twilioFixture('twilio-inbound-mms.json'), From: '+14155551104' };
-    expect((await postTwilio(t, '/webhooks/twilio/sms', mms)).status).to.equal(200);
-    const stored = await t.hub.services.db.models.Message.findOne({ providerMessageId: mms.MessageSid }).lean().orFail();
-    expect(stored.attachments.map((a) => [a.contentType, a.ref])).to.deep.equal([
-      ['image/jpeg', mms.MediaUrl0],
-      ['image/png', mms.MediaUrl1],
-    ]);
-  });
-
   it('finds the patient by phone across channels and formats', async () => {
     const params = inboundSms({ From: '+14155551105', Body: 'one' });
     await postTwilio(t, '/webhooks/twilio/sms', params);

@@ -95,27 +95,6 @@ describe('SMS outbound over the Twilio SDK (HTTP intercepted)', () => {
     expect(sent.attempts).to.equal(2);
   });
 
-  it('lets an agent open MMS media through the hub, which adds the Twilio credentials', async () => {
-    const mms: Record<string, string> = { ...twilioFixture('twilio-inbound-mms.json'), From: '+14155551406' };
-    expect((await postTwilio(t, '/webhooks/twilio/sms', mms)).status).to.equal(200);
-    const stored = await t.hub.services.db.models.Message.findOne({ providerMessageId: mms.MessageSid }).lean().orFail();
-    const media = new URL(mms.MediaUrl0!);
-    let authorization = '';
-    nock('https://api.twilio.com')
-      .get(media.pathname)
-      .reply(function () {
-        authorization = String(this.req.headers.authorization);
-        return [200, Buffer.from('JPEGDATA'), { 'Content-Type': 'image/jpeg' }];
-      });
-    const res = await fetch(`${t.url}/api/conversations/${stored.conversationId}/messages/${stored._id}/attachments/0`, { headers: { authorization: `Bearer ${admin.token}` } });
-    expect(res.status).to.equal(200);
-    expect(res.headers.get('content-type')).to.equal('image/jpeg');
-    expect(Buffer.from(await res.arrayBuffer()).toString()).to.equal('JPEGDATA');
-    expect(authorization).to.equal(`Basic ${Buffer.from(`${ACCOUNT}:${t.config.twilio.authToken}`).toString('base64')}`);
-    const missing = await t.api.get(`/api/conversations/${stored.conversationId}/messages/${stored._id}/attachments/5`, admin.token);
-    expect(missing.status).to.equal(404);
-  });
-
   it('refuses an SMS reply over 1,600 characters with 400, and counts segments for the agent', async () => {
     const conversationId = await conversationWith('+14155551405');
     const long = await t.api.post(`/api/conversations/${conversationId}/messages`, { body: 'x'.repeat(1601) }, admin.token);

@@ -98,12 +98,21 @@ export class ChannelPorts implements HubPorts {
   /** Remembers a provider event id on its message; false when it was applied before (a re-posted batch). */
   private async firstTimeSeen(messageId: string, eventId: string): Promise<boolean> {
     const ctx = this.ctx();
-    // One conditional update: of two nodes applying the same event, only one matches.
-    const result = await ctx.locks.run(`message:${messageId}`, () => ctx.models.Message.updateOne(
-      { _id: messageId, 'delivery.eventIds': { $ne: eventId } },
-      { $push: { 'delivery.eventIds': { $each: [eventId], $slice: -APPLIED_EVENT_IDS_KEPT } } },
-    ));
-    return result.modifiedCount === 1;
+    return ctx.locks.run(`message:${messageId}`, async () => {
+      // One conditional update: of two nodes applying the same event, only one matches.
+      const updated = await ctx.models.Message.findOneAndUpdate(
+        { _id: messageId, 'delivery.eventIds': { $ne: eventId } },
+        { $push: { 'delivery.eventIds': { $each: [eventId], $slice: -APPLIED_EVENT_IDS_KEPT } } },
+        { returnDocument: 'after', lean: true },
+      );
+      if (!updated) return false;
+      // FerretDB 1.24 ignores $push's $slice (measured): trimmed here, under the same lock (ARCHITECTURE.md).
+      const ids = updated.delivery.eventIds ?? [];
+      if (ids.length > APPLIED_EVENT_IDS_KEPT) {
+        await ctx.models.Message.updateOne({ _id: messageId }, { $set: { 'delivery.eventIds': ids.slice(-APPLIED_EVENT_IDS_KEPT) } });
+      }
+      return true;
+    });
   }
 
   async recordConsent(change: ConsentChange): Promise<void> {

@@ -63,6 +63,7 @@ const envSchema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(16),
   TWILIO_FROM_NUMBER: optionalText,
   TWILIO_MESSAGING_SERVICE_SID: optionalText,
+  SANDBOX_SLOW_DELIVERY_SECONDS: z.coerce.number().int().min(0).max(3600).default(20),
   TWILIO_DELETE_MEDIA_AFTER_IMPORT: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   TWILIO_ADVANCED_OPT_OUT: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   SENDGRID_API_KEY: optionalText,
@@ -175,7 +176,7 @@ export interface Config {
   /** Where development secrets were generated, when they were. */
   readonly devSecretsFile: string | undefined;
   /** Outbound SMS / email are recorded instead of sent when their provider is not configured. */
-  readonly sandbox: { sms: boolean; email: boolean };
+  readonly sandbox: { sms: boolean; email: boolean; slowDeliveryMs: number };
 }
 
 export class ConfigError extends Error {
@@ -303,7 +304,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     breakGlassMs: e.BREAK_GLASS_MINUTES * 60_000,
     logLevel: e.LOG_LEVEL,
     devSecretsFile,
-    sandbox: { sms: !e.TWILIO_ACCOUNT_SID, email: !e.SENDGRID_API_KEY },
+    sandbox: { sms: !e.TWILIO_ACCOUNT_SID, email: !e.SENDGRID_API_KEY, slowDeliveryMs: e.SANDBOX_SLOW_DELIVERY_SECONDS * 1000 },
   });
 }
 

@@ -127,10 +127,10 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const ports = new ChannelPorts(() => timeline!, { replyAddresses, background, selfUrl: () => listeningOn });
   const channels = createChannels(
     {
-      sms: { ...config.twilio, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText, advancedOptOut: config.twilio.advancedOptOut },
+      sms: { ...config.twilio, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText, sandboxSlowDeliveryMs: config.sandbox.slowDeliveryMs },
       email: {
         apiKey: config.sendgrid.apiKey, fromEmail: config.sendgrid.fromEmail, clinicName: config.clinicName,
-        inboundSecret: config.sendgrid.inboundSecret, eventPublicKey: config.sendgrid.eventPublicKey,
+        inboundSecret: config.sendgrid.inboundSecret, eventPublicKey: config.sendgrid.eventPublicKey, sandboxSlowDeliveryMs: config.sandbox.slowDeliveryMs,
       },
     },
     ports,

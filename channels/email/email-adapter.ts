@@ -15,13 +15,12 @@ import { sandboxEmailBehaviour } from './sandbox-recipients.ts';
 /** An Event Webhook event as the sandbox simulates it (SendGrid's field names). */
 export type SandboxEmailEvent = Record<string, string | number | boolean>;
 
-/** How long the sandbox's slow address waits before "delivered". */
-export const SANDBOX_SLOW_DELIVERY_MS = 20_000;
-
 export interface EmailAdapterConfig {
   apiKey?: string | undefined;
   fromEmail: string;
   clinicName: string;
+  /** Sandbox: how long the slow test address waits before "delivered" (SANDBOX_SLOW_DELIVERY_SECONDS). */
+  sandboxSlowDeliveryMs: number;
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -121,7 +120,7 @@ export function createEmailAdapter(
                   return simulateEvents([event('bounce', { type: behaviour.type, status: behaviour.status, bounce_classification: behaviour.classification, reason: `${behaviour.status} sandbox ${behaviour.type}` })]);
                 }
                 if (behaviour.kind === 'dropped') return simulateEvents([event('dropped', { reason: behaviour.reason })]);
-                if (behaviour.kind === 'slow') return simulateEvents([event('delivered')], SANDBOX_SLOW_DELIVERY_MS);
+                if (behaviour.kind === 'slow') return simulateEvents([event('delivered')], config.sandboxSlowDeliveryMs);
                 return simulateEvents([event('delivered')]);
               },
             }

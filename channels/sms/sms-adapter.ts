@@ -19,6 +19,8 @@ export interface SmsAdapterConfig {
   publicBaseUrl: string;
   /** TWILIO_DELETE_MEDIA_AFTER_IMPORT: delete Twilio's copy of inbound media once the hub holds it sealed. */
   deleteMediaAfterImport?: boolean;
+  /** Sandbox: how long the slow test number waits before "delivered" (SANDBOX_SLOW_DELIVERY_SECONDS). */
+  sandboxSlowDeliveryMs: number;
 }
 
 export interface SmsAdapterHooks {
@@ -26,8 +28,7 @@ export interface SmsAdapterHooks {
   simulateStatusCallback(params: Record<string, string>, delayMs?: number): Promise<void>;
 }
 
-/** How long the sandbox's slow number waits before "delivered". */
-export const SANDBOX_SLOW_DELIVERY_MS = 20_000;
+
 
 /** The form fields of messages.create, as Twilio receives them. */
 function createRequest(config: SmsAdapterConfig, envelope: OutboundEnvelope) {
@@ -138,7 +139,7 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
             MessageSid: sid, SmsSid: sid, MessageStatus: status, SmsStatus: status, To: request.to, ApiVersion: '2010-04-01', ...extra,
           });
           if (behaviour.kind === 'undelivered') return hooks.simulateStatusCallback(callback('undelivered', { ErrorCode: behaviour.errorCode }));
-          if (behaviour.kind === 'slow') return hooks.simulateStatusCallback(callback('delivered'), SANDBOX_SLOW_DELIVERY_MS);
+          if (behaviour.kind === 'slow') return hooks.simulateStatusCallback(callback('delivered'), config.sandboxSlowDeliveryMs);
           return hooks.simulateStatusCallback(callback('delivered'));
         },
       };

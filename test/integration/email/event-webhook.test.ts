@@ -84,4 +84,32 @@ describe('SendGrid Event Webhook (POST /webhooks/sendgrid/events)', () => {
     expect(res.status).to.equal(200);
     expect(res.body).to.deep.equal({ processed: 1, ignored: 999 });
   });
+
+  it('changes nothing when SendGrid re-posts a batch (each sg_event_id applied once)', async () => {
+    const { messageId, patientId } = await sentEmail('repost@example.org');
+    const batch = [event('delivered', messageId), event('unsubscribe', messageId)];
+    expect((await post(batch)).body).to.deep.equal({ processed: 2, ignored: 0 });
+    // The patient opts back in afterwards; the same batch posted again must not opt them out a second time.
+    await t.hub.services.db.models.Patient.updateOne({ _id: patientId }, { $set: { 'consent.email': { status: 'opted_in', at: new Date(), source: 'patient_request' } } });
+    const before = await t.hub.services.db.models.Message.findById(messageId).lean().orFail();
+    expect((await post(batch)).body).to.deep.equal({ processed: 0, ignored: 2 });
+    const after = await t.hub.services.db.models.Message.findById(messageId).lean().orFail();
+    expect(after.delivery).to.deep.equal(before.delivery);
+    expect((await t.hub.services.db.models.Patient.findById(patientId).lean().orFail()).consent.email.status).to.equal('opted_in');
+  });
+
+  it('remembers a bounded number of event ids per message', async () => {
+    const { messageId } = await sentEmail('many-events@example.org');
+    await post(Array.from({ length: 80 }, () => event('processed', messageId)));
+    const stored = await t.hub.services.db.models.Message.findById(messageId).lean().orFail();
+    expect(stored.delivery.eventIds).to.have.length(50);
+  });
+
+  it('does not count an Apple Mail Privacy Protection open (sg_machine_open) as read by the patient', async () => {
+    const { messageId } = await sentEmail('mpp@example.org');
+    await post([event('delivered', messageId), event('open', messageId, { sg_machine_open: true })]);
+    expect((await t.hub.services.db.models.Message.findById(messageId).lean().orFail()).delivery.status).to.equal('delivered');
+    await post([event('open', messageId, { sg_machine_open: false })]);
+    expect((await t.hub.services.db.models.Message.findById(messageId).lean().orFail()).delivery.status).to.equal('read');
+  });
 });

@@ -11,7 +11,9 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { ChannelError, type ChannelRoute, type HubPorts, type InboundAttachment } from '../contract.ts';
-import { extractPatientText, isAutomatedEmail, messageIdsFrom, parseHeaderBlock } from './inbound-content.ts';
+import { decodeInboundFields, describeDecodingProblems } from './charsets.ts';
+import { extractPatientText, isAutomatedEmail, messageIdsFrom, parseHeaderBlock, sanitizeEmailHtml } from './inbound-content.ts';
+import { inlineContentIds } from './inline-images.ts';
 import { authenticateSender } from './sender-authentication.ts';
 import { foldHeaderText } from './header-text.ts';
 
@@ -22,9 +24,14 @@ export interface InboundParseConfig {
 
 const MAX_REQUEST_BYTES = 30 * 1024 * 1024; // SendGrid's own limit per message
 const MAX_FILES = 10;
+/** The fields agents read: a charset problem in one of them is said on the message. */
+const SHOWN_FIELDS = new Set(['text', 'html', 'subject', 'from']);
 
 interface ParsedMail {
+  /** Decoded per Inbound Parse's `charsets` field (charsets.ts). */
   fields: Record<string, string>;
+  /** What could not be decoded as declared, for agents; empty when all was. */
+  decodingNote: string;
   files: { field: string; name: string; contentType: string; data: Buffer }[];
   refused: { name: string; contentType: string; why: string }[];
 }
@@ -63,13 +70,16 @@ function readMultipart(ports: HubPorts, req: Request): Promise<ParsedMail> {
     let parser: busboy.Busboy;
     try {
       // File names arrive as raw UTF-8 (busboy's latin1 default would garble every non-ASCII name).
-      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: files.maxBytes, files: MAX_FILES, fieldSize: 5 * 1024 * 1024 } });
+      // Fields as raw bytes (latin1 maps each byte to one character): each is decoded later in the charset
+      // Inbound Parse names for it. File names arrive as raw UTF-8 (busboy's latin1 default would garble them).
+      parser = busboy({ headers: req.headers, defCharset: 'latin1', defParamCharset: 'utf8', limits: { fileSize: files.maxBytes, files: MAX_FILES, fieldSize: 5 * 1024 * 1024 } });
     } catch {
       reject(new ChannelError('invalid_input', 'body: not multipart/form-data', 'body'));
       return;
     }
-    const mail: ParsedMail = { fields: {}, files: [], refused: [] };
-    parser.on('field', (name, value) => (mail.fields[name] = value));
+    const mail: ParsedMail = { fields: {}, decodingNote: '', files: [], refused: [] };
+    const raw: Record<string, Buffer> = {};
+    parser.on('field', (name, value) => (raw[name] = Buffer.from(value, 'latin1')));
     parser.on('file', (field, stream, info) => {
       // The name is shown to agents even when the file is refused: no bidi or control characters in it either way.
       const name = files.displayName(info.filename ?? '') || 'attachment';
@@ -88,7 +98,11 @@ function readMultipart(ports: HubPorts, req: Request): Promise<ParsedMail> {
     });
     parser.on('filesLimit', () => mail.refused.push({ name: 'further attachments', contentType: '', why: `at most ${MAX_FILES} files are accepted` }));
     parser.on('error', () => reject(new ChannelError('invalid_input', 'body: malformed multipart data', 'body')));
-    parser.on('close', () => resolve(mail));
+    parser.on('close', () => {
+      const decoded = decodeInboundFields(raw, raw.charsets);
+      const shown = Object.fromEntries(Object.entries(decoded.decoding).filter(([name]) => SHOWN_FIELDS.has(name)));
+      resolve({ ...mail, fields: decoded.fields, decodingNote: describeDecodingProblems(shown) });
+    });
     req.pipe(parser);
   });
 }
@@ -125,9 +139,11 @@ async function receiveEmail(ports: HubPorts, mail: ParsedMail): Promise<{ stored
   // The declared type is the sender's word: a file whose bytes are not that type is refused like a type we do
   // not take (noted in the message, never stored). There is nobody to answer, so a refusal never fails the mail.
   const attachments: InboundAttachment[] = [];
+  const inline = inlineContentIds(mail.fields['attachment-info'], mail.fields['content-ids']);
   for (const file of mail.files) {
     const stored = await ports.files.store({ name: file.name, declaredType: file.contentType, data: file.data });
-    if (stored.ok) attachments.push(stored.attachment);
+    const contentId = inline.get(file.field);
+    if (stored.ok) attachments.push({ ...stored.attachment, ...(contentId ? { contentId } : {}) });
     else mail.refused.push({ name: stored.name, contentType: stored.contentType, why: stored.why });
   }
   const notes = mail.refused.map((r) => `[Attachment "${r.name}"${r.contentType ? ` (${r.contentType})` : ''} was not accepted: ${r.why}.]`);
@@ -146,6 +162,12 @@ async function receiveEmail(ports: HubPorts, mail: ParsedMail): Promise<{ stored
     isAutomated: automated,
     impliesConsent: !automated,
     authentication: { authenticated: authentication.authenticated, reason: authentication.reason },
+    // The whole mail as it came, for "show original" when stripping hid too much; its HTML sanitised, inline images kept as cid:.
+    original: {
+      ...(mail.fields.text?.trim() ? { text: mail.fields.text } : {}),
+      ...(mail.fields.html?.trim() ? { html: sanitizeEmailHtml(mail.fields.html, { inlineImages: true }) } : {}),
+    },
+    ...(mail.decodingNote ? { receptionNote: mail.decodingNote } : {}),
   });
   // Folded, not refused: the patient's mail is kept, and a CR/LF in it never reaches our reply's headers.
   const subject = foldHeaderText(mail.fields.subject ?? '');

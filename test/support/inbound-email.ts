@@ -36,3 +36,29 @@ export async function postInboundEmail(
   const res = await fetch(`${t.url}/webhooks/sendgrid/inbound`, { method: 'POST', body: form, headers });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
+
+/**
+ * Posts Inbound Parse fields as raw bytes, exactly as SendGrid does: each text
+ * field in the charset its `charsets` entry names, with no per-part charset.
+ */
+export async function postRawInboundEmail(
+  t: TestHub,
+  fields: Record<string, string | Buffer>,
+  files: { field: string; name: string; type: string; data: Buffer }[] = [],
+): Promise<{ status: number; body: any }> {
+  const boundary = 'xYzZY';
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`), Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8'), Buffer.from('\r\n'));
+  }
+  for (const f of files) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${f.name}"\r\nContent-Type: ${f.type}\r\n\r\n`), f.data, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  const res = await fetch(`${t.url}/webhooks/sendgrid/inbound`, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, authorization: `Basic ${Buffer.from(`parse:${t.config.sendgrid.inboundSecret}`).toString('base64')}` },
+    body: Buffer.concat(parts),
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}

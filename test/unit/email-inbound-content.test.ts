@@ -161,6 +161,114 @@ describe('inbound email content', () => {
     });
   });
 
+  describe('extractPatientText: signature blocks', () => {
+    const body = 'Can I move my appointment to Friday?\n\nRegards,\nJosé';
+    const signature = ['-- ', 'José Müller', 'Riverside Clinic patient portal', '+1 555-555-0100', 'jose@example.org'];
+
+    it('removes a 4-line signature below the "-- " delimiter and keeps the sign-off above it', () => {
+      expect(extractPatientText({ text: [body, ...signature].join('\n') })).to.equal(body);
+      expect(extractPatientText({ text: [body, '', ...signature, ''].join('\r\n') })).to.equal(body);
+    });
+
+    it('removes a signature below a bare "--" alone on its line, as HTML conversion leaves it', () => {
+      expect(extractPatientText({ text: `${body}\n--\nJosé Müller\n+1 555-555-0100` })).to.equal(body);
+      const html =
+        '<div dir="ltr">Can I move my appointment to Friday?<br><br><span class="gmail_signature_prefix">-- </span><br>' +
+        '<div class="gmail_signature">José Müller<br>+1 555-555-0100</div></div>';
+      expect(extractPatientText({ html })).to.equal('Can I move my appointment to Friday?');
+    });
+
+    it('keeps a "-- " block of 30 lines: too long to be a signature', () => {
+      const lines = Array.from({ length: 30 }, (_, i) => `Day ${i + 1}: the rash spread a little`);
+      const text = [body, '-- ', ...lines].join('\n');
+      expect(extractPatientText({ text })).to.equal([body, '--', ...lines].join('\n'));
+    });
+
+    it('keeps a postscript that follows the signature, and one inside it', () => {
+      const after = [body, ...signature, '', 'P.S. I have had chest pain since Monday.'].join('\n');
+      expect(extractPatientText({ text: after })).to.equal(`${body}\n\nP.S. I have had chest pain since Monday.`);
+      const inside = [body, '-- ', 'José Müller', 'PS: my new number is 555-555-0199', '+1 555-555-0100'].join('\n');
+      expect(extractPatientText({ text: inside })).to.equal(`${body}\n\nPS: my new number is 555-555-0199\n+1 555-555-0100`);
+      const pps = [body, ...signature, 'P.P.S. Bring my son too'].join('\n');
+      expect(extractPatientText({ text: pps })).to.contain('P.P.S. Bring my son too');
+    });
+
+    it('keeps a postscript after a sign-off such as "Thanks,\\nAna"', () => {
+      const text = 'I need a refill of my inhaler.\n\nThanks,\nAna\n\nP.S. The pharmacy on Main Street, please.';
+      expect(extractPatientText({ text })).to.equal(text);
+    });
+
+    it('keeps a question below a delimiter, and a sentence below a bare "--"', () => {
+      const question = 'See you Friday.\n-- \nAna\nCan someone call me back?';
+      expect(extractPatientText({ text: question })).to.contain('Can someone call me back?');
+      const sentence = 'Update:\n--\nI have had a fever for three days now.';
+      expect(extractPatientText({ text: sentence })).to.equal(sentence);
+    });
+
+    it('removes only the short block when a long typed section sits above it', () => {
+      const typed = Array.from({ length: 12 }, (_, i) => `Note ${i + 1}`);
+      const text = ['Hi,', '--', ...typed, ...signature].join('\n');
+      expect(extractPatientText({ text })).to.equal(['Hi,', '--', ...typed].join('\n'));
+    });
+
+    it('keeps a body that is only a signature whole', () => {
+      expect(extractPatientText({ text: signature.join('\n') })).to.equal(['--', ...signature.slice(1)].join('\n'));
+    });
+
+    it('stays fast on thousands of delimiter lines and on a long run of spaces inside a line', () => {
+      const started = Date.now();
+      const result = extractPatientText({ text: `Hello\n${'--\nJosé\n'.repeat(20_000)}P.S. end` });
+      expect(result).to.contain('P.S. end');
+      expect(extractPatientText({ text: `a${' '.repeat(50_000)}b` })).to.have.length(50_002);
+      expect(Date.now() - started).to.be.lessThan(2_000);
+    });
+  });
+
+  describe('extractPatientText: device footers', () => {
+    const question = 'Can I get a refill of my prescription?';
+
+    it('removes English phone and app footers alone on the last line', () => {
+      const footers = [
+        'Sent from my iPhone',
+        'Sent from my iPad',
+        'Sent from my Galaxy',
+        'Sent from my Samsung Galaxy smartphone.',
+        'Sent from my Android',
+        'Sent from my iPhone 15 Pro Max',
+        'Get Outlook for iOS',
+        'Get Outlook for Android',
+        'Get Outlook for iOS<https://aka.ms/o0ukef>',
+        'Sent from Yahoo Mail for iPhone',
+        'Sent from Mail for Windows',
+      ];
+      for (const footer of footers) {
+        expect(extractPatientText({ text: `${question}\n\n${footer}` }), footer).to.equal(question);
+      }
+    });
+
+    it('removes the Spanish and Italian iPhone footers (and a few other languages)', () => {
+      for (const footer of ['Enviado desde mi iPhone', 'Inviato da iPhone', 'Inviato dal mio iPhone', 'Envoyé de mon iPhone', 'Von meinem iPhone gesendet']) {
+        expect(extractPatientText({ text: `${question}\n\n${footer}\n` }), footer).to.equal(question);
+      }
+    });
+
+    it('removes a footer above a signature block, and one inside it', () => {
+      expect(extractPatientText({ text: `${question}\n\nSent from my iPhone\n-- \nAna` })).to.equal(question);
+      expect(extractPatientText({ text: `${question}\n-- \nAna\n\nSent from my iPhone` })).to.equal(question);
+    });
+
+    it('keeps a "Sent from" line that says more than the device', () => {
+      for (const line of ["Sent from my mother's phone, she is the patient", 'Sent from my phone so excuse typos']) {
+        expect(extractPatientText({ text: `${question}\n\n${line}` }), line).to.equal(`${question}\n\n${line}`);
+      }
+    });
+
+    it('keeps a footer that is not on the last line', () => {
+      const text = `${question}\n\nSent from my iPhone\n\nP.S. It is the blue inhaler.`;
+      expect(extractPatientText({ text })).to.equal(text);
+    });
+  });
+
   describe('sanitizeEmailHtml', () => {
     it('removes scripts, event handlers, javascript: links and iframes', () => {
       const dirty =

@@ -15,7 +15,8 @@ import { artifactPath, launchBrowser, pageErrors } from '../support/browser.ts';
 import { inboundSms, postTwilio } from '../support/fake-twilio.ts';
 import { nextEvent, patientWrites, startTestHub, waitFor, type Session, type TestHub } from '../support/test-hub.ts';
 import { newClientId, startVisitor } from '../support/widget-visitor.ts';
-import { postInboundEmail } from '../support/inbound-email.ts';
+import { postInboundEmail, postRawInboundEmail } from '../support/inbound-email.ts';
+import { TINY_PNG } from '../support/sample-files.ts';
 
 const PASSWORD = 'agent-password-123';
 const DESKTOP = { width: 1280, height: 800 };
@@ -622,5 +623,81 @@ describe('agents’ inbox: the list’s paging over several queries', () => {
     expect(shown).to.deep.equal(['a1', 'a2', 'b1', 'b2', 'b3', 'a3', 'b4', 'a4', 'b5']);
     // Team b's first page waits: team a may still have conversations between 58 and 40 minutes.
     expect(batches[0]).to.deep.equal(['a1', 'a2']);
+  });
+});
+
+describe('agents’ inbox: what the channels report (sandbox recipients, possible opt-out, original email)', function () {
+  this.timeout(90_000);
+  let t: TestHub;
+  let browser: Browser;
+  let agent: Session;
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    t = await startTestHub({ label: 'inbox-browser-channels', env: { CONTACT_CARD_ON_FIRST_SMS: 'false' } });
+    agent = await t.agent({ name: 'Cora Channels' });
+    browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close();
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('shows a carrier-filtered text with its reason and the next step', async () => {
+    await smsArrives(t, '+15555550172', 'Can you text me the lab address?');
+    const { page, errors } = await openInbox(browser, t, contexts);
+    await logIn(page, agent.agent.email);
+    await open(page, 'Can you text me the lab address?');
+    await replyBox(page).fill('It is 40 Elm Street.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const reply = timeline(page).getByRole('listitem').filter({ hasText: '40 Elm Street' });
+    await reply.getByText(/Filtered by the carrier as spam\. .*email or web chat/).waitFor();
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('flags a possible opt-out and records it in one click; SMS then unavailable', async () => {
+    await smsArrives(t, '+17205550401', 'Hi, is my refill ready?');
+    await smsArrives(t, '+17205550401', 'please stop texting me');
+    const { page } = await openInbox(browser, t, contexts);
+    await logIn(page, agent.agent.email);
+    await open(page, 'please stop texting me');
+    const banner = page.getByTestId('possible-opt-out');
+    await banner.getByText('Possible opt-out.').waitFor();
+    await banner.getByRole('button', { name: 'Record opt-out' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await timeline(page).getByText(/Patient opted out of text messages/).waitFor();
+    await page.getByTestId('auto-line').getByText('SMS — patient opted out').waitFor();
+  });
+
+  it('shows an email’s original with its inline image, and an out-of-office as an automatic reply', async () => {
+    const from = 'inline.browser@example.org';
+    await postRawInboundEmail(t, {
+      headers: `From: ${from}\r\nSubject: Rash\r\nMessage-ID: <rash-1@mail.example.org>\r\n`,
+      from, to: 'clinic@inbound.hub.example.com', subject: 'Rash', SPF: 'pass', dkim: '{@example.org : pass}',
+      text: 'Here is the rash on my arm.\n\n-- \nMia Patel\n+1 555 555 0100',
+      html: '<p>Here is the rash on my arm.</p><img src="cid:ii_arm" alt="rash photo">',
+      'attachment-info': JSON.stringify({ attachment1: { filename: 'arm.png', type: 'image/png', 'content-id': 'ii_arm' } }),
+      'content-ids': JSON.stringify({ ii_arm: 'attachment1' }),
+      charsets: JSON.stringify({ text: 'UTF-8', html: 'UTF-8' }),
+    }, [{ field: 'attachment1', name: 'arm.png', type: 'image/png', data: TINY_PNG }]);
+    await postRawInboundEmail(t, {
+      headers: `From: ${from}\r\nSubject: Out of office\r\nMessage-ID: <ooo-1@mail.example.org>\r\nAuto-Submitted: auto-replied\r\n`,
+      from, to: 'clinic@inbound.hub.example.com', subject: 'Out of office', SPF: 'pass', dkim: '{@example.org : pass}',
+      text: 'I am away until Monday.',
+    });
+    const { page, errors } = await openInbox(browser, t, contexts);
+    await logIn(page, agent.agent.email);
+    await open(page, 'Here is the rash on my arm.');
+    await timeline(page).getByTestId('automatic-reply').getByText('Automatic reply by Email: I am away until Monday.').waitFor();
+    const message = timeline(page).getByRole('listitem').filter({ hasText: 'Here is the rash on my arm.' }).first();
+    expect(await message.innerText()).to.not.include('Mia Patel');
+    await message.getByTestId('show-original').click();
+    const image = message.getByTestId('original').getByRole('img', { name: 'rash photo' });
+    await waitFor(async () => (await image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)) || null);
+    expect(await image.getAttribute('src')).to.match(/^blob:/);
+    expect(errors).to.deep.equal([]);
   });
 });

@@ -9,6 +9,8 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { io as connectSocket, type Socket } from 'socket.io-client';
+import { ReplyAddresses } from '../../server/delivery/email-thread.ts';
+import { postInboundEmail } from '../support/inbound-email.ts';
 import { TINY_PNG } from '../support/sample-files.ts';
 import {
   connected, nextEvent, patientWrites, roundTrip, startTestHub, TEST_ENV, type ApiResponse, type Session, type TestHub,
@@ -24,6 +26,7 @@ const PHI = {
   phoneB: '+13035550171',
   phoneDigitsB: '3035550171',
   phoneA: '+13035550172',
+  emailB: 'philippa.wc@example.org',
   bodyA: 'Saffron-Turbine-4408 team A question',
   nameX: 'Xavier Ormsby-Lisle',
   bodyX: 'Juniper-Cascade-6634 visitor X asks about a rash',
@@ -52,7 +55,7 @@ describe('security: held attacks on tokens, team boundaries and web visitors', (
   let agentA: Session;
   let supervisorA: Session;
   let agentB: Session;
-  const b = { conversationId: '', patientId: '', identityId: '', messageId: '', attachmentMessageId: '' };
+  const b = { conversationId: '', patientId: '', identityId: '', messageId: '', attachmentMessageId: '', emailMessageId: '' };
   const a = { conversationId: '', patientId: '' };
   let visitorY: TestVisitor;
   let visitorX: TestVisitor;
@@ -71,6 +74,10 @@ describe('security: held attacks on tokens, team boundaries and web visitors', (
     const inB = await patientWrites(t, { channel: 'sms', from: PHI.phoneB, body: PHI.bodyB, displayName: PHI.nameB });
     Object.assign(b, { conversationId: inB.conversation.id, patientId: inB.patientId, messageId: inB.message.id });
     expect((await t.api.post(`/api/conversations/${b.conversationId}/assign`, { teamId: 'team-b' }, admin.token)).status).to.equal(200);
+    // The patient also answers by email into the thread (its original is kept: another route to guard).
+    const replyAddress = new ReplyAddresses(`${t.config.sendgrid.inboundSecret}:reply`, t.config.sendgrid.inboundDomain).for(b.conversationId);
+    expect((await postInboundEmail(t, { from: PHI.emailB, to: replyAddress, text: PHI.bodyB })).status).to.equal(200);
+    b.emailMessageId = (await t.hub.services.db.models.Message.findOne({ conversationId: b.conversationId, channel: 'email', direction: 'inbound' }).lean().orFail())._id;
     const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(400, 66)]);
     const uploaded = await fetch(`${t.url}/api/attachments`, {
       method: 'POST', body: new Uint8Array(pdf),
@@ -239,7 +246,7 @@ describe('security: held attacks on tokens, team boundaries and web visitors', (
           const key = `${method.toUpperCase()} ${path}`;
           const url = path
             .replace('{id}', isConversation ? b.conversationId : b.patientId)
-            .replace('{messageId}', b.attachmentMessageId)
+            .replace('{messageId}', path.endsWith('/original') ? b.emailMessageId : b.attachmentMessageId)
             .replace('{index}', '0')
             .replace('{identityId}', b.identityId)
             .replace(/\{[^}]+\}/g, 'unknown-1');

@@ -149,12 +149,16 @@ describe('vCard delivery: automatic sends', () => {
     await t.hub.settled();
     expect(await cardsOf(t, patientId)).to.equal(1);
     expect(await t.hub.services.db.models.Message.countDocuments({ kind: 'vcard' })).to.equal(1);
+    // The thread says the hub sent it by itself, not that an agent chose SMS.
+    expect((await t.hub.services.db.models.Message.findOne({ kind: 'vcard' }).lean().orFail()).channelReason).to.equal('automatic_contact_card');
     await t.close();
 
     // The clinic adds a number: the patient who saved the old card gets the new one, once.
     const changed = [...PHONES, { number: '+15555550111', types: ['work', 'voice'] }];
     t = await startTestHub({ label: 'vcard-auto', databaseName, env: env(changed) });
     await waitFor(async () => (await cardsOf(t, patientId)) === 2);
+    const reasons = (await t.hub.services.db.models.Message.find({ kind: 'vcard' }).sort({ createdAt: 1 }).lean()).map((m) => m.channelReason);
+    expect(reasons).to.deep.equal(['automatic_contact_card', 'automatic_contact_card_update']);
     await t.close();
     t = await startTestHub({ label: 'vcard-auto', databaseName, env: env(changed) });
     await t.hub.settled();

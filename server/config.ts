@@ -2,6 +2,7 @@
  * The hub's settings, read and validated once from the environment. This is
  * the only module that reads `process.env`; everything else receives a Config.
  */
+import { loadTriageRules, type TriageRules } from './routing/triage/triage-rules.ts';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -89,6 +90,19 @@ const envSchema = z.object({
     }
   }),
   SMS_HELP_TEXT: z.string().min(10).max(320).optional(),
+  TRIAGE_RULES_FILE: z.string().min(1).optional(),
+  TRIAGE_ON_CALL_TEAM: z.string().trim().min(1).max(100).optional(),
+  TRIAGE_PAGE_SMS: z.string().optional().transform((v, ctx) => {
+    const numbers = (v ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+    for (const n of numbers) if (!/^\+[1-9]\d{6,14}$/.test(n)) ctx.addIssue({ code: 'custom', message: `"${n}" is not an E.164 number such as +14155550100` });
+    return numbers;
+  }),
+  TRIAGE_PAGE_EMAIL: z.string().optional().transform((v, ctx) => {
+    const addresses = (v ?? '').split(',').map((a) => a.trim().toLowerCase()).filter(Boolean);
+    for (const a of addresses) if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(a)) ctx.addIssue({ code: 'custom', message: `"${a}" is not an email address` });
+    return addresses;
+  }),
+  AGENT_AWAY_AFTER_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(5),
   DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US').default('US'),
   REOPEN_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 90).default(72),
   REFRESH_TOKEN_TTL_HOURS: z.coerce.number().min(1).max(24 * 30).default(12),
@@ -162,6 +176,10 @@ export interface Config {
   readonly clinicName: string;
   /** The answer to an SMS HELP keyword. */
   readonly smsHelpText: string;
+  /** Emergency triage: its rules (TRIAGE_RULES_FILE or the default), who else is alerted, who is paged (no PHI). */
+  readonly triage: { rules: TriageRules; onCallTeamId: string | null; pageSms: readonly string[]; pageEmail: readonly string[] };
+  /** An agent online but inactive this long counts as away for assignment. */
+  readonly agentAwayAfterMs: number;
   readonly defaultPhoneRegion: string;
   readonly reopenWindowMs: number;
   readonly refreshTokenTtlMs: number;
@@ -220,6 +238,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     cardSettings = loadClinicCardSettings(e.CLINIC_CARD_FILE, { clinicName: e.CLINIC_NAME, smsNumber: e.TWILIO_FROM_NUMBER, email: e.SENDGRID_FROM_EMAIL });
   } catch (error) {
     problems.push(`CLINIC_CARD_FILE: ${(error as Error).message}`);
+  }
+  let triageRules: TriageRules | null = null;
+  try {
+    triageRules = loadTriageRules(e.TRIAGE_RULES_FILE);
+  } catch (error) {
+    problems.push(`TRIAGE_RULES_FILE: ${(error as Error).message}`);
   }
   if (e.TWILIO_FROM_NUMBER && cardSettings?.inboundOnlyNumbers.includes(e.TWILIO_FROM_NUMBER)) {
     problems.push('TWILIO_FROM_NUMBER: that number is marked inboundOnly in CLINIC_CARD_FILE; the hub never sends from an inbound-only number');
@@ -292,6 +316,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     contactCard: { settings: cardSettings, onFirstSms: e.CONTACT_CARD_ON_FIRST_SMS, onChange: e.CONTACT_CARD_ON_CHANGE },
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     clinicName: e.CLINIC_NAME,
+    triage: { rules: triageRules!, onCallTeamId: e.TRIAGE_ON_CALL_TEAM ?? null, pageSms: e.TRIAGE_PAGE_SMS, pageEmail: e.TRIAGE_PAGE_EMAIL },
+    agentAwayAfterMs: e.AGENT_AWAY_AFTER_MINUTES * 60_000,
     smsHelpText: e.SMS_HELP_TEXT ?? `${e.CLINIC_NAME}: reply to this number to reach our care team. Msg & data rates may apply. Reply STOP to opt out.`,
     defaultPhoneRegion: e.DEFAULT_PHONE_REGION,
     reopenWindowMs: e.REOPEN_WINDOW_HOURS * 3600_000,

@@ -55,6 +55,10 @@ import { outboundFiles } from './delivery/outbound-files.ts';
 import { ContactCards } from './delivery/contact-cards.ts';
 import { MAX_STORED_ATTACHMENT_BYTES } from './attachments/attachment-store.ts';
 import { DEFAULT_MEDIA_IMPORT, MediaImport, type MediaImportOptions } from './attachments/media-import.ts';
+import { InboundRouting } from './routing/inbound-routing.ts';
+import { clinicDefaultHours } from './routing/team-settings.ts';
+import { createTriagePager } from './routing/triage-pager.ts';
+import { routingRoutes } from './http/routes/routing-routes.ts';
 import { VerificationCodes } from './widget/verification-codes.ts';
 import { VisitorTokens } from './widget/visitor-tokens.ts';
 import { WidgetVisitors } from './widget/widget-visitors.ts';
@@ -82,6 +86,8 @@ export interface Hub {
   readonly routes: readonly Route[];
   /** Periodic clean-up (ended rate-limit windows, unclaimed uploads); `runOnce` for tests and operators. */
   readonly housekeeping: Housekeeping;
+  /** The routing layer (triage, after hours, assignment); `sweep()` escalates long waits and offers waiting conversations. */
+  readonly routing: InboundRouting;
   listen(port: number, host?: string): Promise<{ port: number; url: string }>;
   /** Resolves when nothing is left to do now: no background task running, no message due for sending. */
   settled(): Promise<void>;
@@ -161,11 +167,36 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     isWidgetConnected: (patientId) => widgetRealtime?.isConnected(patientId) ?? false,
     kickDelivery: () => worker?.kick(),
     importMedia: (messageId) => mediaImport.schedule(messageId),
+    routeInbound: (inbound) => routing.route(inbound),
     onInbound: (stored) => {
       if (stored.channel !== 'sms' || !stored.newPatient || !stored.impliesConsent) return;
       background.start('first-contact card', () => contactCards.onFirstSms(stored.conversationId));
     },
   };
+  const defaultHours = clinicDefaultHours(config);
+  const routing = new InboundRouting(() => timeline!, {
+    clinicName: config.clinicName,
+    rules: config.triage.rules,
+    urgentLine: config.contactCard.settings?.urgentLine ?? null,
+    defaultHours,
+    alerts: {
+      triage: (conversation, match) =>
+        realtime.triageAlert({ conversationId: conversation.id, teamId: conversation.teamId, category: match.category, label: match.label, at: clock().toISOString() }, config.triage.onCallTeamId),
+      escalation: (conversation, waitedMinutes) =>
+        realtime.escalation({ conversationId: conversation.id, teamId: conversation.teamId, waitedMinutes, at: clock().toISOString() }),
+    },
+    pager: createTriagePager({
+      adapters, sms: config.triage.pageSms, email: config.triage.pageEmail, clinicName: config.clinicName, publicBaseUrl: config.publicBaseUrl, logger,
+      startWork: (what, work) => background.start(what, work),
+    }),
+    // Set online, connected here, and active lately (an agent who stepped away is not given new patients).
+    isAgentOnline: async (agentId) => {
+      if (!realtime.isConnected(agentId)) return false;
+      const session = await db.models.Session.findOne({ agentId, revokedAt: null }).sort({ lastActivityAt: -1 }).lean();
+      return Boolean(session && clock().getTime() - new Date(session.lastActivityAt).getTime() <= config.agentAwayAfterMs);
+    },
+  });
+  let routingSweep: NodeJS.Timeout | undefined;
   const mediaImport = new MediaImport(() => timeline!, adapters, (what, work) => background.start(what, work), options.mediaImport ?? DEFAULT_MEDIA_IMPORT);
   const contactCards = new ContactCards(timeline, config.contactCard.settings, {
     uidSeed: config.publicBaseUrl, onFirstSms: config.contactCard.onFirstSms, onChange: config.contactCard.onChange,
@@ -214,6 +245,11 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...inboxAppRoutes(),
     ...cannedResponseRoutes(services),
     ...fileRoutes(services, mediaLinks),
+    ...routingRoutes(services, {
+      defaultHours,
+      announceStatus: (agentId, status) => realtime.agentStatus(agentId, status),
+      agentAvailable: () => background.start('routing sweep', () => routing.sweep()),
+    }),
   ].filter((r) => r.enabled?.() ?? true);
   const openApiRoute = defineRoute({
     method: 'get', path: '/api/openapi.json', tag: 'meta', auth: 'public',
@@ -247,6 +283,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     httpServer,
     routes,
     housekeeping,
+    routing,
     async listen(port, host = '0.0.0.0') {
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -258,6 +295,8 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       background.start('contact card rollout', () => contactCards.rollOut());
       background.start('resume media imports', () => mediaImport.resumePending());
       housekeeping.start((what, work) => background.start(what, work));
+      routingSweep = setInterval(() => background.start('routing sweep', () => routing.sweep()), 30_000);
+      routingSweep.unref();
       const actual = (httpServer.address() as AddressInfo).port;
       listeningOn = `http://127.0.0.1:${actual}`;
       return { port: actual, url: `http://127.0.0.1:${actual}` };
@@ -273,6 +312,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     async close() {
       housekeeping.stop();
       ports.stop();
+      clearInterval(routingSweep);
       await background.settled();
       await worker!.stop();
       realtime.stop();

@@ -15,6 +15,8 @@ export interface ClinicCardSettings {
   version: '3.0' | '4.0';
   /** Numbers patients may see but the hub never sends from. */
   inboundOnlyNumbers: string[];
+  /** The clinic's urgent line (a phone marked `urgent`): emergency and after-hours replies name it. */
+  urgentLine: string | null;
 }
 
 const fileSchema = z.object({
@@ -25,6 +27,7 @@ const fileSchema = z.object({
     types: z.array(z.enum(['work', 'voice', 'text', 'cell', 'main'])).min(1),
     label: z.string().optional(),
     inboundOnly: z.boolean().optional(),
+    urgent: z.boolean().optional(),
   })).min(1),
   email: z.string().optional(),
   website: z.string().optional(),
@@ -45,6 +48,7 @@ export function loadClinicCardSettings(
       card: { organization: defaults.clinicName, phones: [{ number: defaults.smsNumber, types: ['work', 'text'] }], email: defaults.email },
       version: '3.0',
       inboundOnlyNumbers: [],
+      urgentLine: null,
     };
   }
   let raw: unknown;
@@ -86,5 +90,10 @@ export function loadClinicCardSettings(
     if (error instanceof ClinicCardError) throw new Error(error.message);
     throw error;
   }
-  return { card, version: spec.version, inboundOnlyNumbers: spec.phones.filter((p) => p.inboundOnly).map((p) => p.number) };
+  return {
+    card,
+    version: spec.version,
+    inboundOnlyNumbers: spec.phones.filter((p) => p.inboundOnly).map((p) => p.number),
+    urgentLine: spec.phones.find((p) => p.urgent)?.number ?? null,
+  };
 }

@@ -34,6 +34,8 @@ export type AuditAction =
   | 'session.revoked'
   | 'agent.create'
   | 'agent.disable'
+  | 'agent.update'
+  | 'team.update'
   | 'conversation.list'
   | 'conversation.read'
   | 'conversation.update'

@@ -94,6 +94,13 @@ export interface ConversationDoc {
   messageCount: number;
   openedAt: Date;
   firstResponseAt: Date | null;
+  /** An emergency or crisis signal in the patient's words: the conversation is urgent until an agent clears it. */
+  triage?: { category: string; label: string; at: Date; messageId: string; lastReplyAt: Date | null } | null;
+  /** The closed period an after-hours reply was last sent for (one per closed period). */
+  afterHoursKey?: string | null;
+  /** Since when it waits for an agent (open and unassigned), and when supervisors were alerted about it. */
+  waitingSince?: Date | null;
+  escalatedAt?: Date | null;
   /** The patient may have asked to stop ("stop texting me") in words that are not a keyword: an agent decides. */
   possibleOptOut?: { messageId: string; channel: ChannelId; at: Date } | null;
   assignedAt: Date | null;
@@ -199,12 +206,38 @@ export interface AgentDoc {
   totpPendingSecretEnc?: string | null;
   disabledAt: Date | null;
   createdAt: Date;
+  /** What the agent set in the inbox; `online` counts only while connected and active (effective status). */
+  status?: AgentStatus;
+  statusAt?: Date | null;
+  /** Languages spoken (en, es, it…) and skills (slugs): assignment prefers a match. */
+  languages?: string[];
+  skills?: string[];
 }
+
+export type AgentStatus = 'online' | 'away' | 'offline';
 
 export interface TeamDoc {
   _id: string;
   name: string;
   createdAt: Date;
+  /** Opening hours (server/routing/business-hours.ts, stored as PUT); none: the clinic's default (WIDGET_BUSINESS_HOURS). */
+  hours?: TeamHoursJson | null;
+  /** How new conversations find an agent (server/routing/assignment-policy.ts); none: manual. */
+  routing?: RoutingSettings | null;
+  /** Round robin's memory: when this team last assigned to each agent. */
+  lastAssignedAt?: Record<string, Date> | null;
+}
+
+export interface TeamHoursJson {
+  timeZone: string;
+  weekly: { day: string; from: string; to: string }[];
+  holidays: { date: string; name?: string }[];
+}
+
+export interface RoutingSettings {
+  mode: 'manual' | 'round_robin' | 'least_busy';
+  maxOpenPerAgent: number;
+  escalateAfterMinutes: number;
 }
 
 export interface SessionDoc {

@@ -107,6 +107,10 @@ const conversationSchema = new Schema<ConversationDoc>(
     patientNameEnc: { type: String, default: null },
     patientContactEnc: { type: String, default: null },
     possibleOptOut: { type: { messageId: String, channel: String, at: Date, _id: false }, default: null },
+    triage: { type: { category: String, label: String, at: Date, messageId: String, lastReplyAt: Date, _id: false }, default: null },
+    afterHoursKey: { type: String, default: null },
+    waitingSince: { type: Date, default: null },
+    escalatedAt: { type: Date, default: null },
     unreadCount: Number,
     messageCount: Number,
     openedAt: Date,
@@ -191,12 +195,26 @@ const agentSchema = new Schema<AgentDoc>(
     totpPendingSecretEnc: { type: String, default: null },
     disabledAt: { type: Date, default: null },
     createdAt: Date,
+    status: { type: String, default: 'offline' },
+    statusAt: { type: Date, default: null },
+    languages: { type: [String], default: [] },
+    skills: { type: [String], default: [] },
   },
   { ...options, collection: 'agents' },
 );
 agentSchema.index({ email: 1 }, { unique: true });
 
-const teamSchema = new Schema<TeamDoc>({ _id: String, name: String, createdAt: Date }, { ...options, collection: 'teams' });
+const teamSchema = new Schema<TeamDoc>(
+  {
+    _id: String,
+    name: String,
+    createdAt: Date,
+    hours: { type: Schema.Types.Mixed, default: null },
+    routing: { type: { mode: String, maxOpenPerAgent: Number, escalateAfterMinutes: Number, _id: false }, default: null },
+    lastAssignedAt: { type: Schema.Types.Mixed, default: null },
+  },
+  { ...options, collection: 'teams' },
+);
 
 const sessionSchema = new Schema<SessionDoc>(
   {

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { Actor, AuditScope } from '../access/access-policy.ts';
 import type { AuditAction } from '../audit/audit-log.ts';
 
-export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type RouteAuth = 'public' | 'agent' | 'admin';
 
 export interface RouteInput<P, Q, B> {

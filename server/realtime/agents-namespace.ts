@@ -168,6 +168,24 @@ export class AgentsRealtime implements TimelineEvents {
     }
   }
 
+  /** Whether the agent has a live connection to this node. */
+  isConnected(agentId: string): boolean {
+    return this.online.has(agentId);
+  }
+
+  triageAlert(alert: { conversationId: string; teamId: string; category: string; label: string; at: string }, onCallTeamId: string | null): void {
+    const rooms = [AGENT_ROOMS.supervisors(alert.teamId), AGENT_ROOMS.admins, ...(onCallTeamId ? [AGENT_ROOMS.team(onCallTeamId)] : [])];
+    this.nsp.to(rooms).emit('triage:alert', alert);
+  }
+
+  escalation(alert: { conversationId: string; teamId: string; waitedMinutes: number; at: string }): void {
+    this.nsp.to([AGENT_ROOMS.supervisors(alert.teamId), AGENT_ROOMS.admins]).emit('queue:escalation', alert);
+  }
+
+  agentStatus(agentId: string, status: 'online' | 'away' | 'offline'): void {
+    this.nsp.emit('agent:status', { agentId, status });
+  }
+
   private roomsFor(conversation: ConversationRecord) {
     const rooms = [AGENT_ROOMS.team(conversation.teamId), AGENT_ROOMS.admins];
     if (conversation.assigneeId) rooms.push(AGENT_ROOMS.agent(conversation.assigneeId));
@@ -178,6 +196,7 @@ export class AgentsRealtime implements TimelineEvents {
     const actor: Actor = { ...socket.data };
     void socket.join([AGENT_ROOMS.agent(actor.agentId), ...actor.teamIds.map(AGENT_ROOMS.team)]);
     if (actor.role === 'admin') void socket.join(AGENT_ROOMS.admins);
+    if (actor.role === 'supervisor') void socket.join(actor.teamIds.map(AGENT_ROOMS.supervisors));
     this.markOnline(actor.agentId, +1);
     const ip = socket.handshake.address;
     void this.recordAudit(actor, 'realtime.subscribe', {}, ip);

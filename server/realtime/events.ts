@@ -22,6 +22,15 @@ export interface AgentServerToClientEvents {
   'patient:typing': (payload: { conversationId: string; isTyping: boolean }) => void;
   typing: (payload: { conversationId: string; agentId: string; isTyping: boolean }) => void;
   presence: (payload: { agentId: string; online: boolean }) => void;
+  /**
+   * An emergency or crisis signal in a patient's message (to the team's supervisors, the admins and the
+   * on-call team). No PHI: who may open the conversation opens it.
+   */
+  'triage:alert': (payload: { conversationId: string; teamId: string; category: string; label: string; at: string }) => void;
+  /** A conversation has waited longer than its team allows for an agent (to the team's supervisors and the admins). */
+  'queue:escalation': (payload: { conversationId: string; teamId: string; waitedMinutes: number; at: string }) => void;
+  /** An agent's status changed (online, away, offline). */
+  'agent:status': (payload: { agentId: string; status: 'online' | 'away' | 'offline' }) => void;
   /** The session ended (logout, idle timeout, revoked, account disabled); the socket is closed after it. */
   'session:ended': (payload: { reason: string }) => void;
 }
@@ -51,6 +60,7 @@ export interface AgentSocketData {
 export const AGENT_ROOMS = {
   agent: (id: string) => `agent:${id}`,
   team: (id: string) => `team:${id}`,
+  supervisors: (teamId: string) => `supervisors:${teamId}`,
   conversation: (id: string) => `conversation:${id}`,
   admins: 'role:admin',
 } as const;

@@ -31,6 +31,9 @@ export async function assignConversation(ctx: TimelineContext, actor: Actor, con
   if (input.assigneeId !== undefined) {
     if (input.assigneeId === null) {
       set.assigneeId = null;
+      // Back in the queue: its wait (and escalation) starts now.
+      set.waitingSince = now;
+      set.escalatedAt = null;
       said.push('unassigned');
     } else {
       const agent = await models.Agent.findById(input.assigneeId).lean();
@@ -41,6 +44,7 @@ export async function assignConversation(ctx: TimelineContext, actor: Actor, con
       }
       set.assigneeId = agent._id;
       set.assignedAt = now;
+      set.waitingSince = null;
       said.push(`assigned to ${agent.name}`);
     }
   }

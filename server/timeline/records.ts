@@ -70,6 +70,10 @@ export function toConversationRecord(doc: ConversationDoc, cipher: PhiCipher) {
     messageCount: doc.messageCount,
     openedAt: iso(doc.openedAt)!,
     firstResponseAt: iso(doc.firstResponseAt),
+    /** An emergency or crisis signal (category, label for agents, when), until the conversation is resolved. */
+    triage: doc.triage && doc.status !== 'resolved' ? { category: doc.triage.category, label: doc.triage.label, at: iso(doc.triage.at) } : null,
+    /** Since when it waits for an agent (open and unassigned); null once someone has it. */
+    waitingSince: doc.assigneeId ? null : iso(doc.waitingSince),
     possibleOptOut: doc.possibleOptOut ? { messageId: doc.possibleOptOut.messageId, channel: doc.possibleOptOut.channel, at: iso(doc.possibleOptOut.at) } : null,
     assignedAt: iso(doc.assignedAt),
     resolvedAt: iso(doc.resolvedAt),

@@ -42,6 +42,10 @@ export class TestClock {
   advance(ms: number): void {
     this.offsetMs += ms;
   }
+  /** Jumps to an instant (a test that needs a weekday, a night, a DST date). */
+  setTo(at: Date): void {
+    this.offsetMs = at.getTime() - Date.now();
+  }
   /**
    * Moves to the start of the next fixed window of `windowMs` (an hour, a minute): a test that fills
    * a rate-limit window must not straddle two of them, whatever the wall clock says.

@@ -3,8 +3,12 @@ import { createAgent, newAgentSchema } from '../../auth/agent-directory.ts';
 import type { HubServices } from '../../hub-services.ts';
 import { Reply, defineRoute } from '../route.ts';
 import { AppError, notFound } from '../../errors.ts';
+import { agentRecord } from './routing-routes.ts';
 
-const agentShape = z.object({ id: z.string(), email: z.string(), name: z.string(), role: z.string(), teamIds: z.array(z.string()) });
+const agentShape = z.object({
+  id: z.string(), email: z.string(), name: z.string(), role: z.string(), teamIds: z.array(z.string()),
+  status: z.enum(['online', 'away', 'offline']), languages: z.array(z.string()), skills: z.array(z.string()),
+});
 
 export function agentRoutes(hub: HubServices) {
   const { models } = hub.db;
@@ -15,7 +19,7 @@ export function agentRoutes(hub: HubServices) {
       responses: { 200: { description: 'Agents', schema: z.object({ items: z.array(agentShape) }) } },
       handler: async () => {
         const agents = await models.Agent.find({ disabledAt: null }).sort({ name: 1 }).lean();
-        return { items: agents.map((a) => ({ id: a._id, email: a.email, name: a.name, role: a.role, teamIds: a.teamIds })) };
+        return { items: agents.map(agentRecord) };
       },
     }),
     defineRoute({
@@ -26,7 +30,7 @@ export function agentRoutes(hub: HubServices) {
       responses: { 201: { description: 'The agent', schema: agentShape } },
       handler: async ({ body }) => {
         const a = await createAgent(models, body, hub.timeline.clock());
-        return new Reply(201, { id: a._id, email: a.email, name: a.name, role: a.role, teamIds: a.teamIds });
+        return new Reply(201, agentRecord(a));
       },
     }),
     defineRoute({

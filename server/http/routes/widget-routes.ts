@@ -11,7 +11,8 @@ import { AppError, notFound } from '../../errors.ts';
 import type { HubServices } from '../../hub-services.ts';
 import { MAX_WIDGET_ATTACHMENTS, MAX_WIDGET_BODY_LENGTH } from '../../realtime/widget-namespace.ts';
 import { WIDGET_LANGUAGES, type WidgetConfig, type WidgetLanguage } from '../../realtime/widget-events.ts';
-import { availability } from '../../widget/business-hours.ts';
+import { isOpenAt, nextOpening } from '../../routing/business-hours.ts';
+import { clinicDefaultHours, teamHoursOf } from '../../routing/team-settings.ts';
 import { consentWording } from '../../widget/consent-wording.ts';
 import type { Visitor, WidgetVisitors } from '../../widget/widget-visitors.ts';
 import { sendAttachment } from '../attachment-response.ts';
@@ -58,11 +59,14 @@ export function widgetRoutes(hub: HubServices, visitors: WidgetVisitors, script:
       summary: 'What the widget needs before a chat: clinic name, whether agents are away, file limits, consent wording',
       responses: { 200: { description: 'Widget settings' } },
       handler: async (): Promise<WidgetConfig> => {
-        const now = availability(config.widget.businessHours, config.clinicTimeZone, timeline.clock());
+        // One source of truth: the hours of the team web chats go to (the clinic's default when it has none).
+        const hours = teamHoursOf(await timeline.models.Team.findById(timeline.settings.defaultTeamId).lean(), clinicDefaultHours(config));
+        const at = timeline.clock();
+        const away = hours !== null && !isOpenAt(hours, at);
         return {
           clinicName: config.clinicName,
-          away: now.away,
-          nextOpenAt: now.nextOpenAt?.toISOString() ?? null,
+          away,
+          nextOpenAt: away ? (nextOpening(hours, at)?.toISOString() ?? null) : null,
           attachments: { maxBytes: MAX_STORED_ATTACHMENT_BYTES, contentTypes: [...ACCEPTED_ATTACHMENT_TYPES], maxPerMessage: MAX_WIDGET_ATTACHMENTS },
           consentWording: consentWording(config.clinicName),
           maxBodyLength: MAX_WIDGET_BODY_LENGTH,

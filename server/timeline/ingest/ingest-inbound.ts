@@ -26,6 +26,8 @@ export interface IngestResult {
 export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInbound): Promise<IngestResult> {
   const replay = await ctx.models.Message.findById(messageIdFor(inbound.providerKey)).lean();
   if (replay) {
+    // A retry: routing completes whatever a stop cut short (each of its steps is idempotent).
+    if (replay.direction === 'inbound') await ctx.routeInbound?.({ messageId: replay._id, conversationId: replay.conversationId, opened: true });
     const conversation = await ctx.models.Conversation.findById(replay.conversationId).lean().orFail();
     return {
       message: toMessageRecord(replay, ctx.cipher),
@@ -102,6 +104,8 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
       details: { channel: inbound.channel, messageId: message.id },
     });
     ctx.events.messageCreated(message, conversationRecord);
+    // Triage, after-hours answer, assignment: before the provider is answered, so a failure makes it retry.
+    if (!automatic) await ctx.routeInbound?.({ messageId: appended.message._id, conversationId: appended.conversation._id, opened: found.opened || found.reopened });
     if (!automatic) ctx.onInbound?.({ channel: inbound.channel, patientId: patient._id, conversationId: conversationRecord.id, newPatient: created, impliesConsent: inbound.impliesConsent !== false });
   }
   ctx.logger.info(

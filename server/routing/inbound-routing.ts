@@ -1,0 +1,187 @@
+/**
+ * The routing layer every inbound patient message passes through, its rules
+ * in this order:
+ *   1. triage: an emergency or crisis signal gets a safety reply at once (on
+ *      the channel the patient used, any hour, without marketing consent,
+ *      once per conversation per hour), the conversation turns urgent and is
+ *      flagged, supervisors and the on-call team are alerted (and paged with
+ *      no PHI when configured);
+ *   2. after hours: one automatic reply per conversation per closed period
+ *      (when the team reopens, what to do if it is urgent), with consent;
+ *   3. assignment: a new or reopened conversation goes to an online agent of
+ *      its team with free capacity (assignment-policy.ts); nobody free, it
+ *      waits and supervisors are alerted after the team's wait (sweep()).
+ * Every step is idempotent, so a provider's retry of the webhook (the hub
+ * may have stopped halfway) completes what is missing and repeats nothing.
+ */
+import type { ChannelId } from '../../channels/channel-id.ts';
+import type { ConversationDoc, MessageDoc, RoutingSettings, TeamDoc } from '../db/documents.ts';
+import { appendMessage } from '../timeline/append-message.ts';
+import { toConversationRecord, toMessageRecord, type ConversationRecord } from '../timeline/records.ts';
+import { chooseReplyChannel } from '../timeline/reply/choose-reply-channel.ts';
+import { loadReachability, queueOutbound, replyFacts } from '../timeline/reply/send-reply.ts';
+import type { TimelineContext } from '../timeline/timeline-context.ts';
+import { AssignmentService } from './assignment.ts';
+import { afterHoursReply } from './after-hours-text.ts';
+import { closedPeriodKey, describeNextOpening, type TeamHours } from './business-hours.ts';
+import { createTriageMatcher, safetyReply, type TriageMatch } from './triage/triage-matcher.ts';
+import type { TriageRules } from './triage/triage-rules.ts';
+import { teamHoursOf } from './team-settings.ts';
+
+/** One safety reply per conversation per hour: a patient who keeps writing is not answered in a loop. */
+export const SAFETY_REPLY_INTERVAL_MS = 60 * 60_000;
+
+export interface RoutingAlerts {
+  /** `triage:alert` to the team's supervisors, the admins and the on-call team. */
+  triage(conversation: ConversationRecord, match: { category: string; label: string }): void;
+  /** A conversation waited longer than the team allows without an agent free to take it. */
+  escalation(conversation: ConversationRecord, waitedMinutes: number): void;
+}
+
+export interface TriagePager {
+  /** Pages the on-call people (SMS/email) with no PHI: the category and a link to the conversation. */
+  page(conversationId: string, category: string): void;
+}
+
+export interface RoutingOptions {
+  clinicName: string;
+  rules: TriageRules;
+  /** The clinic's urgent line from its contact card, named in safety and after-hours replies. */
+  urgentLine: string | null;
+  /** Hours of a team without its own: the clinic's (WIDGET_BUSINESS_HOURS in CLINIC_TIMEZONE), or always open. */
+  defaultHours: TeamHours | null;
+  alerts: RoutingAlerts;
+  pager: TriagePager;
+  /** Whether an agent who set themselves online is really there (connected, active lately). */
+  isAgentOnline(agentId: string): Promise<boolean>;
+}
+
+export interface InboundForRouting {
+  messageId: string;
+  conversationId: string;
+  /** The conversation was opened or reopened by this message (assignment considers only those). */
+  opened: boolean;
+}
+
+export class InboundRouting {
+  private readonly matcher;
+  readonly assignment: AssignmentService;
+
+  constructor(
+    private readonly ctx: () => TimelineContext,
+    private readonly options: RoutingOptions,
+  ) {
+    this.matcher = createTriageMatcher(options.rules);
+    this.assignment = new AssignmentService(ctx, { isAgentOnline: options.isAgentOnline, escalation: options.alerts.escalation });
+  }
+
+  async route(inbound: InboundForRouting): Promise<void> {
+    const ctx = this.ctx();
+    const message = await ctx.models.Message.findById(inbound.messageId).lean();
+    if (!message || message.direction !== 'inbound' || message.channel === 'internal') return;
+    const match = this.matcher.match(ctx.cipher.decrypt(message.bodyEnc));
+    if (match) await this.triage(message, match);
+    else await this.afterHours(message);
+    if (inbound.opened) await this.assignment.assignNew(inbound.conversationId);
+  }
+
+  /** Periodic: conversations that waited too long are escalated; waiting ones are offered to agents who came online. */
+  async sweep(): Promise<void> {
+    await this.assignment.sweep();
+  }
+
+  private async triage(message: MessageDoc, match: TriageMatch): Promise<void> {
+    const ctx = this.ctx();
+    const now = ctx.clock();
+    // The flag and the reply's hour are claimed together, under the conversation's lock and by one conditional
+    // update on MongoDB: of a retried webhook or two nodes, one sends the reply.
+    const hourAgo = new Date(now.getTime() - SAFETY_REPLY_INTERVAL_MS);
+    const before = await ctx.models.Conversation.findById(message.conversationId).lean();
+    if (!before) return;
+    const claimed = await ctx.locks.run(`conversation:${before._id}`, () =>
+      ctx.models.Conversation.findOneAndUpdate(
+        { _id: before._id, $or: [{ triage: null }, { 'triage.lastReplyAt': null }, { 'triage.lastReplyAt': { $lte: hourAgo } }] },
+        { $set: { priority: 'urgent', triage: { category: match.category, label: match.label, at: now, messageId: message._id, lastReplyAt: now }, updatedAt: now } },
+        { returnDocument: 'after', lean: true },
+      ),
+    );
+    if (!claimed) {
+      // Answered within the hour: the newest signal still shows on the flag, and nobody is alerted twice.
+      await ctx.locks.run(`conversation:${before._id}`, () =>
+        ctx.models.Conversation.updateOne({ _id: before._id }, { $set: { priority: 'urgent', 'triage.category': match.category, 'triage.label': match.label, 'triage.messageId': message._id } }),
+      );
+      return;
+    }
+    const language = message.channel === 'internal' ? 'en' : await this.languageFor(message, match);
+    const reply = safetyReply(this.options.rules, match, language, this.options.urgentLine);
+    await this.answer(claimed, message, reply, 'triage_safety_reply', `triage-reply:${message._id}`, { consent: false });
+    const event = await appendMessage(ctx, (await ctx.models.Conversation.findById(claimed._id).lean()) ?? claimed, {
+      direction: 'system', channel: 'internal', kind: 'event', author: { type: 'system', agentId: null }, deliveryStatus: 'none',
+      body: `Urgent: ${match.label}. A safety reply was sent to the patient; supervisors and the on-call team were alerted.`,
+    });
+    const record = toConversationRecord(event.conversation, ctx.cipher);
+    ctx.events.messageCreated(toMessageRecord(event.message, ctx.cipher), record);
+    ctx.events.conversationUpdated(record);
+    this.options.alerts.triage(record, match);
+    this.options.pager.page(claimed._id, match.category);
+    await ctx.audit.record({ action: 'conversation.update', via: 'system', conversationId: claimed._id, patientId: claimed.patientId, details: { triage: match.category } });
+    ctx.logger.warn({ conversationId: claimed._id, messageId: message._id, category: match.category, channel: message.channel }, 'triage: emergency signal, safety reply queued');
+  }
+
+  private async afterHours(message: MessageDoc): Promise<void> {
+    const ctx = this.ctx();
+    const conversation = await ctx.models.Conversation.findById(message.conversationId).lean();
+    if (!conversation) return;
+    const team = await ctx.models.Team.findById(conversation.teamId).lean();
+    const hours = teamHoursOf(team, this.options.defaultHours);
+    if (!hours) return;
+    const now = ctx.clock();
+    const key = closedPeriodKey(hours, now);
+    if (!key || conversation.afterHoursKey === key) return;
+    const claimed = await ctx.locks.run(`conversation:${conversation._id}`, () =>
+      ctx.models.Conversation.findOneAndUpdate({ _id: conversation._id, afterHoursKey: { $ne: key } }, { $set: { afterHoursKey: key } }, { returnDocument: 'after', lean: true }),
+    );
+    if (!claimed) return;
+    const language = await this.languageFor(message, null);
+    const body = afterHoursReply(language, { clinic: this.options.clinicName, reopens: describeNextOpening(hours, now, language), urgentLine: this.options.urgentLine });
+    await this.answer(claimed, message, body, 'after_hours_reply', `after-hours:${conversation._id}:${key}`, { consent: true });
+  }
+
+  /**
+   * Queues the hub's own answer on the channel the patient used, to the address
+   * they wrote from. `consent: false` for a safety reply (it answers the patient;
+   * only an opt-out stops it, as the carrier would refuse it anyway).
+   */
+  private async answer(conversation: ConversationDoc, message: MessageDoc, body: string, reason: string, providerKey: string, rule: { consent: boolean }): Promise<void> {
+    const ctx = this.ctx();
+    const channel = message.channel as ChannelId;
+    const { patient, identities } = await loadReachability(ctx, conversation.patientId);
+    const sender = identities.find((i) => i._id === message.senderIdentityId);
+    if (!sender) return;
+    const consent = sender.relation ? sender.contactConsent?.status : patient.consent[channel]?.status;
+    if (consent === 'opted_out') {
+      ctx.logger.warn({ conversationId: conversation._id, reason, channel }, 'automatic answer not sent: the address opted out');
+      return;
+    }
+    if (rule.consent && channel !== 'webchat') {
+      try {
+        chooseReplyChannel(replyFacts(ctx, patient, identities, conversation), channel);
+      } catch {
+        return; // no consent on that channel: the hub does not write first
+      }
+    }
+    await queueOutbound(ctx, conversation, identities, { channel, reason, recipient: sender }, {
+      body, author: { type: 'system', agentId: null }, providerKey,
+    });
+  }
+
+  /** The patient's language: their preference, else the language the triage phrase was written in, else English. */
+  private async languageFor(message: MessageDoc, match: TriageMatch | null): Promise<'en' | 'es' | 'it'> {
+    const patient = await this.ctx().models.Patient.findById(message.patientId, { preferences: 1 }).lean();
+    const preferred = patient?.preferences?.language?.slice(0, 2).toLowerCase();
+    if (preferred === 'en' || preferred === 'es' || preferred === 'it') return preferred;
+    return match?.language ?? 'en';
+  }
+}
+
+export type { RoutingSettings, TeamDoc };

@@ -162,6 +162,9 @@ export class ApiClient {
   patch(path: string, body?: unknown, token?: string) {
     return this.request('PATCH', path, body, token);
   }
+  put(path: string, body?: unknown, token?: string) {
+    return this.request('PUT', path, body, token);
+  }
   async request(method: string, path: string, body?: unknown, token?: string): Promise<ApiResponse> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,

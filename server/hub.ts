@@ -221,7 +221,12 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       ...(config.phiSafeNotifications && message.kind !== 'vcard' ? {} : await outboundFiles(timeline!, message, channel, mediaLinks)),
     }),
     ...(config.phiSafeNotifications
-      ? { content: (message, channel, body) => (channel === 'webchat' ? { body } : phiSafeNotice(config.clinicName, secureLinks.create(message.conversationId, message.patientId))) }
+      ? {
+          // The hub's own texts (safety and after-hours replies, HELP) hold no PHI by construction and must be read as
+          // written: a safety reply behind a secure link would not tell the patient to call 911.
+          content: (message, channel, body) =>
+            channel === 'webchat' || message.author.type === 'system' ? { body } : phiSafeNotice(config.clinicName, secureLinks.create(message.conversationId, message.patientId)),
+        }
       : {}),
   });
 

@@ -41,4 +41,16 @@ describe('PHI-safe notifications', () => {
     expect(entry.request.subject).to.equal('New secure message from Lakeside Clinic');
     expect(JSON.stringify(entry.request)).not.to.include('Biopsy');
   });
+
+  it('sends the hub’s own safety reply as written (no PHI in it), not behind a link', async () => {
+    const inbound = await patientWrites(t, { channel: 'sms', from: '+14155551009', body: 'I have crushing chest pain' });
+    const admin = await t.admin();
+    const history = await waitFor(async () => {
+      const items = (await t.api.get(`/api/conversations/${inbound.conversation.id}/messages`, admin.token)).body.items as { id: string; channelReason: string | null }[];
+      return items.find((m) => m.channelReason === 'triage_safety_reply');
+    });
+    const entry = await outboxEntryFor(history.id);
+    expect(entry.request.Body).to.match(/911/);
+    expect(entry.request.Body).to.not.match(/secure message/);
+  });
 });

@@ -59,6 +59,8 @@ import { InboundRouting } from './routing/inbound-routing.ts';
 import { clinicDefaultHours } from './routing/team-settings.ts';
 import { createTriagePager } from './routing/triage-pager.ts';
 import { routingRoutes } from './http/routes/routing-routes.ts';
+import { faqRoutes } from './http/routes/faq-routes.ts';
+import { FaqStore } from './routing/faq-store.ts';
 import { VerificationCodes } from './widget/verification-codes.ts';
 import { VisitorTokens } from './widget/visitor-tokens.ts';
 import { WidgetVisitors } from './widget/widget-visitors.ts';
@@ -174,8 +176,10 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     },
   };
   const defaultHours = clinicDefaultHours(config);
+  const faq = new FaqStore(db, clock);
   const routing = new InboundRouting(() => timeline!, {
     clinicName: config.clinicName,
+    faq: () => faq.matcher(),
     rules: config.triage.rules,
     urgentLine: config.contactCard.settings?.urgentLine ?? null,
     defaultHours,
@@ -250,6 +254,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...inboxAppRoutes(),
     ...cannedResponseRoutes(services),
     ...fileRoutes(services, mediaLinks),
+    ...faqRoutes(services, faq),
     ...routingRoutes(services, {
       defaultHours,
       announceStatus: (agentId, status) => realtime.agentStatus(agentId, status),

@@ -27,6 +27,7 @@ import { closedPeriodKey, describeNextOpening, type TeamHours } from './business
 import { createTriageMatcher, safetyReply, type TriageMatch } from './triage/triage-matcher.ts';
 import type { TriageRules } from './triage/triage-rules.ts';
 import { teamHoursOf } from './team-settings.ts';
+import type { FaqMatcher } from './faq.ts';
 
 /** One safety reply per conversation per hour: a patient who keeps writing is not answered in a loop. */
 export const SAFETY_REPLY_INTERVAL_MS = 60 * 60_000;
@@ -45,6 +46,8 @@ export interface TriagePager {
 
 export interface RoutingOptions {
   clinicName: string;
+  /** Published FAQ answers (faq-store.ts); after hours, a matching non-clinical question is answered automatically. */
+  faq(): Promise<FaqMatcher>;
   rules: TriageRules;
   /** The clinic's urgent line from its contact card, named in safety and after-hours replies. */
   urgentLine: string | null;
@@ -79,9 +82,10 @@ export class InboundRouting {
     const ctx = this.ctx();
     const message = await ctx.models.Message.findById(inbound.messageId).lean();
     if (!message || message.direction !== 'inbound' || message.channel === 'internal') return;
-    const match = this.matcher.match(ctx.cipher.decrypt(message.bodyEnc));
+    const text = ctx.cipher.decrypt(message.bodyEnc);
+    const match = this.matcher.match(text);
     if (match) await this.triage(message, match);
-    else await this.afterHours(message);
+    else await this.afterHours(message, text);
     if (inbound.opened) await this.assignment.assignNew(inbound.conversationId);
   }
 
@@ -128,7 +132,7 @@ export class InboundRouting {
     ctx.logger.warn({ conversationId: claimed._id, messageId: message._id, category: match.category, channel: message.channel }, 'triage: emergency signal, safety reply queued');
   }
 
-  private async afterHours(message: MessageDoc): Promise<void> {
+  private async afterHours(message: MessageDoc, text: string): Promise<void> {
     const ctx = this.ctx();
     const conversation = await ctx.models.Conversation.findById(message.conversationId).lean();
     if (!conversation) return;
@@ -137,12 +141,16 @@ export class InboundRouting {
     if (!hours) return;
     const now = ctx.clock();
     const key = closedPeriodKey(hours, now);
-    if (!key || conversation.afterHoursKey === key) return;
+    if (!key) return;
+    // A published, non-clinical FAQ answers the question itself (each question once: keyed by the message).
+    const language = await this.languageFor(message, null);
+    const entry = (await this.options.faq()).answerFor(text, { teamId: conversation.teamId, language });
+    if (entry) await this.answer(conversation, message, entry.answer, 'faq_answer', `faq:${message._id}`, { consent: true });
+    if (conversation.afterHoursKey === key) return;
     const claimed = await ctx.locks.run(`conversation:${conversation._id}`, () =>
       ctx.models.Conversation.findOneAndUpdate({ _id: conversation._id, afterHoursKey: { $ne: key } }, { $set: { afterHoursKey: key } }, { returnDocument: 'after', lean: true }),
     );
     if (!claimed) return;
-    const language = await this.languageFor(message, null);
     const body = afterHoursReply(language, { clinic: this.options.clinicName, reopens: describeNextOpening(hours, now, language), urgentLine: this.options.urgentLine });
     await this.answer(claimed, message, body, 'after_hours_reply', `after-hours:${conversation._id}:${key}`, { consent: true });
   }

@@ -58,6 +58,22 @@ describe('business hours per team: one after-hours reply per closed period', fun
     expect(replies[0]!.request.Body).to.match(/open again tomorrow at 9:00 AM/);
   });
 
+  it('answers a matching non-clinical question from the published FAQ after hours, marked automatic, never a clinical one', async () => {
+    const supervisor = await t.agent({ name: 'Fay FAQ', role: 'supervisor' });
+    const created = await t.api.post('/api/faq', {
+      teamId: 'front-desk', language: 'en', questions: ['where do I park', 'is there parking'], answer: 'Free parking is behind the building, entrance on Elm Street.', published: true, autoAnswer: true,
+    }, supervisor.token);
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    clock.setTo(new Date('2026-12-12T15:00:00Z')); // the next Saturday
+    const from = '+14155553203';
+    await texts(t, from, 'Hi, where do I park for my visit?');
+    await texts(t, from, 'where do I park if my test results are ready?');
+    await t.hub.settled();
+    const bodies = (await outboxTo(t, from)).map((e) => e.request.Body);
+    expect(bodies.filter((b) => b.startsWith('Free parking'))).to.have.length(1);
+    expect(bodies.filter((b) => /closed now/.test(b))).to.have.length(1);
+  });
+
   it('lets the widget say away from the same hours', async () => {
     clock.setTo(SATURDAY_MORNING);
     const config = (await t.api.get('/api/widget/config')).body;

@@ -102,6 +102,7 @@ const envSchema = z.object({
     for (const a of addresses) if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(a)) ctx.addIssue({ code: 'custom', message: `"${a}" is not an email address` });
     return addresses;
   }),
+  SMS_DEPARTMENT_MENU: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   AGENT_AWAY_AFTER_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(5),
   DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US').default('US'),
   REOPEN_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 90).default(72),
@@ -178,6 +179,8 @@ export interface Config {
   readonly smsHelpText: string;
   /** Emergency triage: its rules (TRIAGE_RULES_FILE or the default), who else is alerted, who is paged (no PHI). */
   readonly triage: { rules: TriageRules; onCallTeamId: string | null; pageSms: readonly string[]; pageEmail: readonly string[] };
+  /** Answer a first text from a new number with the department menu ("reply 1 for appointments…"). */
+  readonly smsDepartmentMenu: boolean;
   /** An agent online but inactive this long counts as away for assignment. */
   readonly agentAwayAfterMs: number;
   readonly defaultPhoneRegion: string;
@@ -318,6 +321,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     clinicName: e.CLINIC_NAME,
     triage: { rules: triageRules!, onCallTeamId: e.TRIAGE_ON_CALL_TEAM ?? null, pageSms: e.TRIAGE_PAGE_SMS, pageEmail: e.TRIAGE_PAGE_EMAIL },
     agentAwayAfterMs: e.AGENT_AWAY_AFTER_MINUTES * 60_000,
+    smsDepartmentMenu: e.SMS_DEPARTMENT_MENU,
     smsHelpText: e.SMS_HELP_TEXT ?? `${e.CLINIC_NAME}: reply to this number to reach our care team. Msg & data rates may apply. Reply STOP to opt out.`,
     defaultPhoneRegion: e.DEFAULT_PHONE_REGION,
     reopenWindowMs: e.REOPEN_WINDOW_HOURS * 3600_000,

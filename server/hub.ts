@@ -180,6 +180,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const routing = new InboundRouting(() => timeline!, {
     clinicName: config.clinicName,
     faq: () => faq.matcher(),
+    smsDepartmentMenu: config.smsDepartmentMenu,
     rules: config.triage.rules,
     urgentLine: config.contactCard.settings?.urgentLine ?? null,
     defaultHours,

@@ -1,6 +1,7 @@
 /**
  * The pre-chat form (no stored token): name, optional phone and email, the
- * two consent checkboxes with the hub's exact wording. Errors, the form's
+ * department when the clinic offers a choice (its team answers the chat),
+ * the two consent checkboxes with the hub's exact wording. Errors, the form's
  * own and the hub's (`field`: name, phone, email), are shown beside the field.
  */
 import type { WidgetConfig, WidgetVisitorResponse } from '../../server/realtime/widget-events.ts';
@@ -27,6 +28,10 @@ export function createPrechatForm(o: PrechatOptions): { element: HTMLElement; fo
   const name = field(t.name, el('input', { type: 'text', name: 'name', autocomplete: 'name', required: true, 'aria-required': 'true', maxlength: 200 }));
   const phone = field(t.phone, el('input', { type: 'tel', name: 'phone', autocomplete: 'tel', maxlength: 40 }));
   const email = field(t.email, el('input', { type: 'email', name: 'email', autocomplete: 'email', maxlength: 320 }));
+  const departments = o.config.departments ?? [];
+  const department = departments.length
+    ? field(t.department, el('select', { name: 'department' }, el('option', { value: '' }, t.departmentAny), ...departments.map((d) => el('option', { value: d.id }, d.label))) as unknown as HTMLInputElement)
+    : null;
   const smsConsent = checkbox(wording.sms);
   const emailConsent = checkbox(wording.email);
   const formError = el('p', { class: 'ct-error', role: 'alert' });
@@ -41,6 +46,7 @@ export function createPrechatForm(o: PrechatOptions): { element: HTMLElement; fo
     name.wrapper,
     phone.wrapper,
     email.wrapper,
+    department?.wrapper ?? null,
     el('fieldset', { class: 'ct-fieldset' }, el('legend', {}, t.consentLegend), smsConsent.wrapper, emailConsent.wrapper),
     formError,
     submit,
@@ -73,6 +79,7 @@ export function createPrechatForm(o: PrechatOptions): { element: HTMLElement; fo
         ...(values.email ? { email: values.email } : {}),
         consent: { sms: smsConsent.input.checked, email: emailConsent.input.checked },
         language: o.locale.lang,
+        ...(department?.input.value ? { department: department.input.value } : {}),
       })
       .then(o.started, (err: unknown) => {
         submit.disabled = false;

@@ -13,6 +13,8 @@ export interface Strings {
   emergency: string;
   name: string;
   phone: string;
+  department: string;
+  departmentAny: string;
   email: string;
   consentLegend: string;
   startChat: string;
@@ -80,6 +82,8 @@ const en: Strings = {
   emergency: 'In an emergency, call your local emergency number.',
   name: 'Name',
   phone: 'Phone (optional)',
+  department: 'What is it about?',
+  departmentAny: 'Something else',
   email: 'Email (optional)',
   consentLegend: 'May we contact you? (optional)',
   startChat: 'Start chat',
@@ -147,6 +151,8 @@ const es: Strings = {
   emergency: 'En caso de emergencia, llame al número de emergencias local.',
   name: 'Nombre',
   phone: 'Teléfono (opcional)',
+  department: '¿Sobre qué es?',
+  departmentAny: 'Otra cosa',
   email: 'Correo electrónico (opcional)',
   consentLegend: '¿Podemos contactarle? (opcional)',
   startChat: 'Iniciar chat',
@@ -214,6 +220,8 @@ const it: Strings = {
   emergency: 'In caso di emergenza, chiami il numero di emergenza locale.',
   name: 'Nome',
   phone: 'Telefono (facoltativo)',
+  department: 'Di cosa si tratta?',
+  departmentAny: 'Altro',
   email: 'Email (facoltativa)',
   consentLegend: 'Possiamo contattarla? (facoltativo)',
   startChat: 'Inizia la chat',

@@ -8,7 +8,7 @@ const CSS = `
 *,*::before,*::after{box-sizing:border-box}
 [hidden]{display:none!important}
 .ct-root{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1b1f24;text-align:left;direction:ltr}
-button,input,textarea{font:inherit;color:inherit;margin:0}
+button,input,select,textarea{font:inherit;color:inherit;margin:0}
 button{cursor:pointer}
 button:disabled{cursor:default;opacity:.75}
 p{margin:0 0 10px}
@@ -40,7 +40,7 @@ a{color:inherit}
 .ct-form p{margin:0}
 .ct-field{display:flex;flex-direction:column;gap:4px}
 .ct-field label,.ct-fieldset legend{font-weight:600}
-.ct-field input,.ct-composer textarea{width:100%;min-height:44px;padding:9px 10px;border:1px solid #6b7480;border-radius:8px;background:#fff;color:#1b1f24}
+.ct-field input,.ct-field select,.ct-composer textarea{width:100%;min-height:44px;padding:9px 10px;border:1px solid #6b7480;border-radius:8px;background:#fff;color:#1b1f24}
 .ct-field input[aria-invalid=true]{border:2px solid #b3261e}
 .ct-fieldset{margin:0;padding:0;border:0;display:flex;flex-direction:column;gap:8px}
 .ct-fieldset legend{padding:0;margin-bottom:8px}

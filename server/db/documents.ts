@@ -61,6 +61,8 @@ export interface IdentityDoc {
   mergedFromPatientId?: string | null;
   /** Mail to it bounced or was dropped; cleared when the patient writes from it again. */
   undeliverableAt: Date | null;
+  /** A web visitor's department choice (a team id): their chat goes to that team. */
+  routeToTeamId?: string | null;
   /** Why, in words for agents ("the email address bounced", "the number is a landline…"). */
   undeliverableReason?: string | null;
   lastSeenAt: Date;
@@ -96,6 +98,8 @@ export interface ConversationDoc {
   firstResponseAt: Date | null;
   /** An emergency or crisis signal in the patient's words: the conversation is urgent until an agent clears it. */
   triage?: { category: string; label: string; at: Date; messageId: string; lastReplyAt: Date | null } | null;
+  /** The SMS department menu was sent: the patient's next text may be its digit. */
+  awaitingDepartment?: boolean | null;
   /** The closed period an after-hours reply was last sent for (one per closed period). */
   afterHoursKey?: string | null;
   /** Since when it waits for an agent (open and unassigned), and when supervisors were alerted about it. */
@@ -224,6 +228,8 @@ export interface TeamDoc {
   hours?: TeamHoursJson | null;
   /** How new conversations find an agent (server/routing/assignment-policy.ts); none: manual. */
   routing?: RoutingSettings | null;
+  /** Offered to patients as a department (the widget's pre-chat choice, the SMS menu's digit). */
+  department?: { label: string; smsKey: string | null } | null;
   /** Round robin's memory: when this team last assigned to each agent. */
   lastAssignedAt?: Record<string, Date> | null;
 }

@@ -78,6 +78,7 @@ const identitySchema = new Schema<IdentityDoc>(
     contactConsent: { type: { status: String, at: Date, source: String, wording: String, _id: false }, default: null },
     undeliverableAt: { type: Date, default: null },
     undeliverableReason: { type: String, default: null },
+    routeToTeamId: { type: String, default: null },
     lastSeenAt: Date,
     createdAt: Date,
     linkedBy: { type: String, default: null },
@@ -109,6 +110,7 @@ const conversationSchema = new Schema<ConversationDoc>(
     possibleOptOut: { type: { messageId: String, channel: String, at: Date, _id: false }, default: null },
     triage: { type: { category: String, label: String, at: Date, messageId: String, lastReplyAt: Date, _id: false }, default: null },
     afterHoursKey: { type: String, default: null },
+    awaitingDepartment: { type: Boolean, default: null },
     waitingSince: { type: Date, default: null },
     escalatedAt: { type: Date, default: null },
     unreadCount: Number,
@@ -212,6 +214,7 @@ const teamSchema = new Schema<TeamDoc>(
     hours: { type: Schema.Types.Mixed, default: null },
     routing: { type: { mode: String, maxOpenPerAgent: Number, escalateAfterMinutes: Number, _id: false }, default: null },
     lastAssignedAt: { type: Schema.Types.Mixed, default: null },
+    department: { type: { label: String, smsKey: String, _id: false }, default: null },
   },
   { ...options, collection: 'teams' },
 );

@@ -96,6 +96,8 @@ export interface WidgetConfig {
   /** The consent wording shown beside each checkbox, per language; the hub stores exactly this text with the consent. */
   consentWording: Record<WidgetLanguage, { sms: string; email: string }>;
   maxBodyLength: number;
+  /** Departments the patient may pick in the pre-chat form (teams offered as departments); empty: no choice. */
+  departments: { id: string; label: string }[];
 }
 
 /** POST /api/widget/visitors */
@@ -105,6 +107,8 @@ export interface WidgetVisitorRequest {
   email?: string;
   consent?: { sms?: boolean; email?: boolean };
   language?: WidgetLanguage;
+  /** The department picked in the pre-chat form (an id from WidgetConfig.departments): the chat goes to its team. */
+  department?: string;
   /** A logged-in portal's proof: HMAC-SHA256(WIDGET_IDENTITY_SECRET, `${patientId}.${issuedAt}`), hex; issuedAt in Unix seconds. */
   portal?: { patientId: string; issuedAt: number; hash: string };
 }

@@ -6,9 +6,12 @@
  *      once per conversation per hour), the conversation turns urgent and is
  *      flagged, supervisors and the on-call team are alerted (and paged with
  *      no PHI when configured);
- *   2. after hours: one automatic reply per conversation per closed period
+ *   2. department: a web chat goes to the team the patient picked in the
+ *      pre-chat form; a first text from a new number can get a menu
+ *      (SMS_DEPARTMENT_MENU) whose digit, in the next text, routes it;
+ *   3. after hours: one automatic reply per conversation per closed period
  *      (when the team reopens, what to do if it is urgent), with consent;
- *   3. assignment: a new or reopened conversation goes to an online agent of
+ *   4. assignment: a new or reopened conversation goes to an online agent of
  *      its team with free capacity (assignment-policy.ts); nobody free, it
  *      waits and supervisors are alerted after the team's wait (sweep()).
  * Every step is idempotent, so a provider's retry of the webhook (the hub
@@ -55,6 +58,8 @@ export interface RoutingOptions {
   defaultHours: TeamHours | null;
   alerts: RoutingAlerts;
   pager: TriagePager;
+  /** Offer the department menu to a first text from a new number. */
+  smsDepartmentMenu: boolean;
   /** Whether an agent who set themselves online is really there (connected, active lately). */
   isAgentOnline(agentId: string): Promise<boolean>;
 }
@@ -64,6 +69,8 @@ export interface InboundForRouting {
   conversationId: string;
   /** The conversation was opened or reopened by this message (assignment considers only those). */
   opened: boolean;
+  /** The sender was not known before this message. */
+  newPatient?: boolean;
 }
 
 export class InboundRouting {
@@ -84,9 +91,13 @@ export class InboundRouting {
     if (!message || message.direction !== 'inbound' || message.channel === 'internal') return;
     const text = ctx.cipher.decrypt(message.bodyEnc);
     const match = this.matcher.match(text);
+    let transferred = false;
     if (match) await this.triage(message, match);
-    else await this.afterHours(message, text);
-    if (inbound.opened) await this.assignment.assignNew(inbound.conversationId);
+    else {
+      transferred = await this.department(message, text, inbound);
+      await this.afterHours(message, text);
+    }
+    if (inbound.opened || transferred) await this.assignment.assignNew(inbound.conversationId);
   }
 
   /** Periodic: conversations that waited too long are escalated; waiting ones are offered to agents who came online. */
@@ -130,6 +141,55 @@ export class InboundRouting {
     this.options.pager.page(claimed._id, match.category);
     await ctx.audit.record({ action: 'conversation.update', via: 'system', conversationId: claimed._id, patientId: claimed.patientId, details: { triage: match.category } });
     ctx.logger.warn({ conversationId: claimed._id, messageId: message._id, category: match.category, channel: message.channel }, 'triage: emergency signal, safety reply queued');
+  }
+
+  /** Routes to the department the patient chose; true when the conversation moved to another team. */
+  private async department(message: MessageDoc, text: string, inbound: InboundForRouting): Promise<boolean> {
+    const ctx = this.ctx();
+    const conversation = await ctx.models.Conversation.findById(message.conversationId).lean();
+    if (!conversation || conversation.assigneeId) return false;
+    if (message.channel === 'webchat' && inbound.opened) {
+      const sender = message.senderIdentityId ? await ctx.models.Identity.findById(message.senderIdentityId, { routeToTeamId: 1 }).lean() : null;
+      if (sender?.routeToTeamId) return this.transfer(conversation, sender.routeToTeamId, 'the patient chose it in the chat');
+      return false;
+    }
+    if (message.channel !== 'sms') return false;
+    if (conversation.awaitingDepartment) {
+      await ctx.locks.run(`conversation:${conversation._id}`, () => ctx.models.Conversation.updateOne({ _id: conversation._id }, { $set: { awaitingDepartment: null } }));
+      const digit = /^\s*([1-9])\s*[.)!]?\s*$/.exec(text)?.[1];
+      const team = digit ? (await ctx.models.Team.find({}, { department: 1 }).lean()).find((t) => t.department?.smsKey === digit) : undefined;
+      return team ? this.transfer(conversation, team._id, `the patient replied ${digit} to the menu`) : false;
+    }
+    if (!this.options.smsDepartmentMenu || !inbound.opened || !inbound.newPatient) return false;
+    const offered = (await ctx.models.Team.find({}, { department: 1 }).lean())
+      .flatMap((t) => (t.department?.smsKey ? [{ key: t.department.smsKey, label: t.department.label }] : []))
+      .sort((a, b) => a.key.localeCompare(b.key));
+    if (offered.length === 0) return false;
+    const language = await this.languageFor(message, null);
+    const reply = { en: 'Reply', es: 'Responda', it: 'Risponda' }[language];
+    const choices = offered.map((o) => `${o.key} ${{ en: 'for', es: 'para', it: 'per' }[language]} ${o.label}`).join(', ');
+    await ctx.locks.run(`conversation:${conversation._id}`, () => ctx.models.Conversation.updateOne({ _id: conversation._id }, { $set: { awaitingDepartment: true } }));
+    await this.answer(conversation, message, `${this.options.clinicName}: ${reply} ${choices}.`, 'department_menu', `department-menu:${conversation._id}`, { consent: true });
+    return false;
+  }
+
+  private async transfer(conversation: ConversationDoc, teamId: string, why: string): Promise<boolean> {
+    const ctx = this.ctx();
+    if (teamId === conversation.teamId) return false;
+    const team = await ctx.models.Team.findById(teamId, { name: 1 }).lean();
+    if (!team) return false;
+    const moved = await ctx.locks.run(`conversation:${conversation._id}`, () =>
+      ctx.models.Conversation.findOneAndUpdate({ _id: conversation._id, assigneeId: null }, { $set: { teamId, updatedAt: ctx.clock() } }, { returnDocument: 'after', lean: true }),
+    );
+    if (!moved) return false;
+    const event = await appendMessage(ctx, moved, {
+      direction: 'system', channel: 'internal', kind: 'event', author: { type: 'system', agentId: null }, deliveryStatus: 'none',
+      body: `Routed to ${team.name}: ${why}`,
+    });
+    const record = toConversationRecord(event.conversation, ctx.cipher);
+    ctx.events.messageCreated(toMessageRecord(event.message, ctx.cipher), record);
+    ctx.events.conversationUpdated(record);
+    return true;
   }
 
   private async afterHours(message: MessageDoc, text: string): Promise<void> {

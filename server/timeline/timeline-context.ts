@@ -36,7 +36,7 @@ export interface TimelineContext {
   /** Wakes the delivery worker after a message is queued. */
   kickDelivery(): void;
   /** The routing layer (server/routing/inbound-routing.ts): triage, after hours, assignment. */
-  routeInbound?(inbound: { messageId: string; conversationId: string; opened: boolean }): Promise<void>;
+  routeInbound?(inbound: { messageId: string; conversationId: string; opened: boolean; newPatient?: boolean }): Promise<void>;
   /** Imports a new message's provider-hosted attachments into the hub, in the background (media-import.ts). */
   importMedia?(messageId: string): void;
   /** Told of every newly stored inbound message (e.g. to answer a first text with the clinic's card). */

@@ -50,10 +50,13 @@ export class WidgetVisitors {
     const email = input.email?.trim() ? normalizeEmail(input.email) : null;
     if (input.consent?.sms && !phone) throw new AppError('INVALID_INPUT', 'phone: give the number you agree to receive texts at', { field: 'phone' });
     if (input.consent?.email && !email) throw new AppError('INVALID_INPUT', 'email: give the address you agree to receive email at', { field: 'email' });
+    const department = input.department ? await ctx.models.Team.findById(input.department, { department: 1 }).lean() : null;
+    if (input.department && !department?.department) throw new AppError('INVALID_INPUT', 'department: not one of the departments offered', { field: 'department' });
 
     const visitorId = VisitorTokens.newVisitorId();
     const { identity, patient } = await resolveIdentity(ctx, { kind: 'web', value: visitorId }, { evidence: 'visitor_token', displayName: name || undefined });
     const now = ctx.clock();
+    if (department) await ctx.models.Identity.updateOne({ _id: identity._id }, { $set: { routeToTeamId: department._id } });
     const claims = [
       ...(phone ? [{ kind: 'phone' as const, valueEnc: ctx.cipher.encrypt(phone), at: now }] : []),
       ...(email ? [{ kind: 'email' as const, valueEnc: ctx.cipher.encrypt(email), at: now }] : []),

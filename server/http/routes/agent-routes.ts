@@ -37,7 +37,7 @@ export function agentRoutes(hub: HubServices) {
       method: 'get', path: '/api/teams', tag: 'agents', auth: 'agent',
       summary: 'Teams',
       responses: { 200: { description: 'Teams' } },
-      handler: async () => ({ items: (await models.Team.find().sort({ name: 1 }).lean()).map((t) => ({ id: t._id, name: t.name })) }),
+      handler: async () => ({ items: (await models.Team.find().sort({ name: 1 }).lean()).map((t) => ({ id: t._id, name: t.name, department: t.department ?? null })) }),
     }),
     defineRoute({
       method: 'post', path: '/api/teams', tag: 'agents', auth: 'admin',

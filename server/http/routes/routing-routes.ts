@@ -1,7 +1,7 @@
 /** Routing settings: a team's hours and assignment mode (admins), an agent's status, languages and skills. */
 import { z } from 'zod';
 import type { HubServices } from '../../hub-services.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { AppError, forbidden, notFound } from '../../errors.ts';
 import { agentProfileSchema, routingSettingsSchema } from '../../routing/assignment-policy.ts';
 import { describeNextOpening, isOpenAt, nextOpening, teamHoursSchema, toTeamHoursJson, type TeamHours } from '../../routing/business-hours.ts';
 import { routingOf, teamHoursOf } from '../../routing/team-settings.ts';
@@ -76,6 +76,31 @@ export function routingRoutes(hub: HubServices, deps: RoutingRouteDeps) {
         scope.details = { teamId: params.id, mode: body.mode };
         deps.agentAvailable();
         return routingOf({ routing: body });
+      },
+    }),
+    defineRoute({
+      method: 'put', path: '/api/teams/:id/department', tag: 'routing', auth: 'admin', audit: 'team.update',
+      summary: 'Offer a team to patients as a department (the widget’s pre-chat choice, the SMS menu’s digit), or stop offering it (admins)',
+      params: teamParams,
+      body: z.union([
+        z.object({ offered: z.literal(false) }),
+        z.object({
+          offered: z.literal(true),
+          label: z.string().trim().min(1, 'must not be empty').max(60, 'at most 60 characters'),
+          smsKey: z.string().regex(/^[1-9]$/, 'one digit, 1 to 9').nullable().default(null),
+        }),
+      ]),
+      responses: { 200: { description: '{department: {label, smsKey} | null}' }, 409: { description: 'Another team has that SMS menu digit' } },
+      handler: async ({ params, body, scope }) => {
+        await loadTeam(params.id);
+        const department = body.offered ? { label: body.label, smsKey: body.smsKey } : null;
+        if (department?.smsKey) {
+          const taken = (await models.Team.find({}, { department: 1 }).lean()).find((t) => t._id !== params.id && t.department?.smsKey === department.smsKey);
+          if (taken) throw new AppError('CONFLICT', `SMS menu digit ${department.smsKey} is already the team ${taken._id}’s`, { field: 'smsKey' });
+        }
+        await models.Team.updateOne({ _id: params.id }, { $set: { department } });
+        scope.details = { teamId: params.id, department: body.offered };
+        return { department };
       },
     }),
     defineRoute({

@@ -29,6 +29,7 @@ const visitorBody = z.object({
   email: z.string().max(254).optional(),
   consent: z.object({ sms: z.boolean().optional(), email: z.boolean().optional() }).optional(),
   language: languageSchema.optional(),
+  department: z.string().min(1).max(100).optional(),
   portal: z.object({
     patientId: z.string().min(1).max(128),
     issuedAt: z.number().int().min(0).describe('when the portal made the proof, Unix seconds'),
@@ -70,6 +71,9 @@ export function widgetRoutes(hub: HubServices, visitors: WidgetVisitors, script:
           attachments: { maxBytes: MAX_STORED_ATTACHMENT_BYTES, contentTypes: [...ACCEPTED_ATTACHMENT_TYPES], maxPerMessage: MAX_WIDGET_ATTACHMENTS },
           consentWording: consentWording(config.clinicName),
           maxBodyLength: MAX_WIDGET_BODY_LENGTH,
+          departments: (await timeline.models.Team.find({ department: { $ne: null } }).sort({ name: 1 }).lean())
+            .filter((team) => team.department)
+            .map((team) => ({ id: team._id, label: team.department!.label })),
         };
       },
     }),

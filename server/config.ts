@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseBusinessHours, type OpeningSpan } from './widget/business-hours.ts';
+import { parseBusinessHours, type OpeningSpan } from './routing/business-hours.ts';
 import { loadClinicCardSettings, type ClinicCardSettings } from '../channels/vcard/card-settings.ts';
 
 function isTimeZone(zone: string): boolean {

@@ -1,7 +1,7 @@
 /**
  * Per-team business hours: weekly spans and holidays in the team's IANA time
- * zone, as an admin PUTs them. Supersedes widget/business-hours.ts for teams
- * (the widget's WIDGET_BUSINESS_HOURS still parses there and converts here).
+ * zone, as an admin PUTs them; the clinic's default (WIDGET_BUSINESS_HOURS)
+ * for teams without their own. The widget's away state reads the same hours.
  *
  * Open means the local wall clock reads inside a span on a day that is not a
  * holiday; `to` is exclusive and 24:00 is the midnight ending the day. A span
@@ -12,7 +12,40 @@
  * at its first occurrence.
  */
 import { z } from 'zod';
-import { BusinessHoursError, parseBusinessHours, type OpeningSpan } from '../widget/business-hours.ts';
+
+/** WIDGET_BUSINESS_HOURS's text form, `mon-fri 08:00-18:00; sat 09:00-12:00`: the clinic's default hours. */
+const LEGACY_DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+export interface OpeningSpan {
+  day: number;
+  /** Minutes after local midnight. */
+  from: number;
+  to: number;
+}
+
+export class BusinessHoursError extends Error {}
+
+export function parseBusinessHours(text: string): OpeningSpan[] {
+  const spans: OpeningSpan[] = [];
+  for (const part of text.split(/[;,]/).map((p) => p.trim().toLowerCase()).filter(Boolean)) {
+    const match = /^([a-z]{3})(?:\s*-\s*([a-z]{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$/.exec(part);
+    if (!match) throw new BusinessHoursError(`"${part}" is not like "mon-fri 08:00-18:00"`);
+    const [, first, last, h1, m1, h2, m2] = match;
+    const start = LEGACY_DAYS.indexOf(first as (typeof LEGACY_DAYS)[number]);
+    const end = LEGACY_DAYS.indexOf((last ?? first) as (typeof LEGACY_DAYS)[number]);
+    if (start < 0 || end < 0) throw new BusinessHoursError(`"${part}": days are sun, mon, tue, wed, thu, fri, sat`);
+    const from = Number(h1) * 60 + Number(m1);
+    const to = Number(h2) * 60 + Number(m2);
+    if (Number(m1) > 59 || Number(m2) > 59 || to > 24 * 60 || from >= to) throw new BusinessHoursError(`"${part}": the hours must be a range within one day`);
+    for (let day = start; ; day = (day + 1) % 7) {
+      spans.push({ day, from, to });
+      if (day === end) break;
+    }
+  }
+  if (spans.length === 0) throw new BusinessHoursError('no opening hours given');
+  return spans;
+}
+
 
 export interface Holiday {
   /** Local date in the team's time zone, YYYY-MM-DD. */

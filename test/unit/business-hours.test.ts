@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import {
-  closedPeriodKey, describeNextOpening, hoursFromLegacySetting, isOpenAt, nextOpening, teamHoursSchema, toTeamHoursJson,
+  BusinessHoursError, closedPeriodKey, describeNextOpening, hoursFromLegacySetting, isOpenAt, nextOpening, teamHoursSchema, toTeamHoursJson,
   type TeamHours, type TeamHoursJson,
 } from '../../server/routing/business-hours.ts';
-import { availability, BusinessHoursError, parseBusinessHours } from '../../server/widget/business-hours.ts';
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri'] as const;
 const EVERY_DAY = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -191,16 +190,6 @@ describe('nextOpening', () => {
     const mondays = Array.from({ length: 14 }, (_, i) => ({ date: new Date(Date.UTC(2026, 0, 12 + 7 * i)).toISOString().slice(0, 10) }));
     const onlyMondays = hours('Europe/Rome', spans(['mon'], '09:00', '12:00'), mondays);
     expect(nextOpening(onlyMondays, at('2026-01-10T12:00:00Z'))?.toISOString()).to.equal('2026-04-20T07:00:00.000Z'); // CEST by then
-  });
-
-  it('agrees with the widget outside DST changes', () => {
-    const text = 'mon-fri 08:00-18:00; sat 09:00-12:30';
-    const team = hoursFromLegacySetting(text, 'America/Chicago')!;
-    for (let t = Date.parse('2026-01-05T00:00:00Z'); t < Date.parse('2026-01-19T00:00:00Z'); t += 97 * 60_000) {
-      const widget = availability(parseBusinessHours(text), 'America/Chicago', new Date(t));
-      expect(isOpenAt(team, new Date(t)), new Date(t).toISOString()).to.equal(!widget.away);
-      if (widget.away) expect(nextOpening(team, new Date(t))?.toISOString(), new Date(t).toISOString()).to.equal(widget.nextOpenAt?.toISOString());
-    }
   });
 
   describe('across DST changes', () => {

@@ -51,6 +51,10 @@ export function channelReasonLabel(reason: string | null, channel: string): stri
   if (reason === 'automatic_contact_card') return `${channelLabel(channel)}, sent automatically: the clinic's contact card for a first contact`;
   if (reason === 'automatic_contact_card_update') return `${channelLabel(channel)}, sent automatically: the clinic's contact card changed`;
   if (reason === 'sms_help_keyword') return `${channelLabel(channel)}, answered automatically: the patient texted HELP`;
+  if (reason === 'triage_safety_reply') return `${channelLabel(channel)}, sent automatically: safety instructions for a possible emergency`;
+  if (reason === 'after_hours_reply') return `${channelLabel(channel)}, sent automatically: the team is closed now`;
+  if (reason === 'department_menu') return `${channelLabel(channel)}, sent automatically: the choice of departments`;
+  if (reason === 'faq_answer') return `${channelLabel(channel)}, answered automatically from the clinic's answers to common questions`;
   return `Auto: ${autoReason(reason, channel)}`;
 }
 
@@ -143,4 +147,41 @@ export function fileSize(bytes: number): string {
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
+/** "waiting 12 min" (from the conversation's waitingSince), "waiting 2 h 5 min" past an hour. */
+export function waitingLabel(minutes: number): string {
+  if (minutes < 1) return 'waiting <1 min';
+  if (minutes < 60) return `waiting ${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return `waiting ${hours} h${rest ? ` ${rest} min` : ''}`;
+}
+
+export const AGENT_STATUSES = ['online', 'away', 'offline'] as const;
+
+export function agentStatusLabel(status: string): string {
+  return status === 'online' ? 'Online' : status === 'away' ? 'Away' : status === 'offline' ? 'Offline' : status;
+}
+
+export const ROUTING_MODES = ['manual', 'round_robin', 'least_busy'] as const;
+
+export function routingModeLabel(mode: string): string {
+  switch (mode) {
+    case 'manual':
+      return 'Manual (agents pick conversations)';
+    case 'round_robin':
+      return 'Round robin';
+    case 'least_busy':
+      return 'Least busy agent';
+    default:
+      return mode;
+  }
+}
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+export function weekdayLabel(day: string): string {
+  const names: Record<string, string> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
+  return names[day] ?? day;
 }

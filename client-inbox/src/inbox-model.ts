@@ -82,6 +82,37 @@ export function matchesView(c: ConversationRecord, view: ViewId, filters: InboxF
   }
 }
 
+/**
+ * The pinned "Urgent" section of a view: its urgent conversations that are open or pending,
+ * within the view and the agent's filters (channel; a status filter of only resolved, or a
+ * priority filter other than urgent, leaves nothing to pin). Null when there is nothing to pin.
+ */
+export function urgentFilters(filters: InboxFilters): InboxFilters | null {
+  const statuses = statusesOf(filters.status).filter((s) => s === 'open' || s === 'pending');
+  if (statuses.length === 0 || (filters.priority && filters.priority !== 'urgent')) return null;
+  return { status: statuses.length === 2 ? 'active' : statuses[0]!, channel: filters.channel, priority: 'urgent' };
+}
+
+/** The queries that fetch a view's pinned urgent conversations (none when nothing can be pinned). */
+export function urgentQueriesFor(view: ViewId, filters: InboxFilters, agent: AgentSummary, limit = 50): string[] {
+  const pinned = urgentFilters(filters);
+  return pinned ? queriesFor(view, pinned, agent, limit) : [];
+}
+
+/** Whether a conversation (as a live event carries it) belongs in the view's pinned urgent section. */
+export function matchesUrgent(c: ConversationRecord, view: ViewId, filters: InboxFilters, agent: AgentSummary): boolean {
+  const pinned = urgentFilters(filters);
+  return pinned !== null && matchesView(c, view, pinned, agent);
+}
+
+/** Whole minutes a conversation has waited for an agent (null when it is not waiting). */
+export function waitedMinutes(c: Pick<ConversationRecord, 'waitingSince' | 'status'>, now: number): number | null {
+  if (!c.waitingSince || c.status === 'resolved') return null;
+  const since = Date.parse(c.waitingSince);
+  if (Number.isNaN(since)) return null;
+  return Math.max(0, Math.floor((now - since) / 60_000));
+}
+
 /** Negative when `a` comes first: newer activity first, then the higher id (the hub's order). */
 export function compareConversations(a: ConversationRecord, b: ConversationRecord): number {
   const at = Date.parse(b.lastMessageAt) - Date.parse(a.lastMessageAt);

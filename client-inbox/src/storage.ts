@@ -11,6 +11,7 @@ const PREFIX = 'carethread.inbox.';
 const SESSION_KEY = `${PREFIX}session`;
 const OPEN_KEY = `${PREFIX}open`;
 const DRAFT_PREFIX = `${PREFIX}draft.`;
+const AUTO_AWAY_KEY = `${PREFIX}autoAway`;
 
 function store(): Storage | null {
   try {
@@ -46,6 +47,15 @@ export interface SavedSession {
 export const savedSession = {
   get: () => read<SavedSession>(SESSION_KEY),
   set: (value: SavedSession | null) => write(SESSION_KEY, value),
+};
+
+/**
+ * Whether the inbox itself set this agent Away because they were idle (so that their next
+ * keystroke or click sets them Online again), kept across a reload or an automatic logoff.
+ */
+export const autoAway = {
+  get: (agentId: string) => read<{ agentId: string }>(AUTO_AWAY_KEY)?.agentId === agentId,
+  set: (agentId: string, on: boolean) => write(AUTO_AWAY_KEY, on ? { agentId } : null),
 };
 
 export interface SavedOpen {

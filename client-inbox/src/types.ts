@@ -8,12 +8,18 @@ export type Role = 'admin' | 'supervisor' | 'agent';
 export type Priority = 'low' | 'normal' | 'high' | 'urgent';
 export type Status = 'open' | 'pending' | 'resolved';
 
+export type AgentStatus = 'online' | 'away' | 'offline';
+
 export interface AgentSummary {
   id: string;
   email: string;
   name: string;
   role: Role;
   teamIds: string[];
+  /** From GET /api/agents (the login answer may not carry them). */
+  status?: AgentStatus;
+  languages?: string[];
+  skills?: string[];
 }
 
 export interface Team {
@@ -60,3 +66,33 @@ export interface SmsCount {
   characters: number;
   tooLong: boolean;
 }
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
+/** A team's business hours (PUT /api/teams/:id/hours takes this body). */
+export interface TeamHours {
+  timeZone: string;
+  weekly: { day: Weekday; from: string; to: string }[];
+  holidays: { date: string; name?: string }[];
+}
+
+/** GET /api/teams/:id/hours: the team's own hours or the clinic's default (`own` false); null hours = always open. */
+export interface TeamHoursAnswer {
+  own: boolean;
+  hours: TeamHours | null;
+  open: boolean;
+  nextOpenAt: string | null;
+}
+
+export type RoutingMode = 'manual' | 'round_robin' | 'least_busy';
+
+export interface TeamRouting {
+  mode: RoutingMode;
+  maxOpenPerAgent: number;
+  escalateAfterMinutes: number;
+}
+
+/** A banner at the top of the workspace: an emergency signal, or a conversation waiting too long. */
+export type WorkspaceAlert =
+  | { kind: 'triage'; conversationId: string; teamId: string; category: string; label: string; at: string }
+  | { kind: 'escalation'; conversationId: string; teamId: string; waitedMinutes: number; at: string };

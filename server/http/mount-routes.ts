@@ -16,7 +16,7 @@ export function mountRoutes(routes: Route[], auth: AuthService, audit: AuditLog)
       const record = (outcome: 'success' | 'denied') =>
         route.audit && actor ? audit.record({ action: route.audit, actor, via: 'rest', ip: req.ip ?? null, outcome, ...scope }) : undefined;
       try {
-        actor = route.auth === 'public' ? undefined : await authenticateRequest(req, auth);
+        actor = route.auth === 'public' ? undefined : await authenticateRequest(req, auth, route.touchesSession?.(req) ?? true);
         if (route.auth === 'admin' && actor?.role !== 'admin') throw forbidden('Only administrators can do this');
         const result = await route.handler({
           params: route.params ? parseInput(route.params, req.params, 'path') : undefined,
@@ -46,9 +46,9 @@ export function mountRoutes(routes: Route[], auth: AuthService, audit: AuditLog)
   return router;
 }
 
-async function authenticateRequest(req: Request, auth: AuthService): Promise<Actor> {
+async function authenticateRequest(req: Request, auth: AuthService, touch: boolean): Promise<Actor> {
   const header = req.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new AppError('UNAUTHENTICATED', 'Send the access token as "Authorization: Bearer <token>"');
-  return auth.authenticate(match[1]!, { touch: true });
+  return auth.authenticate(match[1]!, { touch });
 }

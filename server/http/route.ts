@@ -40,6 +40,8 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   /** Routes that read or write PHI name their audit action; each call (and each refusal) is recorded. */
   audit?: AuditAction;
+  /** Whether this call counts as the agent's activity for the idle logoff (default: every authenticated call does). */
+  touchesSession?: (req: Request) => boolean;
   /** Only registered when this returns true (e.g. sandbox-only routes). */
   enabled?: () => boolean;
   handler(input: RouteInput<P, Q, B>): Promise<RouteResult>;

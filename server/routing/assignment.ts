@@ -80,9 +80,11 @@ export class AssignmentService {
     const now = ctx.clock();
     if (!choice) {
       if (options.startWaiting && !conversation.waitingSince) {
-        await ctx.locks.run(`conversation:${conversation._id}`, () =>
-          ctx.models.Conversation.updateOne({ _id: conversation._id, waitingSince: null }, { $set: { waitingSince: now, escalatedAt: null } }),
+        const waiting = await ctx.locks.run(`conversation:${conversation._id}`, () =>
+          ctx.models.Conversation.findOneAndUpdate({ _id: conversation._id, waitingSince: null }, { $set: { waitingSince: now, escalatedAt: null } }, { returnDocument: 'after', lean: true }),
         );
+        // The inbox shows how long it has waited.
+        if (waiting) ctx.events.conversationUpdated(toConversationRecord(waiting, ctx.cipher));
       }
       return;
     }

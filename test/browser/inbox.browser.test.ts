@@ -308,6 +308,10 @@ describe('agents’ inbox in a real browser', function () {
     const admin = await t.admin();
     const created = await t.api.post('/api/canned-responses', { teamId: 'front-desk', shortcut: 'hours', title: 'Opening hours', body: 'We are open 8:00–18:00, Monday to Friday.' }, admin.token);
     expect(created.status).to.equal(201);
+    // j/k follow the list as shown, the pinned urgent section first: this test is about the main list's order.
+    for (const c of (await t.api.get('/api/conversations?priority=urgent', admin.token)).body.items as { id: string }[]) {
+      expect((await t.api.patch(`/api/conversations/${c.id}`, { priority: 'normal' }, admin.token)).status).to.equal(200);
+    }
     await smsArrives(t, '+17205550206', 'When are you open?');
     const { page } = await openInbox(browser, t, contexts);
     await logIn(page, alice.agent.email);

@@ -1,7 +1,7 @@
 /** The inbox app: the login screen, or the workspace of a logged-in agent. */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, type Session } from '../api.ts';
-import { drafts, savedOpen } from '../storage.ts';
+import { autoAway, drafts, savedOpen } from '../storage.ts';
 import { Login } from './Login.tsx';
 import { Workspace } from './Workspace.tsx';
 
@@ -72,6 +72,7 @@ export function App() {
         setLastEmail(session.agent.email);
         drafts.keepOnly(null);
         savedOpen.set(session.agent.id, null);
+        autoAway.set(session.agent.id, false);
         await api.logout();
         setNotice('You logged out.');
         setSession(null);

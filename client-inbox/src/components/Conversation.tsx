@@ -8,7 +8,7 @@ import type { MutableRef } from 'preact/hooks';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { describeError, type Api } from '../api.ts';
 import { recentlyActive } from '../activity.ts';
-import { priorityLabel, statusLabel } from '../format.ts';
+import { fullTime, priorityLabel, statusLabel } from '../format.ts';
 import type { Realtime } from '../realtime.ts';
 import { mergeMessages } from '../inbox-model.ts';
 import type { AgentSummary, CannedResponse, ConversationRecord, MessageRecord, Page, PatientProfile, Priority, ReplyOptions } from '../types.ts';
@@ -292,6 +292,11 @@ export function Conversation(props: {
                 <span class={`badge status-${c.status}`} data-testid="conversation-status">
                   {statusLabel(c.status)}
                 </span>
+                {c.triage && (
+                  <span class="badge badge-triage" title={`Flagged ${fullTime(c.triage.at)}`}>
+                    {c.triage.label}
+                  </span>
+                )}
                 <span>Team: {directory.teamName(c.teamId)}</span>
                 <span>
                   Assigned to: <strong>{directory.agentName(c.assigneeId)}</strong>

@@ -1,7 +1,7 @@
 /** The left column: views, filters and the conversations, newest activity first, with infinite scroll. */
-import { useEffect, useRef } from 'preact/hooks';
-import { channelLabel, plural, priorityLabel, shortTime, statusLabel } from '../format.ts';
-import type { InboxFilters, StatusFilter, ViewId, ViewSpec } from '../inbox-model.ts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { channelLabel, fullTime, plural, priorityLabel, shortTime, statusLabel, waitingLabel } from '../format.ts';
+import { waitedMinutes, type InboxFilters, type StatusFilter, type ViewId, type ViewSpec } from '../inbox-model.ts';
 import type { ChannelId, ConversationRecord, Priority } from '../types.ts';
 import type { Directory } from './Workspace.tsx';
 
@@ -14,6 +14,8 @@ export interface InboxListProps {
   filters: InboxFilters;
   onFilters(filters: InboxFilters): void;
   items: ConversationRecord[];
+  /** The view's urgent open and pending conversations, pinned above the rest (shown once, there). */
+  urgent: ConversationRecord[];
   loading: boolean;
   complete: boolean;
   error: string | null;
@@ -42,7 +44,20 @@ export function InboxList(props: InboxListProps) {
     return () => observer.disconnect();
   }, [canLoad, props.items.length]);
 
-  const unread = props.items.filter((c) => c.unreadCount > 0).length;
+  const urgentIds = new Set(props.urgent.map((c) => c.id));
+  const rest = props.items.filter((c) => !urgentIds.has(c.id));
+  const shown = props.urgent.length + rest.length;
+  const unread = props.urgent.filter((c) => c.unreadCount > 0).length + rest.filter((c) => c.unreadCount > 0).length;
+
+  // "waiting N min" moves on by itself: once every 30 seconds, and only while something is waiting.
+  const [now, setNow] = useState(() => Date.now());
+  const anyWaiting = props.urgent.some((c) => c.waitingSince) || rest.some((c) => c.waitingSince);
+  useEffect(() => {
+    if (!anyWaiting) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(timer);
+  }, [anyWaiting]);
 
   return (
     <nav class="inbox" aria-label="Inbox">
@@ -92,17 +107,29 @@ export function InboxList(props: InboxListProps) {
         </label>
       </div>
       <p class="list-summary" aria-live="polite">
-        {props.loading && props.items.length === 0
+        {props.loading && shown === 0
           ? 'Loading conversations…'
-          : `${plural(props.items.length, 'conversation')}${props.complete ? '' : '+'}${unread ? ` · ${unread} unread` : ''}`}
+          : `${plural(shown, 'conversation')}${props.complete ? '' : '+'}${props.urgent.length ? ` · ${props.urgent.length} urgent` : ''}${unread ? ` · ${unread} unread` : ''}`}
       </p>
       <div class="list-scroll" ref={scroller}>
         <ul class="conversation-list" aria-label="Conversations">
-          {props.items.map((c) => (
-            <ConversationItem key={c.id} c={c} open={c.id === props.openId} onOpen={props.onOpen} directory={props.directory} />
+          {props.urgent.length > 0 && (
+            <li class="list-group urgent-group">
+              <h2 class="list-group-head" id="urgent-heading">
+                Urgent <span class="list-group-count">({props.urgent.length})</span>
+              </h2>
+              <ul class="conversation-list" aria-labelledby="urgent-heading">
+                {props.urgent.map((c) => (
+                  <ConversationItem key={c.id} c={c} now={now} open={c.id === props.openId} onOpen={props.onOpen} directory={props.directory} />
+                ))}
+              </ul>
+            </li>
+          )}
+          {rest.map((c) => (
+            <ConversationItem key={c.id} c={c} now={now} open={c.id === props.openId} onOpen={props.onOpen} directory={props.directory} />
           ))}
         </ul>
-        {props.items.length === 0 && !props.loading && !props.error && <p class="list-empty">No conversations here.</p>}
+        {shown === 0 && !props.loading && !props.error && <p class="list-empty">No conversations here.</p>}
         {props.error && (
           <p class="error" role="alert">
             {props.error}{' '}
@@ -123,12 +150,13 @@ export function InboxList(props: InboxListProps) {
   );
 }
 
-function ConversationItem(props: { c: ConversationRecord; open: boolean; onOpen(id: string): void; directory: Directory }) {
+function ConversationItem(props: { c: ConversationRecord; now: number; open: boolean; onOpen(id: string): void; directory: Directory }) {
   const { c } = props;
   const preview = c.preview.body ?? '';
   const who = c.preview.direction === 'outbound' ? 'You: ' : c.preview.direction === 'note' ? 'Note: ' : '';
+  const waited = waitedMinutes(c, props.now);
   return (
-    <li class={`conversation-item${props.open ? ' is-open' : ''}${c.unreadCount > 0 ? ' is-unread' : ''}`}>
+    <li class={`conversation-item${props.open ? ' is-open' : ''}${c.unreadCount > 0 ? ' is-unread' : ''}${c.triage ? ' is-triage' : ''}`}>
       <button
         type="button"
         data-conversation-id={c.id}
@@ -141,6 +169,13 @@ function ConversationItem(props: { c: ConversationRecord; open: boolean; onOpen(
             {shortTime(c.lastMessageAt)}
           </time>
         </span>
+        {c.triage && (
+          <span class="triage-line">
+            <span class="badge badge-triage" data-testid="triage-badge" title={`Flagged ${fullTime(c.triage.at)}`}>
+              {c.triage.label}
+            </span>
+          </span>
+        )}
         <span class="item-preview">
           {who}
           {preview}
@@ -153,6 +188,11 @@ function ConversationItem(props: { c: ConversationRecord; open: boolean; onOpen(
           ))}
           {c.priority !== 'normal' && <span class={`badge priority-${c.priority}`}>{priorityLabel(c.priority)}</span>}
           {c.status !== 'open' && <span class={`badge status-${c.status}`}>{statusLabel(c.status)}</span>}
+          {waited !== null && (
+            <span class={`item-waiting${waited >= 10 ? ' is-long' : ''}`} title={`Waiting for an agent since ${fullTime(c.waitingSince)}`}>
+              {waitingLabel(waited)}
+            </span>
+          )}
           <span class="item-assignee">{props.directory.agentName(c.assigneeId)}</span>
           {c.unreadCount > 0 && (
             <span class="unread" title={`${c.unreadCount} unread`}>

@@ -5,14 +5,32 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { describeError, type Api } from '../api.ts';
-import { applyLive, DEFAULT_FILTERS, InboxPager, matchesView, queriesFor, viewsFor, type InboxFilters, type ViewId } from '../inbox-model.ts';
+import {
+  applyLive,
+  compareConversations,
+  DEFAULT_FILTERS,
+  InboxPager,
+  matchesUrgent,
+  matchesView,
+  queriesFor,
+  urgentQueriesFor,
+  viewsFor,
+  type InboxFilters,
+  type ViewId,
+} from '../inbox-model.ts';
 import { Realtime } from '../realtime.ts';
 import { savedOpen } from '../storage.ts';
-import type { AgentSummary, CannedResponse, ConversationRecord, Page, Team } from '../types.ts';
+import type { AgentStatus, AgentSummary, CannedResponse, ConversationRecord, Page, Team, WorkspaceAlert } from '../types.ts';
+import { AlertBanners, alertKey, pushAlert } from './AlertBanners.tsx';
 import { Conversation, type ConversationCommands } from './Conversation.tsx';
 import { InboxList } from './InboxList.tsx';
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { SavedRepliesDialog } from './SavedRepliesDialog.tsx';
+import { StatusSelect } from './StatusSelect.tsx';
+import { TeamSettingsDialog } from './TeamSettingsDialog.tsx';
+
+/** The pinned urgent section asks for this many pages at most (of 50): emergencies are few. */
+const URGENT_MAX_PAGES = 4;
 
 export interface Directory {
   agents: Map<string, AgentSummary>;
@@ -44,6 +62,9 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
   const [view, setView] = useState<ViewId>('teams');
   const [filters, setFilters] = useState<InboxFilters>(DEFAULT_FILTERS);
   const [items, setItems] = useState<ConversationRecord[]>([]);
+  const [urgent, setUrgent] = useState<ConversationRecord[]>([]);
+  const [alerts, setAlerts] = useState<WorkspaceAlert[]>([]);
+  const [showTeamSettings, setShowTeamSettings] = useState(false);
   const [loading, setLoading] = useState(false);
   const [complete, setComplete] = useState(false);
   const [listError, setListError] = useState<string | null>(null);
@@ -114,13 +135,37 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
     }
   }, []);
 
+  // The view's urgent open and pending conversations, pinned at the top: asked for separately, so they show
+  // however far the list has been paged; live changes move them in and out like the rest of the list.
+  const urgentGeneration = useRef(0);
+  const loadUrgent = useCallback(async () => {
+    const gen = ++urgentGeneration.current;
+    const queries = urgentQueriesFor(view, filters, agent);
+    setUrgent([]);
+    if (queries.length === 0) return;
+    const urgentPager = new InboxPager(queries, (query) => api.get<Page<ConversationRecord>>(`/api/conversations?${query}`));
+    try {
+      for (let page = 0; page < URGENT_MAX_PAGES && !urgentPager.done; page++) {
+        const next = await urgentPager.next();
+        if (gen !== urgentGeneration.current) return;
+        setUrgent((list) => {
+          const ids = new Set(list.map((c) => c.id));
+          return [...list, ...next.filter((c) => !ids.has(c.id))].sort(compareConversations);
+        });
+      }
+    } catch {
+      // The list itself shows the hub's error (the same queries, unpinned); these stay where they are in it.
+    }
+  }, [api, agent, view, filters]);
+
   const reload = useCallback(() => {
     generation.current++;
     pager.current = new InboxPager(queriesFor(view, filters, agent), (query) => api.get<Page<ConversationRecord>>(`/api/conversations?${query}`));
     setItems([]);
     setComplete(false);
     void loadMore();
-  }, [api, agent, view, filters, loadMore]);
+    void loadUrgent();
+  }, [api, agent, view, filters, loadMore, loadUrgent]);
 
   useEffect(reload, [reload]);
 
@@ -130,6 +175,8 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
       const belongs = matchesView(c, v, f, agent);
       if (!belongs) pager.current?.forget(c.id);
       setItems((list) => applyLive(list, c, belongs, done));
+      const pinned = matchesUrgent(c, v, f, agent);
+      setUrgent((list) => (pinned || list.some((x) => x.id === c.id) ? applyLive(list, c, pinned, true) : list));
     },
     [agent],
   );
@@ -184,6 +231,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
     socket.on('conversation:merged', ({ fromConversationId, conversation }) => {
       pager.current?.forget(fromConversationId);
       setItems((list) => list.filter((c) => c.id !== fromConversationId));
+      setUrgent((list) => list.filter((c) => c.id !== fromConversationId));
       upsertLive(conversation);
       if (live.current.openId === fromConversationId) open(conversation.id);
     });
@@ -191,11 +239,22 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
     socket.on('conversation:closed', ({ conversationId, reason }) => {
       pager.current?.forget(conversationId);
       setItems((list) => list.filter((c) => c.id !== conversationId));
+      setUrgent((list) => list.filter((c) => c.id !== conversationId));
       refreshCounts();
       if (live.current.openId === conversationId) {
         open(null);
         setAnnouncement(reason === 'grant_expired' ? 'Emergency access ended: the conversation was closed' : 'You no longer have access to that conversation: it was closed');
       }
+    });
+    // An emergency signal (supervisors of the team, admins, the on-call team) and long waits (supervisors, admins).
+    socket.on('triage:alert', (alert) => setAlerts((list) => pushAlert(list, { kind: 'triage', ...alert })));
+    socket.on('queue:escalation', (alert) => setAlerts((list) => pushAlert(list, { kind: 'escalation', ...alert })));
+    socket.on('agent:status', ({ agentId, status }) => {
+      setAgents((map) => {
+        const known = map.get(agentId);
+        if (!known || known.status === status) return map;
+        return new Map(map).set(agentId, { ...known, status });
+      });
     });
     setRealtime(rt);
     return () => {
@@ -204,8 +263,15 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
     };
   }, [api, upsertLive, open]);
 
+  // The list as shown: the pinned urgent conversations first, then the rest (each once).
+  const shownItems = useMemo(() => {
+    if (urgent.length === 0) return items;
+    const pinned = new Set(urgent.map((c) => c.id));
+    return [...urgent, ...items.filter((c) => !pinned.has(c.id))];
+  }, [urgent, items]);
+
   // Unread conversations in the current view, in the tab's title.
-  const unread = items.filter((c) => c.unreadCount > 0).length;
+  const unread = shownItems.filter((c) => c.unreadCount > 0).length;
   useEffect(() => {
     document.title = `${unread > 0 ? `(${unread}) ` : ''}Inbox · CareThread`;
   }, [unread]);
@@ -217,7 +283,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
       if (isTypingTarget(event.target)) return;
       if (document.querySelector('dialog[open]')) return;
       const move = (delta: number) => {
-        const list = items;
+        const list = shownItems;
         if (list.length === 0) return;
         const at = list.findIndex((c) => c.id === live.current.openId);
         const next = list[at === -1 ? (delta > 0 ? 0 : list.length - 1) : Math.min(list.length - 1, Math.max(0, at + delta))]!;
@@ -265,10 +331,18 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
     }
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [items, open]);
+  }, [shownItems, open]);
 
   const views = viewsFor(agent);
-  const openInList = items.find((c) => c.id === openId) ?? null;
+  const openInList = shownItems.find((c) => c.id === openId) ?? null;
+  const setMyStatus = useCallback(
+    (status: AgentStatus) =>
+      setAgents((map) => {
+        const me = map.get(agent.id);
+        return me ? new Map(map).set(agent.id, { ...me, status }) : map;
+      }),
+    [agent.id],
+  );
 
   return (
     <div class={`shell${openId ? ' has-open' : ''}`}>
@@ -281,6 +355,12 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
           {connection === 'online' ? 'Live' : connection === 'connecting' ? 'Connecting…' : 'Offline, reconnecting…'}
         </span>
         <span class="spacer" />
+        <StatusSelect api={api} agent={agent} status={agents.get(agent.id)?.status} onChanged={setMyStatus} />
+        {agent.role === 'admin' && (
+          <button type="button" class="ghost" onClick={() => setShowTeamSettings(true)}>
+            Team settings
+          </button>
+        )}
         {agent.role !== 'agent' && (
           <button type="button" class="ghost" onClick={() => setShowSavedReplies(true)}>
             Saved replies
@@ -298,6 +378,15 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
           Log out
         </button>
       </header>
+      <AlertBanners
+        alerts={alerts}
+        teamName={directory.teamName}
+        onOpen={(id) => {
+          open(id);
+          requestAnimationFrame(() => document.getElementById('conversation-main')?.focus());
+        }}
+        onDismiss={(alert) => setAlerts((list) => list.filter((a) => alertKey(a) !== alertKey(alert)))}
+      />
       <div class="panes">
         <InboxList
           views={views}
@@ -307,6 +396,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
           filters={filters}
           onFilters={setFilters}
           items={items}
+          urgent={urgent}
           loading={loading}
           complete={complete}
           error={listError}
@@ -341,6 +431,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
         </main>
       </div>
       <ShortcutsDialog open={showShortcuts} onClose={() => setShowShortcuts(false)} />
+      {agent.role === 'admin' && <TeamSettingsDialog open={showTeamSettings} onClose={() => setShowTeamSettings(false)} api={api} teams={teams} />}
       {agent.role !== 'agent' && (
         <SavedRepliesDialog
           open={showSavedReplies}

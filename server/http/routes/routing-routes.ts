@@ -107,6 +107,8 @@ export function routingRoutes(hub: HubServices, deps: RoutingRouteDeps) {
       method: 'patch', path: '/api/agents/:id', tag: 'agents', auth: 'agent', audit: 'agent.update',
       summary: "An agent's status (their own; admins anyone's), languages and skills (admins and their supervisors)",
       params: z.object({ id: z.string().min(1).max(100) }),
+      // The inbox sets an idle agent away by itself: that is no sign of activity, and must not put off the idle logoff.
+      touchesSession: (req) => !(req.body && typeof req.body === 'object' && Object.keys(req.body).length === 1 && (req.body as { status?: unknown }).status === 'away'),
       body: agentProfileSchema,
       responses: { 200: { description: 'The agent' } },
       handler: async ({ params, body, actor, scope }) => {

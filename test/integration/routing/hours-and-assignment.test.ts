@@ -183,6 +183,15 @@ describe('assignment by team, capacity, language, and escalation of long waits',
     expect(bad.status).to.equal(400);
     expect(bad.body.error.field).to.equal('mode');
     expect((await t.api.put('/api/teams/front-desk/routing', { mode: 'manual', maxOpenPerAgent: 5, escalateAfterMinutes: 5 }, a.token)).status).to.equal(403);
+    // The inbox setting an idle agent away is not activity: the idle logoff is not put off by it.
+    const sessionOf = async () => (await t.hub.services.db.models.Session.findOne({ agentId: a.agent.id }).sort({ createdAt: -1 }).lean().orFail()).lastActivityAt;
+    const before = await sessionOf();
+    t.clock.advance(60_000);
+    expect((await t.api.patch(`/api/agents/${a.agent.id}`, { status: 'away' }, a.token)).status).to.equal(200);
+    expect(await sessionOf()).to.deep.equal(before);
+    expect((await t.api.patch(`/api/agents/${a.agent.id}`, { status: 'online' }, a.token)).status).to.equal(200);
+    expect((await sessionOf()).getTime()).to.be.greaterThan(new Date(before).getTime());
+    expect((await t.api.patch(`/api/agents/${a.agent.id}`, { status: 'offline' }, a.token)).status).to.equal(200);
     const listed = (await t.api.get('/api/agents', a.token)).body.items.find((x: { id: string }) => x.id === a.agent.id);
     expect(listed).to.include({ status: 'offline' });
   });

@@ -96,3 +96,26 @@ export interface TeamRouting {
 export type WorkspaceAlert =
   | { kind: 'triage'; conversationId: string; teamId: string; category: string; label: string; at: string }
   | { kind: 'escalation'; conversationId: string; teamId: string; waitedMinutes: number; at: string };
+
+export type FaqLanguage = 'en' | 'es' | 'it';
+
+/** A team's answer to a common question (GET /api/faq); question variants, one per way patients ask it. */
+export interface FaqEntry {
+  id: string;
+  teamId: string;
+  language: FaqLanguage;
+  questions: string[];
+  answer: string;
+  published: boolean;
+  /** Sent to a patient after hours when their question clearly matches (never a clinical one). */
+  autoAnswer: boolean;
+  updatedAt: string;
+}
+
+/** GET /api/faq/suggest: a published answer close to the reply being typed (score 0..1, best first). */
+export interface FaqSuggestion {
+  id: string;
+  question: string;
+  answer: string;
+  score: number;
+}

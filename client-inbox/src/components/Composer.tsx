@@ -2,8 +2,9 @@
  * The reply box: reply or internal note; the channel picker (auto by default,
  * saying which channel it will use and why; unavailable channels disabled
  * with their reason); the SMS counter; the email subject on a conversation's
- * first email; canned responses on "/" at the start. The draft is kept in
- * sessionStorage on every keystroke, so a logoff never loses it.
+ * first email; canned responses on "/" at the start; the team's published
+ * FAQ answers suggested below the box while a reply is typed. The draft is
+ * kept in sessionStorage on every keystroke, so a logoff never loses it.
  */
 import type { MutableRef } from 'preact/hooks';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -12,7 +13,7 @@ import { autoReason, channelLabel, CHANNELS, plural, unavailableLabel } from '..
 import type { Realtime } from '../realtime.ts';
 import { countSms } from '../sms-count.ts';
 import { drafts, type ComposerMode, type Draft } from '../storage.ts';
-import type { CannedResponse, ChannelId, ConversationRecord, MessageRecord, ReplyOptions, SmsCount } from '../types.ts';
+import type { CannedResponse, ChannelId, ConversationRecord, FaqSuggestion, MessageRecord, ReplyOptions, SmsCount } from '../types.ts';
 
 export interface ComposerHandle {
   focus(mode: ComposerMode): void;
@@ -21,6 +22,18 @@ export interface ComposerHandle {
 
 const TYPING_REFRESH_MS = 3000;
 const TYPING_IDLE_MS = 4000;
+/**
+ * FAQ suggestions: asked for only after this pause in typing, for a draft of
+ * at least FAQ_MIN_CHARS (each request is audited by the hub, and carries the
+ * draft: never more often than that). The end of a long draft is enough.
+ */
+const FAQ_DEBOUNCE_MS = 500;
+const FAQ_MIN_CHARS = 3;
+const FAQ_MAX_QUERY = 500;
+const FAQ_SHOWN = 3;
+const FAQ_PREVIEW = 140;
+
+const preview = (text: string) => (text.length > FAQ_PREVIEW ? `${text.slice(0, FAQ_PREVIEW - 1).trimEnd()}…` : text);
 
 const newClientId = () => `inbox-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 
@@ -54,6 +67,11 @@ export function Composer(props: {
   const textarea = useRef<HTMLTextAreaElement>(null);
   const clientId = useRef(newClientId());
   const typing = useRef({ on: false, sentAt: 0, timer: undefined as ReturnType<typeof setTimeout> | undefined });
+  // The draft as the agent last typed it (not as inserted or restored): what FAQ suggestions are asked for.
+  const [faqQuery, setFaqQuery] = useState('');
+  const [suggestions, setSuggestions] = useState<FaqSuggestion[]>([]);
+  const faqAsked = useRef<{ q: string; items: FaqSuggestion[] } | null>(null);
+  const faqSeq = useRef(0);
 
   // Every change is saved at once.
   useEffect(() => {
@@ -100,6 +118,37 @@ export function Composer(props: {
   const activeCanned = cannedOpen ? cannedItems[Math.min(cannedIndex, cannedItems.length - 1)] : undefined;
 
   useEffect(() => setCannedIndex(0), [cannedQuery]);
+
+  // FAQ suggestions: replies only, once the agent pauses typing; a later keystroke, a note or a send drops an answer still on its way.
+  useEffect(() => {
+    const seq = ++faqSeq.current;
+    const q = faqQuery.trim().slice(-FAQ_MAX_QUERY).trim();
+    if (mode !== 'reply' || q.length < FAQ_MIN_CHARS || q.startsWith('/')) {
+      setSuggestions([]);
+      return;
+    }
+    const timer = setTimeout(() => {
+      const asked = faqAsked.current;
+      if (asked?.q === q) {
+        setSuggestions(asked.items);
+        return;
+      }
+      const query = new URLSearchParams({ q, conversationId, limit: String(FAQ_SHOWN) });
+      void api.get<{ items: FaqSuggestion[] }>(`/api/faq/suggest?${query}`).then(
+        (answer) => {
+          if (seq !== faqSeq.current) return;
+          const items = answer.items.slice(0, FAQ_SHOWN);
+          faqAsked.current = { q, items };
+          setSuggestions(items);
+        },
+        // Suggestions are a help, not a feature the reply depends on: a failure only hides them.
+        () => {
+          if (seq === faqSeq.current) setSuggestions([]);
+        },
+      );
+    }, FAQ_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [faqQuery, mode]);
   useEffect(() => {
     if (!cannedMatch) setCannedDismissed(false);
   }, [Boolean(cannedMatch)]);
@@ -137,6 +186,28 @@ export function Composer(props: {
       if (el) {
         el.focus();
         el.setSelectionRange(el.value.length, el.value.length);
+      }
+    });
+  }
+
+  /** Puts a FAQ answer at the cursor (replacing the selection), never sending it. */
+  function insertSuggestion(item: FaqSuggestion) {
+    const el = textarea.current;
+    const start = el ? Math.min(el.selectionStart, body.length) : body.length;
+    const end = el ? Math.min(Math.max(el.selectionEnd, start), body.length) : body.length;
+    const before = body.slice(0, start);
+    const after = body.slice(end);
+    const head = `${before}${before && !/\s$/.test(before) ? ' ' : ''}${item.answer}`;
+    const next = `${head}${after && !/^\s/.test(after) ? ' ' : ''}${after}`;
+    setBody(next);
+    setSuggestions([]);
+    setError(null);
+    setStatus(`Inserted the answer to “${item.question}”`);
+    requestAnimationFrame(() => {
+      const box = textarea.current;
+      if (box) {
+        box.focus();
+        box.setSelectionRange(head.length, head.length);
       }
     });
   }
@@ -208,6 +279,9 @@ export function Composer(props: {
       props.onSent(message);
       clientId.current = newClientId();
       setBody('');
+      setFaqQuery('');
+      setSuggestions([]);
+      faqSeq.current++;
       if (isReply) setFiles([]);
       setSubject('');
       setChannel('auto');
@@ -252,6 +326,7 @@ export function Composer(props: {
     }
   }
 
+  const showFaq = isReply && !cannedOpen && body.trim() !== '' && suggestions.length > 0;
   const unavailable = options?.channels.filter((c) => c.unavailable) ?? [];
   const autoLabel = options
     ? options.auto.channel
@@ -359,6 +434,7 @@ export function Composer(props: {
           aria-activedescendant={activeCanned ? `canned-${activeCanned.id}` : undefined}
           onInput={(e) => {
             setBody(e.currentTarget.value);
+            setFaqQuery(e.currentTarget.value);
             setError(null);
             noteTyping();
           }}
@@ -396,6 +472,37 @@ export function Composer(props: {
           </div>
         )}
       </div>
+      {isReply && (
+        <div class="faq-suggestions" aria-live="polite">
+          {showFaq && (
+            <section aria-labelledby={`faq-heading-${conversationId}`}>
+              <h3 id={`faq-heading-${conversationId}`} class="faq-heading">
+                Suggested answers
+              </h3>{' '}
+              <span id={`faq-hint-${conversationId}`} class="faq-hint">
+                from your team’s common questions: inserted into the reply, not sent
+              </span>
+              <ul class="faq-list">
+                {suggestions.map((item) => (
+                  <li key={item.id}>
+                    <button
+                      type="button"
+                      class="faq-suggestion"
+                      aria-describedby={`faq-hint-${conversationId}`}
+                      // A click keeps the reply box focused, with its cursor and selection.
+                      onMouseDown={(e) => e.preventDefault()}
+                      onClick={() => insertSuggestion(item)}
+                    >
+                      <strong class="faq-question">{item.question}</strong>
+                      <span class="faq-answer">{preview(item.answer)}</span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
+        </div>
+      )}
       <p id={`composer-hint-${conversationId}`} class="sr-only">
         {cannedOpen ? 'Canned responses: arrow keys to choose, Enter to insert, Escape to close.' : 'Control Enter sends.'}
       </p>

@@ -23,6 +23,7 @@ import { savedOpen } from '../storage.ts';
 import type { AgentStatus, AgentSummary, CannedResponse, ConversationRecord, Page, Team, WorkspaceAlert } from '../types.ts';
 import { AlertBanners, alertKey, pushAlert } from './AlertBanners.tsx';
 import { Conversation, type ConversationCommands } from './Conversation.tsx';
+import { FaqDialog } from './FaqDialog.tsx';
 import { InboxList } from './InboxList.tsx';
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { SavedRepliesDialog } from './SavedRepliesDialog.tsx';
@@ -71,6 +72,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
   const [openId, setOpenId] = useState<string | null>(() => conversationFromHash() ?? savedOpen.get(agent.id));
   const [showShortcuts, setShowShortcuts] = useState(false);
   const [showSavedReplies, setShowSavedReplies] = useState(false);
+  const [showFaq, setShowFaq] = useState(false);
   const [unreadByView, setUnreadByView] = useState<Partial<Record<string, number>>>({});
   const countsTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   // The views' unread numbers: loaded once, then again (at most every second) as live changes arrive.
@@ -366,6 +368,11 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
             Saved replies
           </button>
         )}
+        {agent.role !== 'agent' && (
+          <button type="button" class="ghost" onClick={() => setShowFaq(true)}>
+            Common questions
+          </button>
+        )}
         <button type="button" class="ghost" onClick={() => setShowShortcuts(true)} aria-keyshortcuts="?">
           Keyboard shortcuts
         </button>
@@ -443,6 +450,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
           onChanged={setCanned}
         />
       )}
+      {agent.role !== 'agent' && <FaqDialog open={showFaq} onClose={() => setShowFaq(false)} api={api} agent={agent} teams={teams} />}
       <div class="sr-only" aria-live="polite">
         {announcement}
       </div>

@@ -14,6 +14,8 @@ import { chooseAssignee } from './assignment-policy.ts';
 import { routingOf } from './team-settings.ts';
 
 const WAITING: ConversationDoc['status'][] = ['open', 'pending'];
+/** The skill an urgent (triaged) conversation prefers. */
+export const TRIAGE_SKILL = 'triage';
 
 export class AssignmentService {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -125,7 +127,8 @@ export class AssignmentService {
       maxOpenPerAgent: routing.maxOpenPerAgent,
       candidates,
       language: patient?.preferences?.language ?? null,
-      skill: null,
+      // An emergency signal prefers an agent with the `triage` skill (a nurse); other conversations name no skill yet.
+      skill: conversation.triage ? TRIAGE_SKILL : null,
     });
   }
 

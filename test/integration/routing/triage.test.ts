@@ -110,4 +110,19 @@ describe('emergency triage: a safety reply at once, the conversation urgent, sup
       expect(conversation.priority, body).to.equal('normal');
     }
   });
+
+  it('gives an urgent conversation to an online agent with the triage skill when the team assigns automatically', async () => {
+    const nurse = await t.agent({ name: 'Nina Nurse' });
+    const clerk = await t.agent({ name: 'Cal Clerk' });
+    const sockets = [nurse, clerk].map((s) => t.socket(s.token));
+    await Promise.all(sockets.map(connected));
+    const token = (await t.admin()).token;
+    for (const s of [nurse, clerk]) expect((await t.api.patch(`/api/agents/${s.agent.id}`, { status: 'online' }, s.token)).status).to.equal(200);
+    expect((await t.api.patch(`/api/agents/${nurse.agent.id}`, { skills: ['triage'] }, token)).status).to.equal(200);
+    expect((await t.api.put('/api/teams/front-desk/routing', { mode: 'least_busy', maxOpenPerAgent: 5, escalateAfterMinutes: 5 }, token)).status).to.equal(200);
+    const conversationId = await texts('+14155553120', 'my daughter is having a seizure');
+    expect((await t.hub.services.db.models.Conversation.findById(conversationId).lean().orFail()).assigneeId).to.equal(nurse.agent.id);
+    expect((await t.api.put('/api/teams/front-desk/routing', { mode: 'manual', maxOpenPerAgent: 5, escalateAfterMinutes: 5 }, token)).status).to.equal(200);
+    for (const s of sockets) s.disconnect();
+  });
 });

@@ -102,6 +102,12 @@ const envSchema = z.object({
     for (const a of addresses) if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(a)) ctx.addIssue({ code: 'custom', message: `"${a}" is not an email address` });
     return addresses;
   }),
+  DELIVERY_FALLBACK: z.string().optional().transform((v, ctx) => {
+    const channels = (v ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+    for (const c of channels) if (!['sms', 'email', 'webchat'].includes(c)) ctx.addIssue({ code: 'custom', message: `"${c}" is not a channel (sms, email, webchat)` });
+    if (new Set(channels).size !== channels.length) ctx.addIssue({ code: 'custom', message: 'a channel is listed twice' });
+    return channels as ('sms' | 'email' | 'webchat')[];
+  }),
   SMS_DEPARTMENT_MENU: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   AGENT_AWAY_AFTER_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(5),
   DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US').default('US'),
@@ -179,6 +185,8 @@ export interface Config {
   readonly smsHelpText: string;
   /** Emergency triage: its rules (TRIAGE_RULES_FILE or the default), who else is alerted, who is paged (no PHI). */
   readonly triage: { rules: TriageRules; onCallTeamId: string | null; pageSms: readonly string[]; pageEmail: readonly string[] };
+  /** Channel fallback order (empty: off): a message that failed for good is offered on the next channel. */
+  readonly deliveryFallback: readonly ('sms' | 'email' | 'webchat')[];
   /** Answer a first text from a new number with the department menu ("reply 1 for appointments…"). */
   readonly smsDepartmentMenu: boolean;
   /** An agent online but inactive this long counts as away for assignment. */
@@ -322,6 +330,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     triage: { rules: triageRules!, onCallTeamId: e.TRIAGE_ON_CALL_TEAM ?? null, pageSms: e.TRIAGE_PAGE_SMS, pageEmail: e.TRIAGE_PAGE_EMAIL },
     agentAwayAfterMs: e.AGENT_AWAY_AFTER_MINUTES * 60_000,
     smsDepartmentMenu: e.SMS_DEPARTMENT_MENU,
+    deliveryFallback: e.DELIVERY_FALLBACK,
     smsHelpText: e.SMS_HELP_TEXT ?? `${e.CLINIC_NAME}: reply to this number to reach our care team. Msg & data rates may apply. Reply STOP to opt out.`,
     defaultPhoneRegion: e.DEFAULT_PHONE_REGION,
     reopenWindowMs: e.REOPEN_WINDOW_HOURS * 3600_000,

@@ -56,6 +56,7 @@ import { ContactCards } from './delivery/contact-cards.ts';
 import { MAX_STORED_ATTACHMENT_BYTES } from './attachments/attachment-store.ts';
 import { DEFAULT_MEDIA_IMPORT, MediaImport, type MediaImportOptions } from './attachments/media-import.ts';
 import { InboundRouting } from './routing/inbound-routing.ts';
+import { DeliveryFallback } from './delivery/delivery-fallback.ts';
 import { clinicDefaultHours } from './routing/team-settings.ts';
 import { createTriagePager } from './routing/triage-pager.ts';
 import { routingRoutes } from './http/routes/routing-routes.ts';
@@ -170,6 +171,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     kickDelivery: () => worker?.kick(),
     importMedia: (messageId) => mediaImport.schedule(messageId),
     routeInbound: (inbound) => routing.route(inbound),
+    onDeliveryFailed: (message) => fallback.failed(message),
     onInbound: (stored) => {
       if (stored.channel !== 'sms' || !stored.newPatient || !stored.impliesConsent) return;
       background.start('first-contact card', () => contactCards.onFirstSms(stored.conversationId));
@@ -177,6 +179,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   };
   const defaultHours = clinicDefaultHours(config);
   const faq = new FaqStore(db, clock);
+  const fallback = new DeliveryFallback(() => timeline!, config.deliveryFallback, (what, work) => background.start(what, work));
   const routing = new InboundRouting(() => timeline!, {
     clinicName: config.clinicName,
     faq: () => faq.matcher(),

@@ -46,6 +46,7 @@ export async function advanceDeliveryStatus(
     { returnDocument: 'after', lean: true },
   ));
   if (updated) await publishMessageUpdate(ctx, updated);
+  if (updated && (status === 'failed' || status === 'undelivered')) ctx.onDeliveryFailed?.(updated);
   return updated;
 }
 

@@ -35,6 +35,8 @@ export interface TimelineContext {
   isWidgetConnected(patientId: string): boolean;
   /** Wakes the delivery worker after a message is queued. */
   kickDelivery(): void;
+  /** An outbound message failed for good (server/delivery/delivery-fallback.ts offers it on another channel). */
+  onDeliveryFailed?(message: import('../db/documents.ts').MessageDoc): void;
   /** The routing layer (server/routing/inbound-routing.ts): triage, after hours, assignment. */
   routeInbound?(inbound: { messageId: string; conversationId: string; opened: boolean; newPatient?: boolean }): Promise<void>;
   /** Imports a new message's provider-hosted attachments into the hub, in the background (media-import.ts). */

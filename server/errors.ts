@@ -1,7 +1,8 @@
 /**
  * The catalogue of errors the hub answers with. Each has a stable code that
  * clients and tests rely on, an HTTP status, and a message a person can act on.
- * Serialized as `{error: {code, message, field?}}`.
+ * Serialized as `{error: {code, message, field?}}`; DUPLICATE_PATIENT adds
+ * `duplicates` beside `error` (DuplicatePatientError).
  */
 export const ERROR_CATALOGUE = {
   INVALID_INPUT: 400,
@@ -26,6 +27,8 @@ export const ERROR_CATALOGUE = {
   NO_REACHABLE_CHANNEL: 409,
   CONVERSATION_RESOLVED: 409,
   CONFLICT: 409,
+  DUPLICATE_PATIENT: 409,
+  OPTED_OUT_BY_PATIENT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
@@ -50,6 +53,27 @@ export class AppError extends Error {
 
   toJSON(): { error: { code: ErrorCode; message: string; field?: string } } {
     return { error: { code: this.code, message: this.message, ...(this.details.field ? { field: this.details.field } : {}) } };
+  }
+}
+
+export interface DuplicatePatient {
+  /** null (and name null) when the duplicate is a patient the caller may not see. */
+  id: string | null;
+  name: string | null;
+  reason: 'phone' | 'email' | 'mrn' | 'name_and_date_of_birth';
+}
+
+/** A new patient (or an edit) that matches existing ones: 409 with the matches, so the agent opens the right record. */
+export class DuplicatePatientError extends AppError {
+  constructor(
+    message: string,
+    readonly duplicates: DuplicatePatient[],
+  ) {
+    super('DUPLICATE_PATIENT', message);
+  }
+
+  override toJSON() {
+    return { ...super.toJSON(), duplicates: this.duplicates };
   }
 }
 

@@ -9,7 +9,7 @@ export type { Logger };
 
 const REDACTED_KEYS = [
   'body', 'text', 'html', 'subject', 'name', 'displayName', 'firstName', 'lastName',
-  'phone', 'email', 'from', 'to', 'address', 'value', 'password', 'token',
+  'phone', 'email', 'from', 'to', 'address', 'value', 'dateOfBirth', 'mrn', 'q', 'password', 'token',
   'accessToken', 'refreshToken', 'authorization', 'cookie', 'secret',
 ];
 

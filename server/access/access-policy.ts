@@ -1,10 +1,12 @@
 /**
  * Who may see and change which conversation: the one place this is decided,
  * for REST and sockets alike. Admins: everything. Supervisors and agents:
- * conversations of their teams, and any assigned to them.
+ * conversations of their teams, and any assigned to them. A patient: admins;
+ * others when they may see one of the patient's conversations, or when one
+ * of their teams registered the patient (created or imported it).
  */
 import type { QueryFilter as FilterQuery } from "mongoose";
-import type { ConversationDoc, Role } from '../db/documents.ts';
+import type { ConversationDoc, PatientDoc, Role } from '../db/documents.ts';
 import { HiddenFromActor, notFound } from '../errors.ts';
 import type { Models } from '../db/models.ts';
 
@@ -24,6 +26,30 @@ export function canAccessConversation(actor: Actor, conversation: Pick<Conversat
 export function visibleConversationsFilter(actor: Actor): FilterQuery<ConversationDoc> {
   if (actor.role === 'admin') return {};
   return { $or: [{ teamId: { $in: [...actor.teamIds] } }, { assigneeId: actor.agentId }] };
+}
+
+/** Whether the actor may see a patient, given that patient's conversations (all of them, or at least the visible ones). */
+export function canAccessPatient(
+  actor: Actor,
+  patient: Pick<PatientDoc, 'teamIds'>,
+  conversations: readonly Pick<ConversationDoc, 'teamId' | 'assigneeId'>[],
+): boolean {
+  return registeredByTeamOf(actor, patient) || conversations.some((c) => canAccessConversation(actor, c));
+}
+
+function registeredByTeamOf(actor: Actor, patient: Pick<PatientDoc, 'teamIds'>): boolean {
+  return actor.role === 'admin' || (patient.teamIds ?? []).some((t) => actor.teamIds.includes(t));
+}
+
+/** Loads a patient the actor may see (canAccessPatient), or fails with 404 whether unknown or hidden. */
+export async function loadPatientFor(models: Models, actor: Actor, patientId: string, scope: AuditScope = {}): Promise<PatientDoc> {
+  const patient = await models.Patient.findById(patientId).lean();
+  if (!patient) throw notFound('Patient');
+  scope.patientId = patient._id;
+  if (registeredByTeamOf(actor, patient)) return patient;
+  const visible = await models.Conversation.exists({ $and: [{ patientId: patient._id }, visibleConversationsFilter(actor)] });
+  if (!visible) throw new HiddenFromActor('Patient');
+  return patient;
 }
 
 /**

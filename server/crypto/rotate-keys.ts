@@ -24,7 +24,7 @@ export interface RotationReport {
 
 export async function rotatePhiKeys(models: Models, cipher: PhiCipher): Promise<RotationReport> {
   const targets: SealedFields[] = [
-    { model: models.Patient, fields: ['nameEnc'] },
+    { model: models.Patient, fields: ['nameEnc', 'dateOfBirthEnc', 'mrnEnc'] },
     { model: models.Identity, fields: ['valueEnc'] },
     { model: models.Conversation, fields: ['previewEnc', 'patientNameEnc'] },
     { model: models.Message, fields: ['bodyEnc'], arrays: [{ path: 'attachments', field: 'nameEnc' }] },

@@ -41,6 +41,7 @@ const LOCK_RANKS: Record<string, number> = {
   login: 20, // failed-login counting
   rate: 20, // a rate-limit bucket
   session: 30,
+  registry: 35, // creating or editing patients: duplicate checks, then the writes
   patient: 40,
   conversation: 50,
   message: 60,

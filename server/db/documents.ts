@@ -18,6 +18,8 @@ export interface Consent {
   at?: Date;
   source?: string;
   wording?: string;
+  /** The agent who recorded it (consent given to staff: `staff:<method>`). */
+  capturedBy?: string;
 }
 
 export interface PatientDoc {
@@ -25,7 +27,7 @@ export interface PatientDoc {
   nameEnc: string | null;
   preferences: { channel: ChannelId | null; language: string | null; timezone: string | null };
   consent: Record<ChannelId, Consent>;
-  consentHistory: { channel: ChannelId; status: ConsentStatus; at: Date; source: string; wording?: string }[];
+  consentHistory: { channel: ChannelId; status: ConsentStatus; at: Date; source: string; wording?: string; capturedBy?: string }[];
   latestConversationId: string | null;
   conversationCount: number;
   /** Contact details typed into the widget's pre-chat form: shown to agents as unverified, never used to send. */
@@ -34,6 +36,21 @@ export interface PatientDoc {
   mergedInto: string | null;
   /** The revision of the clinic's contact card last sent to this patient (automatic sends go once per revision). */
   contactCardRevision?: string | null;
+  /** Sealed YYYY-MM-DD, and the clinic's medical record number (trimmed, uppercased). */
+  dateOfBirthEnc?: string | null;
+  mrnEnc?: string | null;
+  /**
+   * Blind keys for search (server/timeline/patients/patient-keys.ts): each name word and its
+   * prefixes of 3+ letters, the date of birth, the MRN. `mrnKey` and `nameDobKey` (the whole
+   * name with the date of birth) find duplicates with one equality each.
+   */
+  searchKeys?: string[];
+  mrnKey?: string | null;
+  nameDobKey?: string | null;
+  /** Teams that registered the patient (staff-created or imported): they see the patient before any conversation. */
+  teamIds?: string[];
+  /** The agent who registered the patient (null: created by an inbound message, or imported from the command line). */
+  createdBy?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -173,6 +190,8 @@ export interface MessageDoc {
     /** Provider event ids already applied (SendGrid sg_event_id, Twilio sid+status), the newest few: re-posts change nothing. */
     eventIds?: string[];
   };
+  /** Channel fallback: the message this one stands in for, the one standing in for it ('none': nothing could), the channels tried. */
+  fallback?: { of?: string | null; next: string | null; tried: string[] } | null;
   /** Set while the message waits in the outbox for the delivery worker. */
   outboxDueAt: Date | null;
   attempts: number;

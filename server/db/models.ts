@@ -31,7 +31,7 @@ import type {
 const options = { versionKey: false as const, minimize: false, strict: 'throw' as const, autoIndex: false, autoCreate: false };
 
 const consentSchema = new Schema(
-  { status: { type: String, default: 'unknown' }, at: Date, source: String, wording: String },
+  { status: { type: String, default: 'unknown' }, at: Date, source: String, wording: String, capturedBy: String },
   { _id: false },
 );
 
@@ -49,17 +49,28 @@ const patientSchema = new Schema<PatientDoc>(
       email: { type: consentSchema, default: () => ({ status: 'unknown' }) },
       webchat: { type: consentSchema, default: () => ({ status: 'unknown' }) },
     },
-    consentHistory: { type: [{ channel: String, status: String, at: Date, source: String, wording: String, _id: false }], default: [] },
+    consentHistory: { type: [{ channel: String, status: String, at: Date, source: String, wording: String, capturedBy: String, _id: false }], default: [] },
     latestConversationId: { type: String, default: null },
     conversationCount: { type: Number, default: 0 },
     claimedContacts: { type: [{ kind: String, valueEnc: String, at: Date, _id: false }], default: [] },
     mergedInto: { type: String, default: null },
     contactCardRevision: { type: String, default: null },
+    dateOfBirthEnc: { type: String, default: null },
+    mrnEnc: { type: String, default: null },
+    searchKeys: { type: [String], default: [] },
+    mrnKey: { type: String, default: null },
+    nameDobKey: { type: String, default: null },
+    teamIds: { type: [String], default: [] },
+    createdBy: { type: String, default: null },
     createdAt: Date,
     updatedAt: Date,
   },
   { ...options, collection: 'patients' },
 );
+// Patient search and duplicate checks (multikey on MongoDB; FerretDB scans).
+patientSchema.index({ searchKeys: 1 });
+patientSchema.index({ mrnKey: 1 });
+patientSchema.index({ nameDobKey: 1 });
 
 const identitySchema = new Schema<IdentityDoc>(
   {
@@ -167,6 +178,7 @@ const messageSchema = new Schema<MessageDoc>(
       error: { type: { code: String, message: String, retryable: Boolean, suggestion: String }, default: null, _id: false },
       eventIds: { type: [String], default: undefined },
     },
+    fallback: { type: { of: String, next: String, tried: [String], _id: false }, default: null },
     outboxDueAt: { type: Date, default: null },
     attempts: { type: Number, default: 0 },
     createdAt: Date,

@@ -20,6 +20,8 @@ export async function recordConsent(
   source: string,
   /** The exact text the patient agreed to, when they ticked a box (kept with the consent). */
   wording?: string,
+  /** The agent who recorded consent the patient gave to staff. */
+  capturedBy?: string,
 ): Promise<boolean> {
   const at = ctx.clock();
   const changed = await ctx.locks.run(`patient:${patientId}`, async () => {
@@ -30,8 +32,8 @@ export async function recordConsent(
     await ctx.models.Patient.updateOne(
       { _id: patientId },
       {
-        $set: { [`consent.${channel}`]: { status, at, source, ...(wording ? { wording } : {}) }, updatedAt: at },
-        $push: { consentHistory: { channel, status, at, source, ...(wording ? { wording } : {}) } },
+        $set: { [`consent.${channel}`]: { status, at, source, ...(wording ? { wording } : {}), ...(capturedBy ? { capturedBy } : {}) }, updatedAt: at },
+        $push: { consentHistory: { channel, status, at, source, ...(wording ? { wording } : {}), ...(capturedBy ? { capturedBy } : {}) } },
       },
     );
     return patient;

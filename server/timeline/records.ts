@@ -4,7 +4,7 @@
  */
 import type { PhiCipher } from '../crypto/phi-cipher.ts';
 import type { ConversationDoc, MessageDoc, PatientDoc, IdentityDoc } from '../db/documents.ts';
-import { TRUST_LABELS, trustOf } from './identity/identity-trust.ts';
+import { isVerified, TRUST_LABELS, trustOf } from './identity/identity-trust.ts';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 const open = (cipher: PhiCipher, sealed: string | null | undefined) => (sealed ? cipher.decrypt(sealed) : null);
@@ -38,6 +38,8 @@ export function toMessageRecord(doc: MessageDoc, cipher: PhiCipher) {
     /** Inbound email: the whole message as received can be opened (GET …/messages/:id/original). */
     hasOriginal: Boolean(doc.originalEnc),
     receptionNote: doc.receptionNote ?? null,
+    /** Channel fallback: the message this one stands in for, and the one sent instead of this one. */
+    fallback: doc.fallback ? { of: doc.fallback.of ?? null, next: doc.fallback.next && doc.fallback.next !== 'none' ? doc.fallback.next : null } : null,
     /** Inbound only: who sent it and how far that is proven (agents see anything short of verified). */
     sender: doc.direction === 'inbound' ? senderOf(doc) : null,
     delivery: {
@@ -122,9 +124,13 @@ export function toPatientRecord(doc: PatientDoc, identities: IdentityDoc[], ciph
   return {
     id: doc._id,
     name: open(cipher, doc.nameEnc),
+    dateOfBirth: open(cipher, doc.dateOfBirthEnc),
+    mrn: open(cipher, doc.mrnEnc),
+    /** Teams that registered the patient (see access-policy.ts); empty for patients who wrote first. */
+    teamIds: doc.teamIds ?? [],
     preferences: doc.preferences,
     consent: Object.fromEntries(
-      Object.entries(doc.consent).map(([channel, c]) => [channel, { status: c.status, at: iso(c.at), source: c.source ?? null }]),
+      Object.entries(doc.consent).map(([channel, c]) => [channel, { status: c.status, at: iso(c.at), source: c.source ?? null, capturedBy: c.capturedBy ?? null }]),
     ),
     consentHistory: (doc.consentHistory ?? []).map((h) => ({ ...h, at: iso(h.at) })),
     identities: identities.map((i) => toIdentityRecord(i, cipher)),
@@ -133,4 +139,57 @@ export function toPatientRecord(doc: PatientDoc, identities: IdentityDoc[], ciph
     conversationCount: doc.conversationCount,
     createdAt: iso(doc.createdAt)!,
   };
+}
+
+/** Who a patient is, in one line (duplicate warnings). */
+export function toPatientSummary(doc: Pick<PatientDoc, '_id' | 'nameEnc' | 'dateOfBirthEnc'>, cipher: PhiCipher) {
+  return { id: doc._id, name: open(cipher, doc.nameEnc), dateOfBirth: open(cipher, doc.dateOfBirthEnc) };
+}
+
+export type PatientSearchRecord = ReturnType<typeof toPatientSearchRecord>;
+
+/**
+ * A search result: enough to pick the right patient, contacts masked. The
+ * conversations are those the searching agent may see.
+ */
+export function toPatientSearchRecord(doc: PatientDoc, identities: IdentityDoc[], conversations: ConversationDoc[], cipher: PhiCipher) {
+  const own = identities.filter((i) => !i.relation);
+  const phone = preferredContact(own, 'phone');
+  const email = preferredContact(own, 'email');
+  const lastContact = Math.max(0, ...conversations.map((c) => new Date(c.lastMessageAt).getTime()));
+  return {
+    id: doc._id,
+    name: open(cipher, doc.nameEnc),
+    maskedPhone: phone ? maskPhone(cipher.decrypt(phone.valueEnc)) : null,
+    maskedEmail: email ? maskEmail(cipher.decrypt(email.valueEnc)) : null,
+    dateOfBirth: open(cipher, doc.dateOfBirthEnc),
+    mrn: open(cipher, doc.mrnEnc),
+    lastContactAt: lastContact > 0 ? new Date(lastContact).toISOString() : null,
+    openConversations: conversations
+      .filter((c) => c.status !== 'resolved')
+      .map((c) => ({
+        id: c._id, status: c.status, teamId: c.teamId, assigneeId: c.assigneeId ?? null, channels: c.channels,
+        lastInboundChannel: c.lastInboundChannel ?? null, lastMessageAt: iso(c.lastMessageAt),
+      })),
+    teamIds: doc.teamIds ?? [],
+    createdAt: iso(doc.createdAt),
+  };
+}
+
+/** The patient's own address to show: a verified one first, then the most recently seen. */
+function preferredContact(identities: IdentityDoc[], kind: 'phone' | 'email'): IdentityDoc | undefined {
+  return identities
+    .filter((i) => i.kind === kind)
+    .sort((a, b) => Number(isVerified(b)) - Number(isVerified(a)) || new Date(b.lastSeenAt).getTime() - new Date(a.lastSeenAt).getTime())[0];
+}
+
+/** "+14155550100" -> "•••• 0100". */
+export function maskPhone(e164: string): string {
+  return `•••• ${e164.slice(-4)}`;
+}
+
+/** "dana@example.org" -> "d•••@example.org". */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  return `${Array.from(email.slice(0, at))[0] ?? ''}•••${email.slice(at)}`;
 }

@@ -30,6 +30,11 @@ export function testDatabaseUri(): string {
   return uri;
 }
 
+/** Where the embedded store keeps its files (SQLite databases and their -wal/-shm), or null on MONGODB_URI. */
+export function testDatabaseDir(): string | null {
+  return embedded ? (dataDir ?? null) : null;
+}
+
 /** A fresh database name for one test file or hub. */
 export function uniqueDatabaseName(label: string): string {
   return `t_${label.replace(/[^A-Za-z0-9]/g, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`;

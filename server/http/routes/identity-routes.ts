@@ -4,7 +4,7 @@
  * carries a reason and is in the audit trail; nothing here happens on its own.
  */
 import { z } from 'zod';
-import { visibleConversationsFilter, type Actor, type AuditScope } from '../../access/access-policy.ts';
+import { canAccessPatient, visibleConversationsFilter, type Actor, type AuditScope } from '../../access/access-policy.ts';
 import { forbidden, HiddenFromActor, notFound } from '../../errors.ts';
 import type { HubServices } from '../../hub-services.ts';
 import type { PatientDoc } from '../../db/documents.ts';
@@ -25,12 +25,12 @@ export function identityRoutes(hub: HubServices) {
   const { timeline } = hub;
   const { models } = timeline;
 
-  /** A patient the actor may act on: one of their conversations is in the actor's teams (admins: any). */
+  /** A patient the actor may act on (access-policy.ts: a conversation they may see, or registered by their team; admins: any). */
   async function patientFor(actor: Actor, patientId: string, field?: string): Promise<PatientDoc> {
     const patient = await models.Patient.findById(patientId).lean();
     if (!patient) throw field ? notFound(`Patient ${field}`) : notFound('Patient');
-    const visible = await models.Conversation.exists({ $and: [{ patientId: patient._id }, visibleConversationsFilter(actor)] });
-    if (!visible && actor.role !== 'admin') throw new HiddenFromActor(field ? `Patient ${field}` : 'Patient');
+    const conversations = await models.Conversation.find({ $and: [{ patientId: patient._id }, visibleConversationsFilter(actor)] }, { teamId: 1, assigneeId: 1 }).limit(1).lean();
+    if (!canAccessPatient(actor, patient, conversations)) throw new HiddenFromActor(field ? `Patient ${field}` : 'Patient');
     return patient;
   }
   /** The identity a decision is about (of a patient the actor may act on), with the audit entry's scope filled in. */

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { visibleConversationsFilter } from '../../access/access-policy.ts';
-import { HiddenFromActor, notFound } from '../../errors.ts';
+import { loadPatientFor as loadVisiblePatient, visibleConversationsFilter, type Actor } from '../../access/access-policy.ts';
 import type { HubServices } from '../../hub-services.ts';
 import { toConversationRecord, toPatientRecord } from '../../timeline/records.ts';
 import { defineRoute } from '../route.ts';
+import { patientRegistryRoutes } from './patient-registry-routes.ts';
 import { CHANNEL_IDS } from '../../../channels/channel-id.ts';
 
 const isTimeZone = (tz: string) => {
@@ -17,18 +17,17 @@ const isTimeZone = (tz: string) => {
 
 export function patientRoutes(hub: HubServices) {
   const { timeline } = hub;
-  /** A patient is visible to an agent who can see at least one of their conversations. */
-  const loadPatientFor = async (actor: Parameters<typeof visibleConversationsFilter>[0], id: string) => {
-    const patient = await timeline.models.Patient.findById(id).lean();
-    if (!patient) throw notFound('Patient');
+  /** A patient the actor may see (access-policy.ts), with the conversations they may see. */
+  const loadPatientFor = async (actor: Actor, id: string) => {
+    const patient = await loadVisiblePatient(timeline.models, actor, id);
     const conversations = await timeline.models.Conversation.find({ $and: [{ patientId: patient._id }, visibleConversationsFilter(actor)] })
       .sort({ openedAt: -1 })
       .limit(50)
       .lean();
-    if (conversations.length === 0) throw new HiddenFromActor('Patient');
     return { patient, conversations };
   };
   return [
+    ...patientRegistryRoutes(hub),
     defineRoute({
       method: 'get', path: '/api/patients/:id', tag: 'patients', auth: 'agent', audit: 'patient.read',
       summary: 'A patient’s profile: identities, consent with history, preferences, conversations the agent may see',

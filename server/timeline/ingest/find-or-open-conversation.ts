@@ -19,24 +19,30 @@ export interface ConversationForInbound {
   reopened: boolean;
 }
 
-export function findOrOpenConversation(
-  ctx: TimelineContext,
-  patient: PatientDoc,
-  options: { allowReopen: boolean },
-): Promise<ConversationForInbound> {
+export interface OpenOptions {
+  allowReopen: boolean;
+  /** The clinic writes first: a resolved conversation stays resolved, however recent, and a new one is opened. */
+  neverReopen?: boolean;
+  /** A new conversation's team (default: the hub's default team) and assignee. */
+  teamId?: string;
+  assigneeId?: string | null;
+}
+
+export function findOrOpenConversation(ctx: TimelineContext, patient: PatientDoc, options: OpenOptions): Promise<ConversationForInbound> {
   return ctx.locks.run(`patient:${patient._id}`, () => settle(ctx, patient, options));
 }
 
-async function settle(ctx: TimelineContext, initialPatient: PatientDoc, options: { allowReopen: boolean }): Promise<ConversationForInbound> {
+async function settle(ctx: TimelineContext, initialPatient: PatientDoc, options: OpenOptions): Promise<ConversationForInbound> {
   const { models } = ctx;
   let patient = initialPatient;
   for (let attempt = 0; attempt < 20; attempt++) {
     const now = ctx.clock();
     if (patient.latestConversationId) {
-      const latest = await ensureConversation(ctx, patient, patient.latestConversationId);
+      // Healing a conversation a crash left half-made: as the hub makes them, not as this caller's new one.
+      const latest = await ensureConversation(ctx, patient, patient.latestConversationId, {});
       if (latest.status !== 'resolved') return { conversation: latest, opened: false, reopened: false };
       const resolvedAgo = now.getTime() - new Date(latest.resolvedAt ?? 0).getTime();
-      if (resolvedAgo <= ctx.settings.reopenWindowMs) {
+      if (resolvedAgo <= ctx.settings.reopenWindowMs && !options.neverReopen) {
         if (!options.allowReopen) return { conversation: latest, opened: false, reopened: false };
         const reopened = await models.Conversation.findOneAndUpdate(
           { _id: latest._id, status: 'resolved' },
@@ -59,7 +65,7 @@ async function settle(ctx: TimelineContext, initialPatient: PatientDoc, options:
     }
     const won = await models.Patient.updateOne({ _id: patient._id }, { $set: { conversationCount: next, latestConversationId: id, updatedAt: now } });
     if (won.matchedCount === 1) {
-      return { conversation: await ensureConversation(ctx, patient, id), opened: true, reopened: false };
+      return { conversation: await ensureConversation(ctx, patient, id, options), opened: true, reopened: false };
     }
     patient = await reread(ctx, patient._id);
   }
@@ -70,8 +76,9 @@ async function reread(ctx: TimelineContext, patientId: string): Promise<PatientD
   return ctx.models.Patient.findById(patientId).lean().orFail();
 }
 
-function ensureConversation(ctx: TimelineContext, patient: PatientDoc, id: string): Promise<ConversationDoc> {
+function ensureConversation(ctx: TimelineContext, patient: PatientDoc, id: string, options: Pick<OpenOptions, 'teamId' | 'assigneeId'>): Promise<ConversationDoc> {
   const now = ctx.clock();
+  const assigneeId = options.assigneeId ?? null;
   return retryOnDuplicate(() =>
     ctx.models.Conversation.findOneAndUpdate(
       { _id: id },
@@ -79,8 +86,8 @@ function ensureConversation(ctx: TimelineContext, patient: PatientDoc, id: strin
         $setOnInsert: {
           patientId: patient._id,
           status: 'open',
-          assigneeId: null,
-          teamId: ctx.settings.defaultTeamId,
+          assigneeId,
+          teamId: options.teamId ?? ctx.settings.defaultTeamId,
           priority: 'normal',
           subject: null,
           channels: [],
@@ -95,7 +102,7 @@ function ensureConversation(ctx: TimelineContext, patient: PatientDoc, id: strin
           messageCount: 0,
           openedAt: now,
           firstResponseAt: null,
-          assignedAt: null,
+          assignedAt: assigneeId ? now : null,
           resolvedAt: null,
           reopenedAt: null,
           reopenCount: 0,

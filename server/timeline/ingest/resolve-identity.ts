@@ -12,6 +12,7 @@ import { AppError } from '../../errors.ts';
 import type { IdentityDoc, PatientDoc } from '../../db/documents.ts';
 import { normalizeIdentity, type IdentityValue } from '../identity/normalize-identity.ts';
 import { isVerified, trustFromEvidence, type TrustEvidence } from '../identity/identity-trust.ts';
+import { patientKeys, patientKeysOf } from '../patients/patient-keys.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 
 export interface ResolvedIdentity {
@@ -23,7 +24,7 @@ export interface ResolvedIdentity {
 }
 
 /** The identity document's `_id` for a raw value (normalized first). */
-export function identityKey(ctx: TimelineContext, raw: IdentityValue): { id: string; normalized: IdentityValue } {
+export function identityKey(ctx: Pick<TimelineContext, 'cipher' | 'settings'>, raw: IdentityValue): { id: string; normalized: IdentityValue } {
   const normalized = normalizeIdentity(raw, ctx.settings.defaultPhoneRegion);
   return { id: `${normalized.kind}:${ctx.cipher.blindIndex(normalized.kind, normalized.value)}`, normalized };
 }
@@ -56,7 +57,10 @@ export async function resolveIdentity(
     models.Patient.findOneAndUpdate(
       { _id: identity.patientId },
       {
-        $setOnInsert: newPatientFields(options.displayName ? cipher.encrypt(options.displayName) : null, now),
+        $setOnInsert: {
+          ...newPatientFields(options.displayName ? cipher.encrypt(options.displayName) : null, now),
+          ...(options.displayName ? { searchKeys: patientKeys(cipher, { name: options.displayName, dateOfBirth: null, mrn: null }).searchKeys } : {}),
+        },
       },
       { upsert: true, returnDocument: 'after', lean: true },
     ).orFail(),
@@ -65,8 +69,10 @@ export async function resolveIdentity(
   if (options.displayName && !patient.nameEnc && isVerified(identity)) {
     const nameEnc = cipher.encrypt(options.displayName);
     await ctx.locks.run(`patient:${patient._id}`, async () => {
-      const current = await models.Patient.findById(patient._id, { nameEnc: 1 }).lean();
-      if (!current?.nameEnc) await models.Patient.updateOne({ _id: patient._id }, { $set: { nameEnc, updatedAt: now } });
+      const current = await models.Patient.findById(patient._id, { nameEnc: 1, dateOfBirthEnc: 1, mrnEnc: 1 }).lean();
+      if (current && !current.nameEnc) {
+        await models.Patient.updateOne({ _id: patient._id }, { $set: { nameEnc, ...patientKeysOf(cipher, { ...current, nameEnc }), updatedAt: now } });
+      }
     });
     patient.nameEnc = nameEnc;
   }
@@ -127,7 +133,7 @@ export async function attachIdentity(
   return identity;
 }
 
-function newIdentityFields(ctx: TimelineContext, normalized: IdentityValue, patientId: string, evidence: TrustEvidence) {
+function newIdentityFields(ctx: Pick<TimelineContext, 'cipher' | 'clock'>, normalized: IdentityValue, patientId: string, evidence: TrustEvidence) {
   const trust = trustFromEvidence(evidence);
   return {
     kind: normalized.kind,
@@ -137,6 +143,12 @@ function newIdentityFields(ctx: TimelineContext, normalized: IdentityValue, pati
     trustEvidence: evidence,
     verifiedAt: trust === 'verified' ? ctx.clock() : null,
   };
+}
+
+/** A whole new identity document, for bulk inserts (an import); single ones are upserts (resolveIdentity, attachIdentity). */
+export function newIdentityDoc(ctx: Pick<TimelineContext, 'cipher' | 'clock'>, id: string, normalized: IdentityValue, patientId: string, evidence: TrustEvidence): IdentityDoc {
+  const now = ctx.clock();
+  return { _id: id, ...newIdentityFields(ctx, normalized, patientId, evidence), undeliverableAt: null, lastSeenAt: now, createdAt: now };
 }
 
 /** Mail to this identity bounced (or the number is a landline): replies skip it until the patient writes from it again. */

@@ -22,6 +22,7 @@ import { AppError } from '../../errors.ts';
 import { updateEach } from '../../db/serialized-models.ts';
 import { appendMessage, relocateMessage } from '../append-message.ts';
 import { toConversationRecord, toMessageRecord } from '../records.ts';
+import { patientKeysOf } from '../patients/patient-keys.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 
 export interface MergeOutcome {
@@ -167,6 +168,15 @@ async function mergeProfile(ctx: TimelineContext, from: PatientDoc, intoId: stri
       .sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
     set.consentHistory = history;
     if (!into.nameEnc && from.nameEnc) set.nameEnc = from.nameEnc;
+    if (!into.dateOfBirthEnc && from.dateOfBirthEnc) set.dateOfBirthEnc = from.dateOfBirthEnc;
+    if (!into.mrnEnc && from.mrnEnc) set.mrnEnc = from.mrnEnc;
+    if (set.nameEnc || set.dateOfBirthEnc || set.mrnEnc) {
+      const sealed = (field: 'nameEnc' | 'dateOfBirthEnc' | 'mrnEnc') => (set[field] as string | undefined) ?? into[field] ?? null;
+      Object.assign(set, patientKeysOf(ctx.cipher, { nameEnc: sealed('nameEnc'), dateOfBirthEnc: sealed('dateOfBirthEnc'), mrnEnc: sealed('mrnEnc') }));
+    }
+    // The teams that registered either patient keep seeing the one that remains.
+    const teamIds = [...new Set([...(into.teamIds ?? []), ...(from.teamIds ?? [])])];
+    if (teamIds.length > (into.teamIds ?? []).length) set.teamIds = teamIds;
     if (!into.preferences.language && from.preferences.language) set['preferences.language'] = from.preferences.language;
     const known = new Set(intoClaims.map((c) => ctx.cipher.decrypt(c.valueEnc)));
     const added = (from.claimedContacts ?? []).filter((c) => !known.has(ctx.cipher.decrypt(c.valueEnc)));

@@ -160,7 +160,7 @@ export async function loadReachability(ctx: TimelineContext, patientId: string):
   return { patient, identities };
 }
 
-export function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities: IdentityDoc[], conversation: ConversationDoc): ReplyChannelFacts {
+export function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities: IdentityDoc[], conversation: Pick<ConversationDoc, 'lastInboundChannel'>): ReplyChannelFacts {
   const verifiedIdentity = Object.fromEntries(
     CHANNEL_IDS.map((c) => [c, Boolean(latestVerifiedIdentity(identities, c))]),
   ) as Record<ChannelId, boolean>;

@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** The whole answer, for errors that carry more than `error` (DUPLICATE_PATIENT's `duplicates`). */
+    readonly data?: unknown,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -230,15 +232,17 @@ async function errorOf(res: Response): Promise<ApiError> {
   let code = `HTTP_${res.status}`;
   let message = `The hub answered ${res.status}`;
   let field: string | undefined;
+  let data: unknown;
   try {
     const body = (await res.clone().json()) as { error?: { code?: unknown; message?: unknown; field?: unknown } };
+    data = body;
     if (typeof body.error?.code === 'string') code = body.error.code;
     if (typeof body.error?.message === 'string') message = body.error.message;
     if (typeof body.error?.field === 'string') field = body.error.field;
   } catch {
     // not the hub's error shape (a proxy's page): keep the status
   }
-  return new ApiError(res.status, code, message, field);
+  return new ApiError(res.status, code, message, field, data);
 }
 
 /** A message a person can read for any failure. */

@@ -1,7 +1,7 @@
 /** The hub's shapes, as the inbox uses them. Records come from the server's own declarations. */
-import type { ConversationRecord, MessageRecord, PatientRecord } from '../../server/timeline/records.ts';
+import type { ConversationRecord, MessageRecord, PatientRecord, PatientSearchRecord } from '../../server/timeline/records.ts';
 
-export type { ConversationRecord, MessageRecord, PatientRecord };
+export type { ConversationRecord, MessageRecord, PatientRecord, PatientSearchRecord };
 
 export type ChannelId = 'sms' | 'email' | 'webchat';
 export type Role = 'admin' | 'supervisor' | 'agent';
@@ -119,3 +119,42 @@ export interface FaqSuggestion {
   answer: string;
   score: number;
 }
+
+/** GET /api/patients?q=: a page of patients (contacts masked), and what kind of query the hub took `q` for. */
+export interface PatientSearchPage {
+  items: PatientSearchRecord[];
+  nextCursor: string | null;
+  matchedBy?: string;
+  kind?: string;
+}
+
+/** A patient a new (or edited) one matches (409 DUPLICATE_PATIENT); id and name null for one the agent may not see. */
+export interface DuplicatePatient {
+  id: string | null;
+  name: string | null;
+  reason: 'phone' | 'email' | 'mrn' | 'name_and_date_of_birth';
+}
+
+/** What POST and PATCH /api/patients take (absent: unchanged; null: cleared, when editing). */
+export interface PatientFieldsBody {
+  name?: string;
+  dateOfBirth?: string | null;
+  mrn?: string | null;
+  phone?: string;
+  email?: string;
+  preferredChannel?: ChannelId | null;
+  language?: string | null;
+  timezone?: string | null;
+  teamId?: string;
+  allowDuplicate?: boolean;
+}
+
+/** POST /api/patients/:id/conversations: the clinic writes first. */
+export interface StartedConversation {
+  conversation: ConversationRecord;
+  message: MessageRecord;
+  /** false: the message continued the patient's open conversation. */
+  opened: boolean;
+}
+
+export type ConsentMethod = 'verbal' | 'written' | 'portal' | 'form';

@@ -292,7 +292,26 @@ describe('agents’ inbox: finding and adding patients, in a real browser', func
     await page.screenshot({ path: artifactPath('patients-duplicate.png') });
     await offered.getByRole('button', { name: /^Open this patient/ }).click();
     await form.waitFor({ state: 'hidden' });
-    await patientPage(page).getByRole('heading', { name: 'Zoë Nakamura' }).waitFor();
+    const details = patientPage(page);
+    await details.getByRole('heading', { name: 'Zoë Nakamura' }).waitFor();
+
+    // "Edit": the same form, prefilled, sending what changed; a refusal shows by its field.
+    await details.getByRole('button', { name: 'Edit', exact: true }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit Zoë Nakamura' });
+    await edit.waitFor();
+    expect(await edit.getByLabel('Date of birth').inputValue()).to.equal('1990-04-12');
+    expect(await edit.getByLabel('Add a phone number').inputValue()).to.equal('');
+    await edit.getByText('On file: +14155550199').waitFor();
+    await edit.getByLabel('Date of birth').fill('13/45/1990');
+    await edit.getByLabel('MRN').fill('rfc-1001');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await edit.locator('#pf-dob-error').waitFor();
+    expect(await edit.getByLabel('Date of birth').getAttribute('aria-invalid')).to.equal('true');
+    await edit.getByLabel('Date of birth').fill('1990-04-12');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await edit.waitFor({ state: 'hidden' });
+    await details.getByRole('status').getByText('Patient details saved').waitFor();
+    await details.getByText('RFC-1001').waitFor();
     expect(unexpected(errors)).to.deep.equal([]);
 
     // Same name and date of birth, another phone: a supervisor may say it is someone else (twins, namesakes).
@@ -335,7 +354,19 @@ describe('agents’ inbox: finding and adding patients, in a real browser', func
     expect(await (await activeOption(page)).getAttribute('id')).to.equal(await options.nth(0).getAttribute('id'));
     expect(await seriousViolations(page)).to.deep.equal([]);
 
-    // Nothing found: the way to add one is there, and passes too.
+    // "New conversation…" under a patient opens the dialog to write to them.
+    await results(page).getByRole('group').first().getByRole('option', { name: 'New conversation…' }).click();
+    const write = page.getByRole('dialog', { name: 'New conversation with Zoë Nakamura' });
+    await write.waitFor();
+    await write.getByRole('group', { name: 'Send by' }).getByText(/consent: opted in/).waitFor();
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await write.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+
+    // An email is looked up whole; nothing found: the way to add one is there, and passes too.
+    await page.keyboard.press('Control+k');
+    await searchBox(page).fill('nobody@exam');
+    await searchDialog(page).getByRole('status').getByText('Type the whole email address').waitFor();
     await searchBox(page).fill('nobody@example.org');
     await searchDialog(page).getByRole('status').getByText('No patient found').waitFor();
     expect(await seriousViolations(page)).to.deep.equal([]);

@@ -43,6 +43,8 @@ export function Conversation(props: {
   listed: ConversationRecord | null;
   commands: MutableRef<ConversationCommands | null>;
   onOpen(id: string): void;
+  /** A patient's own page ("Open this patient" on a duplicate found while editing). */
+  onOpenPatient(id: string): void;
   onClose(): void;
   onLocalUpdate(c: ConversationRecord): void;
 }) {
@@ -396,6 +398,7 @@ export function Conversation(props: {
           conversation={c}
           version={patientVersion}
           onOpen={props.onOpen}
+          onOpenPatient={props.onOpenPatient}
           role={agent.role}
           onChanged={() => {
             setPatientVersion((v) => v + 1);

@@ -2,10 +2,23 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
-export function Modal(props: { open: boolean; title: string; onClose(): void; children: ComponentChildren; class?: string }) {
+export function Modal(props: {
+  open: boolean;
+  title: string;
+  onClose(): void;
+  children: ComponentChildren;
+  class?: string;
+  /**
+   * Where focus goes once the dialog has closed, when not back where it was (what the dialog
+   * opened is elsewhere): asked at that moment, after the page behind it is no longer inert.
+   */
+  returnFocusTo?(): HTMLElement | null | undefined;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const returnTo = useRef<HTMLElement | null>(null);
   const titleId = useRef(`dialog-${Math.random().toString(36).slice(2, 9)}`);
+  const latest = useRef(props);
+  latest.current = props;
 
   useEffect(() => {
     const dialog = ref.current;
@@ -22,12 +35,13 @@ export function Modal(props: { open: boolean; title: string; onClose(): void; ch
     const dialog = ref.current;
     if (!dialog) return;
     const onClose = () => {
-      props.onClose();
-      returnTo.current?.focus?.();
+      latest.current.onClose();
+      const elsewhere = latest.current.returnFocusTo?.();
+      (elsewhere ?? returnTo.current)?.focus?.();
     };
     dialog.addEventListener('close', onClose);
     return () => dialog.removeEventListener('close', onClose);
-  }, [props.onClose]);
+  }, []);
 
   return (
     <dialog ref={ref} class={`modal ${props.class ?? ''}`} aria-labelledby={titleId.current}>

@@ -1,12 +1,19 @@
 /**
- * The patient side panel: identities (verified or not), contacts typed into
- * the web chat (unverified), consent per channel with its history, preferred
- * channel and language, past conversations, and "Send our contact card".
+ * The patient side panel: who the patient is (date of birth, MRN, time zone)
+ * with "Edit", "Record consent" and "New conversation"; identities (verified
+ * or not), contacts typed into the web chat (unverified), consent per channel
+ * with its history, preferred channel and language, past conversations, and
+ * "Send our contact card". Beside a conversation, or on its own (a patient
+ * opened from "Find a patient", or just added) as the patient's page.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError, type Api } from '../api.ts';
 import { channelLabel, CHANNELS, consentLabel, fullTime, identityKindLabel, shortTime, statusLabel } from '../format.ts';
-import type { ChannelId, ConversationRecord, MessageRecord, Page, PatientProfile, Role } from '../types.ts';
+import { consentSourceLabel } from '../patients.ts';
+import type { ChannelId, ConversationRecord, MessageRecord, Page, PatientProfile, Role, StartedConversation } from '../types.ts';
+import { ConsentDialog } from './ConsentDialog.tsx';
+import { NewConversationDialog } from './NewConversationDialog.tsx';
+import { PatientFormDialog } from './PatientFormDialog.tsx';
 
 type IdentityRecord = PatientProfile['identities'][number];
 
@@ -169,17 +176,30 @@ export function PatientPanel(props: {
   patient: PatientProfile | null;
   error: string | null;
   onPatient(patient: PatientProfile): void;
-  conversation: ConversationRecord;
+  /** The conversation the panel is beside; null on the patient's own page. */
+  conversation: ConversationRecord | null;
+  /** Beside a conversation (default), or the patient's page in the main pane. */
+  mode?: 'panel' | 'page';
+  /** A line shown above the details (the page of a patient just added). */
+  notice?: string | null;
   /** Bumped when something may have changed the patient (consent keywords, verification). */
   version: number;
   onOpen(id: string): void;
-  /** The agent's role: supervisors and admins may detach identities. */
+  /** The agent's role: supervisors and admins may detach identities, and save a namesake. */
   role: Role;
-  /** Something about the patient changed (an identity verified, detached): reload it. */
+  /** Something about the patient changed (an identity verified, detached, consent recorded): reload it. */
   onChanged(): void;
+  /** "Open this patient" on a duplicate found while editing. */
+  onOpenPatient?(id: string): void;
 }) {
   const { api, patientId, patient, error } = props;
+  const page = props.mode === 'page';
   const [past, setPast] = useState<ConversationRecord[] | null>(null);
+  const [dialog, setDialog] = useState<'edit' | 'consent' | 'write' | null>(null);
+  const [status, setStatus] = useState('');
+  /** Where focus goes after a dialog: the conversation pane when the dialog opened another conversation. */
+  const focusPane = useRef(false);
+  const titleId = page ? 'patient-page-title' : 'patient-panel-title';
 
   useEffect(() => {
     let cancelled = false;
@@ -191,14 +211,40 @@ export function PatientPanel(props: {
     };
   }, [api, patientId, props.version]);
 
+  const name = patient?.name ?? props.conversation?.patientName ?? 'Patient';
+  const started = (result: StartedConversation) => {
+    focusPane.current = result.conversation.id !== props.conversation?.id;
+    setDialog(null);
+    setStatus(result.opened ? 'Conversation opened: the message is queued' : 'Message queued in the patient’s open conversation');
+    props.onOpen(result.conversation.id);
+    props.onChanged();
+  };
+  const returnFocusTo = () => {
+    const pane = focusPane.current;
+    focusPane.current = false;
+    return pane ? document.getElementById('conversation-main') : null;
+  };
+
   return (
-    <aside id="patient-panel" class="patient-panel" aria-label="Patient details" hidden={!props.open}>
+    <aside
+      id={page ? 'patient-page' : 'patient-panel'}
+      class={`patient-panel${page ? ' patient-page' : ''}`}
+      aria-label="Patient details"
+      hidden={!props.open}
+    >
       <div class="panel-head">
-        <h2>{patient?.name ?? props.conversation.patientName ?? 'Patient'}</h2>
-        <button type="button" class="ghost panel-close" onClick={props.onClose}>
-          Hide details
+        <h2 id={titleId} tabIndex={-1}>
+          {name}
+        </h2>
+        <button type="button" class={`ghost${page ? '' : ' panel-close'}`} onClick={props.onClose}>
+          {page ? 'Close' : 'Hide details'}
         </button>
       </div>
+      {props.notice && (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      )}
       {error && (
         <p class="error" role="alert">
           {error}
@@ -207,6 +253,37 @@ export function PatientPanel(props: {
       {!patient && !error && <p class="hint">Loading the patient…</p>}
       {patient && (
         <>
+          <section aria-labelledby={`${titleId}-about`}>
+            <h3 id={`${titleId}-about`}>Patient</h3>
+            <dl class="about">
+              <div>
+                <dt>Date of birth</dt>
+                <dd>{patient.dateOfBirth ?? '—'}</dd>
+              </div>
+              <div>
+                <dt>MRN</dt>
+                <dd>{patient.mrn ?? '—'}</dd>
+              </div>
+              <div>
+                <dt>Time zone</dt>
+                <dd>{patient.preferences.timezone ?? '—'}</dd>
+              </div>
+            </dl>
+            <div class="panel-actions">
+              <button type="button" onClick={() => setDialog('edit')}>
+                Edit
+              </button>
+              <button type="button" onClick={() => setDialog('consent')}>
+                Record consent
+              </button>
+              <button type="button" class="primary" onClick={() => setDialog('write')}>
+                New conversation
+              </button>
+            </div>
+            <p class="hint panel-status" role="status">
+              {status}
+            </p>
+          </section>
           <section aria-labelledby="pp-contacts">
             <h3 id="pp-contacts">Contact details</h3>
             {patient.identities.length === 0 && <p class="hint">None yet.</p>}
@@ -252,7 +329,7 @@ export function PatientPanel(props: {
                       </td>
                       <td>
                         {c?.at ? <time dateTime={c.at} title={fullTime(c.at)}>{shortTime(c.at)}</time> : '—'}
-                        {c?.source ? <span class="hint"> · {c.source}</span> : null}
+                        {c?.source ? <span class="hint"> · {consentSourceLabel(c.source)}</span> : null}
                       </td>
                     </tr>
                   );
@@ -266,7 +343,7 @@ export function PatientPanel(props: {
                   {[...patient.consentHistory].reverse().map((h, index) => (
                     <li key={index}>
                       <strong>{channelLabel(h.channel)}</strong>: {consentLabel(h.status)} — {fullTime(h.at)}
-                      {h.source ? ` (${h.source})` : ''}
+                      {h.source ? ` (${consentSourceLabel(h.source)})` : ''}
                     </li>
                   ))}
                 </ol>
@@ -284,7 +361,7 @@ export function PatientPanel(props: {
           <ul class="past">
             {past.map((c) => (
               <li key={c.id}>
-                {c.id === props.conversation.id ? (
+                {c.id === props.conversation?.id ? (
                   <span class="past-current">
                     This conversation · {statusLabel(c.status)} · {shortTime(c.lastMessageAt)}
                   </span>
@@ -298,7 +375,49 @@ export function PatientPanel(props: {
           </ul>
         )}
       </section>
-      <ContactCard api={api} conversationId={props.conversation.id} />
+      {props.conversation && <ContactCard api={api} conversationId={props.conversation.id} />}
+      {patient && (
+        <>
+          <PatientFormDialog
+            open={dialog === 'edit'}
+            onClose={() => setDialog(null)}
+            api={api}
+            agent={{ role: props.role, teamIds: [] }}
+            teams={[]}
+            patient={patient}
+            onSaved={(saved) => {
+              setDialog(null);
+              props.onPatient(saved);
+              setStatus('Patient details saved');
+              props.onChanged();
+            }}
+            onOpenPatient={(id) => {
+              setDialog(null);
+              props.onOpenPatient?.(id);
+            }}
+          />
+          <NewConversationDialog
+            open={dialog === 'write'}
+            onClose={() => setDialog(null)}
+            api={api}
+            patient={{ id: patient.id, name: patient.name }}
+            onStarted={started}
+            onRecordConsent={() => setDialog('consent')}
+            returnFocusTo={returnFocusTo}
+          />
+          <ConsentDialog
+            open={dialog === 'consent'}
+            onClose={() => setDialog(null)}
+            api={api}
+            patient={{ id: patient.id, name: patient.name }}
+            onRecorded={(consent) => {
+              setDialog(null);
+              setStatus(`${channelLabel(consent.channel)} consent recorded: ${consentLabel(consent.status).toLowerCase()}`);
+              props.onChanged();
+            }}
+          />
+        </>
+      )}
     </aside>
   );
 }

@@ -11,6 +11,7 @@ export const SHORTCUTS: [string, string][] = [
   ['e', 'Resolve (reopen when resolved)'],
   ['i', 'Show or hide the patient details'],
   ['?', 'This list'],
+  ['Ctrl+K', 'Find a patient (also in text boxes)'],
   ['Ctrl+Enter', 'Send the reply or add the note (in the box)'],
   ['Esc', 'Leave the box, close a list or dialog'],
 ];

@@ -20,11 +20,16 @@ import {
 } from '../inbox-model.ts';
 import { Realtime } from '../realtime.ts';
 import { savedOpen } from '../storage.ts';
+import type { PatientPrefill } from '../patients.ts';
 import type { AgentStatus, AgentSummary, CannedResponse, ConversationRecord, Page, Team, WorkspaceAlert } from '../types.ts';
 import { AlertBanners, alertKey, pushAlert } from './AlertBanners.tsx';
 import { Conversation, type ConversationCommands } from './Conversation.tsx';
 import { FaqDialog } from './FaqDialog.tsx';
 import { InboxList } from './InboxList.tsx';
+import { NewConversationDialog } from './NewConversationDialog.tsx';
+import { PatientFormDialog } from './PatientFormDialog.tsx';
+import { PatientPage } from './PatientPage.tsx';
+import { PatientSearchDialog } from './PatientSearchDialog.tsx';
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { SavedRepliesDialog } from './SavedRepliesDialog.tsx';
 import { StatusSelect } from './StatusSelect.tsx';
@@ -41,9 +46,19 @@ export interface Directory {
 }
 
 const HASH_PREFIX = '#/conversations/';
+const PATIENT_HASH_PREFIX = '#/patients/';
 
 function conversationFromHash(): string | null {
   return location.hash.startsWith(HASH_PREFIX) ? decodeURIComponent(location.hash.slice(HASH_PREFIX.length)) || null : null;
+}
+
+function patientFromHash(): string | null {
+  return location.hash.startsWith(PATIENT_HASH_PREFIX) ? decodeURIComponent(location.hash.slice(PATIENT_HASH_PREFIX.length)) || null : null;
+}
+
+/** Ctrl+K (⌘K on a Mac): "Find a patient", from anywhere, even while typing ("/" is the canned responses'). */
+function isFindShortcut(event: KeyboardEvent): boolean {
+  return (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'k';
 }
 
 export function isTypingTarget(target: EventTarget | null): boolean {
@@ -69,7 +84,19 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
   const [loading, setLoading] = useState(false);
   const [complete, setComplete] = useState(false);
   const [listError, setListError] = useState<string | null>(null);
-  const [openId, setOpenId] = useState<string | null>(() => conversationFromHash() ?? savedOpen.get(agent.id));
+  const [openId, setOpenId] = useState<string | null>(() => conversationFromHash() ?? (patientFromHash() ? null : savedOpen.get(agent.id)));
+  // A patient opened on their own (from "Find a patient", or just added), while no conversation is open.
+  const [patientOpen, setPatientOpen] = useState<{ id: string; notice: string | null } | null>(() => {
+    const id = conversationFromHash() ? null : patientFromHash();
+    return id ? { id, notice: null } : null;
+  });
+  const [showSearch, setShowSearch] = useState(false);
+  const [addPatient, setAddPatient] = useState<PatientPrefill | null>(null);
+  const [writeTo, setWriteTo] = useState<{ id: string; name: string | null } | null>(null);
+  /** Where focus goes once a patient dialog closed on something it opened (the conversation, the patient's page). */
+  const focusAfterDialog = useRef<'conversation' | 'patient' | null>(null);
+  const lastWriteTo = useRef<{ id: string; name: string | null }>({ id: '', name: null });
+  if (writeTo) lastWriteTo.current = writeTo;
   const [showShortcuts, setShowShortcuts] = useState(false);
   const [showSavedReplies, setShowSavedReplies] = useState(false);
   const [showFaq, setShowFaq] = useState(false);
@@ -186,6 +213,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
   const open = useCallback(
     (id: string | null) => {
       setOpenId(id);
+      setPatientOpen(null);
       savedOpen.set(agent.id, id);
       const hash = id ? `${HASH_PREFIX}${encodeURIComponent(id)}` : '';
       // Each opened conversation is a history entry, so the browser's back and forward move between them.
@@ -194,10 +222,24 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
     [agent],
   );
 
+  /** A patient's page in the main pane (no conversation open); a history entry too. */
+  const openPatient = useCallback(
+    (id: string, notice: string | null = null) => {
+      setOpenId(null);
+      setPatientOpen({ id, notice });
+      savedOpen.set(agent.id, null);
+      const hash = `${PATIENT_HASH_PREFIX}${encodeURIComponent(id)}`;
+      if (location.hash !== hash) history.pushState(null, '', hash);
+    },
+    [agent],
+  );
+
   useEffect(() => {
     const onPop = () => {
       const id = conversationFromHash();
+      const patientId = id ? null : patientFromHash();
       setOpenId(id);
+      setPatientOpen(patientId ? { id: patientId, notice: null } : null);
       savedOpen.set(agent.id, id);
     };
     window.addEventListener('popstate', onPop);
@@ -278,6 +320,20 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
     document.title = `${unread > 0 ? `(${unread}) ` : ''}Inbox · CareThread`;
   }, [unread]);
 
+  // Ctrl+K: "Find a patient", also while typing; not over another dialog (the search box itself gets focus again).
+  useEffect(() => {
+    function onFind(event: KeyboardEvent) {
+      if (event.defaultPrevented || !isFindShortcut(event)) return;
+      const dialog = document.querySelector('dialog[open]');
+      if (dialog && !dialog.classList.contains('patient-search')) return;
+      event.preventDefault();
+      if (dialog) document.getElementById('patient-search-input')?.focus();
+      else setShowSearch(true);
+    }
+    document.addEventListener('keydown', onFind);
+    return () => document.removeEventListener('keydown', onFind);
+  }, []);
+
   // Keyboard shortcuts (not while typing in a field, except Escape).
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
@@ -335,6 +391,14 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
     return () => document.removeEventListener('keydown', onKey);
   }, [shownItems, open]);
 
+  const dialogFocus = useCallback(() => {
+    const where = focusAfterDialog.current;
+    focusAfterDialog.current = null;
+    if (where === 'patient') return document.getElementById('patient-page-title') ?? document.getElementById('conversation-main');
+    if (where === 'conversation') return document.getElementById('conversation-main');
+    return null;
+  }, []);
+
   const views = viewsFor(agent);
   const openInList = shownItems.find((c) => c.id === openId) ?? null;
   const setMyStatus = useCallback(
@@ -356,6 +420,12 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
         <span class={`connection connection-${connection}`} role="status">
           {connection === 'online' ? 'Live' : connection === 'connecting' ? 'Connecting…' : 'Offline, reconnecting…'}
         </span>
+        <button type="button" class="find-patient" onClick={() => setShowSearch(true)} aria-keyshortcuts="Control+K">
+          Find a patient
+          <kbd class="find-patient-key" aria-hidden="true">
+            Ctrl+K
+          </kbd>
+        </button>
         <span class="spacer" />
         <StatusSelect api={api} agent={agent} status={agents.get(agent.id)?.status} onChanged={setMyStatus} />
         {agent.role === 'admin' && (
@@ -426,17 +496,95 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
               listed={openInList}
               commands={commands}
               onOpen={open}
+              onOpenPatient={(id) => openPatient(id)}
               onClose={() => open(null)}
               onLocalUpdate={upsertLive}
+            />
+          ) : !openId && patientOpen ? (
+            <PatientPage
+              key={patientOpen.id}
+              api={api}
+              patientId={patientOpen.id}
+              role={agent.role}
+              notice={patientOpen.notice}
+              onOpen={open}
+              onOpenPatient={(id) => openPatient(id)}
+              onClose={() => open(null)}
             />
           ) : (
             <div class="empty-state">
               <h2>No conversation open</h2>
               <p>Pick a conversation from the list, or press j and k to move through it. Press ? for all shortcuts.</p>
+              <p>
+                To find a patient or add one, press <kbd>Ctrl+K</kbd>.
+              </p>
             </div>
           )}
         </main>
       </div>
+      <PatientSearchDialog
+        open={showSearch}
+        onClose={() => setShowSearch(false)}
+        api={api}
+        directory={directory}
+        onOpenPatient={(id) => {
+          focusAfterDialog.current = 'patient';
+          setShowSearch(false);
+          openPatient(id);
+        }}
+        onOpenConversation={(id) => {
+          focusAfterDialog.current = 'conversation';
+          setShowSearch(false);
+          open(id);
+        }}
+        onNewConversation={(patient) => {
+          setShowSearch(false);
+          setWriteTo(patient);
+        }}
+        onAddPatient={(prefill) => {
+          setShowSearch(false);
+          setAddPatient(prefill);
+        }}
+        returnFocusTo={dialogFocus}
+      />
+      <PatientFormDialog
+        open={addPatient !== null}
+        onClose={() => setAddPatient(null)}
+        api={api}
+        agent={agent}
+        teams={teams}
+        prefill={addPatient ?? {}}
+        onSaved={(patient) => {
+          focusAfterDialog.current = 'patient';
+          setAddPatient(null);
+          openPatient(patient.id, `${patient.name ?? 'The patient'} was added. Record their consent, then start a new conversation.`);
+          setAnnouncement(`${patient.name ?? 'The patient'} was added`);
+        }}
+        onOpenPatient={(id) => {
+          focusAfterDialog.current = 'patient';
+          setAddPatient(null);
+          openPatient(id);
+        }}
+        returnFocusTo={dialogFocus}
+      />
+      <NewConversationDialog
+          open={writeTo !== null}
+          onClose={() => setWriteTo(null)}
+          api={api}
+          patient={writeTo ?? lastWriteTo.current}
+          onStarted={(result) => {
+            focusAfterDialog.current = 'conversation';
+            setWriteTo(null);
+            open(result.conversation.id);
+            setAnnouncement(result.opened ? 'Conversation opened: the message is queued' : 'Message queued in the patient’s open conversation');
+          }}
+          onShowPatient={() => {
+            focusAfterDialog.current = 'patient';
+            setWriteTo(null);
+            openPatient(lastWriteTo.current.id);
+          }}
+          returnFocusTo={dialogFocus}
+        />
       <ShortcutsDialog open={showShortcuts} onClose={() => setShowShortcuts(false)} />
       {agent.role === 'admin' && <TeamSettingsDialog open={showTeamSettings} onClose={() => setShowTeamSettings(false)} api={api} teams={teams} />}
       {agent.role !== 'agent' && (

@@ -188,7 +188,8 @@ describe('agents’ inbox: common questions (FAQ), in a real browser', function 
     // Sent by the agent: the suggestions stay hidden, the box is empty.
     await a.page.getByRole('button', { name: 'Send', exact: true }).click();
     await timeline(a.page).getByText(ANSWER).waitFor();
-    expect(await replyBox(a.page).inputValue()).to.equal('');
+    // The box empties once the send is answered: wait for it, never read it at once.
+    await waitFor(async () => (await replyBox(a.page).inputValue()) === '');
     await pause(900);
     expect(await suggestionsRegion(a.page).count()).to.equal(0);
     expect(a.suggestCalls).to.have.length(callsBeforeSend);

@@ -4,6 +4,7 @@
  * methods, and the hub's refusals placed by the field they name.
  */
 import { ApiError } from './api.ts';
+import { bareMessage } from './field-errors.tsx';
 import type { ConsentMethod, DuplicatePatient, PatientProfile } from './types.ts';
 
 /** Searches wait for this pause in typing, and for this many characters. */
@@ -62,11 +63,6 @@ export function duplicatesOf(error: unknown): DuplicatePatient[] | null {
   if (!(error instanceof ApiError) || error.code !== 'DUPLICATE_PATIENT') return null;
   const list = (error.data as { duplicates?: unknown } | undefined)?.duplicates;
   return Array.isArray(list) ? (list as DuplicatePatient[]) : [];
-}
-
-/** The hub's message without the "field: " it starts with (the field is shown by where the message is). */
-export function bareMessage(error: ApiError): string {
-  return error.field && error.message.startsWith(`${error.field}: `) ? error.message.slice(error.field.length + 2) : error.message;
 }
 
 /** The hub's reason as an agent reads it: the API route some messages mention is for API clients, not for the inbox. */

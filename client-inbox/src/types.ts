@@ -1,7 +1,10 @@
 /** The hub's shapes, as the inbox uses them. Records come from the server's own declarations. */
+import type { FaqEntryRecord as FaqEntry, FaqLanguage, FaqSuggestion } from '../../server/routing/faq.ts';
 import type { ConversationRecord, MessageRecord, PatientRecord, PatientSearchRecord } from '../../server/timeline/records.ts';
 
 export type { ConversationRecord, MessageRecord, PatientRecord, PatientSearchRecord };
+/** A team's FAQ entry as GET /api/faq answers it; a suggestion from GET /api/faq/suggest. */
+export type { FaqEntry, FaqLanguage, FaqSuggestion };
 
 export type ChannelId = 'sms' | 'email' | 'webchat';
 export type Role = 'admin' | 'supervisor' | 'agent';
@@ -96,29 +99,6 @@ export interface TeamRouting {
 export type WorkspaceAlert =
   | { kind: 'triage'; conversationId: string; teamId: string; category: string; label: string; at: string }
   | { kind: 'escalation'; conversationId: string; teamId: string; waitedMinutes: number; at: string };
-
-export type FaqLanguage = 'en' | 'es' | 'it';
-
-/** A team's answer to a common question (GET /api/faq); question variants, one per way patients ask it. */
-export interface FaqEntry {
-  id: string;
-  teamId: string;
-  language: FaqLanguage;
-  questions: string[];
-  answer: string;
-  published: boolean;
-  /** Sent to a patient after hours when their question clearly matches (never a clinical one). */
-  autoAnswer: boolean;
-  updatedAt: string;
-}
-
-/** GET /api/faq/suggest: a published answer close to the reply being typed (score 0..1, best first). */
-export interface FaqSuggestion {
-  id: string;
-  question: string;
-  answer: string;
-  score: number;
-}
 
 /** GET /api/patients?q=: a page of patients (contacts masked), and what kind of query the hub took `q` for. */
 export interface PatientSearchPage {

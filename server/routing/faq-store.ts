@@ -16,17 +16,12 @@ import type { Clock } from '../timeline/timeline-context.ts';
 import { parseInput } from '../validation.ts';
 import {
   autoAnswerMessage, autoAnswerProblem, createFaqMatcher, faqEntryPatchSchema, faqEntrySchema,
-  type FaqEntry, type FaqEntryInput, type FaqEntryPatch, type FaqLanguage, type FaqMatcher,
+  type FaqEntry, type FaqEntryInput, type FaqEntryPatch, type FaqMatcher,
 } from './faq.ts';
 
-export interface FaqEntryDoc {
+/** A stored entry: an entry's fields (faq.ts), its id as `_id`, and who changed it when. */
+export interface FaqEntryDoc extends Omit<FaqEntry, 'id' | 'updatedAt'> {
   _id: string;
-  teamId: string;
-  language: FaqLanguage;
-  questions: string[];
-  answer: string;
-  published: boolean;
-  autoAnswer: boolean;
   /** Bumped by every update: an update applies only to the revision it was checked against. */
   revision: number;
   createdBy: string;

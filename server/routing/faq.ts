@@ -16,6 +16,7 @@ import { z } from 'zod';
 export const FAQ_LANGUAGES = ['en', 'es', 'it'] as const;
 export type FaqLanguage = (typeof FAQ_LANGUAGES)[number];
 
+/** A team's answer to a common question; question variants, one per way patients ask it. */
 export interface FaqEntry {
   id: string;
   teamId: string;
@@ -23,10 +24,15 @@ export interface FaqEntry {
   questions: string[];
   answer: string;
   published: boolean;
+  /** Sent to a patient after hours when their question clearly matches (never a clinical one). */
   autoAnswer: boolean;
   updatedAt: Date;
 }
 
+/** An entry as the REST API carries it (GET /api/faq): the date an ISO string. */
+export type FaqEntryRecord = Omit<FaqEntry, 'updatedAt'> & { updatedAt: string };
+
+/** GET /api/faq/suggest: a published answer close to the text (best first). */
 export interface FaqSuggestion {
   id: string;
   /** The entry's question variant closest to the text. */

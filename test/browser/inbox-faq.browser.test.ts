@@ -6,67 +6,31 @@
  * inserts one without sending it; an automatic answer with a clinical word
  * is refused, the hub's message shown next to the field it names.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FaqEntry } from '../../client-inbox/src/types.ts';
-import { artifactPath, launchBrowser, pageErrors } from '../support/browser.ts';
-import { inboundSms, postTwilio } from '../support/fake-twilio.ts';
+import { artifactPath, launchBrowser } from '../support/browser.ts';
+import { logIn, noteBox, open, openInbox, replyBox, seriousViolations, smsArrives, timeline, type InboxTab } from '../support/inbox-page.ts';
 import { startTestHub, waitFor, type Session, type TestHub } from '../support/test-hub.ts';
 
-const PASSWORD = 'agent-password-123';
-const DESKTOP = { width: 1280, height: 800 };
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ANSWER = 'Free parking is behind the building.';
 
-interface InboxTab {
-  page: Page;
-  context: BrowserContext;
-  /** Script errors and console errors (CSP violations included). */
-  errors: string[];
-  /** Every GET /api/faq/suggest the page made, by its query. */
-  suggestCalls: URLSearchParams[];
-}
-
-async function openInbox(browser: Browser, t: TestHub, contexts: BrowserContext[]): Promise<InboxTab> {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  contexts.push(context);
-  const page = await context.newPage();
-  const errors = pageErrors(page);
-  const suggestCalls: URLSearchParams[] = [];
-  page.on('request', (request) => {
-    const url = new URL(request.url());
-    if (url.pathname === '/api/faq/suggest') suggestCalls.push(url.searchParams);
-  });
-  await page.goto(`${t.url}/inbox/`);
-  return { page, context, errors, suggestCalls };
-}
-
-async function logIn(page: Page, email: string): Promise<void> {
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-  await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
-}
-
-const conversationList = (page: Page) => page.getByRole('list', { name: 'Conversations' });
-const timeline = (page: Page) => page.getByRole('list', { name: 'Messages' });
-const replyBox = (page: Page) => page.getByRole('textbox', { name: 'Reply', exact: true });
-const noteBox = (page: Page) => page.getByRole('textbox', { name: 'Note', exact: true });
 const suggestionsRegion = (page: Page) => page.getByRole('region', { name: 'Suggested answers' });
 const faqDialog = (page: Page) => page.getByRole('dialog', { name: 'Common questions' });
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function open(page: Page, text: string): Promise<void> {
-  await conversationList(page).getByRole('button').filter({ hasText: text }).click();
-  await timeline(page).getByText(text).first().waitFor();
-}
-
-async function smsArrives(t: TestHub, from: string, body: string): Promise<void> {
-  const res = await postTwilio(t, '/webhooks/twilio/sms', inboundSms({ From: from, Body: body }));
-  expect(res.status).to.equal(200);
+/** The inbox, also recording every GET /api/faq/suggest the page makes, by its query. */
+async function openInboxRecordingSuggest(browser: Browser, t: TestHub, contexts: BrowserContext[]): Promise<InboxTab & { suggestCalls: URLSearchParams[] }> {
+  const suggestCalls: URLSearchParams[] = [];
+  const tab = await openInbox(browser, t, contexts, {
+    setup: (page) => {
+      page.on('request', (request) => {
+        const url = new URL(request.url());
+        if (url.pathname === '/api/faq/suggest') suggestCalls.push(url.searchParams);
+      });
+    },
+  });
+  return { ...tab, suggestCalls };
 }
 
 async function faqOf(t: TestHub, teamId: string): Promise<FaqEntry[]> {
@@ -74,18 +38,6 @@ async function faqOf(t: TestHub, teamId: string): Promise<FaqEntry[]> {
   const res = await t.api.get(`/api/faq?teamId=${teamId}`, admin.token);
   expect(res.status).to.equal(200);
   return res.body.items as FaqEntry[];
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated through the devtools protocol: the page's CSP (rightly) refuses inline scripts.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  const results = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 describe('agents’ inbox: common questions (FAQ), in a real browser', function () {
@@ -112,7 +64,7 @@ describe('agents’ inbox: common questions (FAQ), in a real browser', function 
 
   it('lets a supervisor publish an answer that an agent is offered while typing a reply, and inserts it without sending it', async () => {
     // The supervisor adds the entry through the dialog.
-    const s = await openInbox(browser, t, contexts);
+    const s = await openInboxRecordingSuggest(browser, t, contexts);
     await logIn(s.page, sam.agent.email);
     await s.page.getByRole('button', { name: 'Common questions' }).click();
     const dialog = faqDialog(s.page);
@@ -140,7 +92,7 @@ describe('agents’ inbox: common questions (FAQ), in a real browser', function 
 
     // An agent: no dialog; the suggestion while typing a reply.
     await smsArrives(t, '+17205550501', 'Hello, I have a visit tomorrow morning');
-    const a = await openInbox(browser, t, contexts);
+    const a = await openInboxRecordingSuggest(browser, t, contexts);
     await logIn(a.page, alice.agent.email);
     expect(await a.page.getByRole('button', { name: 'Common questions' }).count()).to.equal(0);
     await open(a.page, 'Hello, I have a visit tomorrow morning');
@@ -204,7 +156,7 @@ describe('agents’ inbox: common questions (FAQ), in a real browser', function 
   });
 
   it('refuses an automatic answer with a clinical word, showing the hub’s message next to the question; edits and deletes with confirmation', async () => {
-    const { page, errors } = await openInbox(browser, t, contexts);
+    const { page, errors } = await openInboxRecordingSuggest(browser, t, contexts);
     await logIn(page, sam.agent.email);
     await page.getByRole('button', { name: 'Common questions' }).click();
     const dialog = faqDialog(page);

@@ -8,78 +8,25 @@
  * a second registration of the same phone offers the existing patient; the
  * search dialog passes axe-core.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { ConversationRecord } from '../../client-inbox/src/types.ts';
-import { artifactPath, launchBrowser, pageErrors } from '../support/browser.ts';
-import { inboundSms, postTwilio } from '../support/fake-twilio.ts';
+import { artifactPath, launchBrowser } from '../support/browser.ts';
+import { logIn, openInbox, outboxSms, seriousViolations, smsArrives, timeline } from '../support/inbox-page.ts';
 import { startTestHub, waitFor, type Session, type TestHub } from '../support/test-hub.ts';
 
-const PASSWORD = 'agent-password-123';
-const DESKTOP = { width: 1280, height: 800 };
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const WORDING = 'I agree to receive appointment texts from Riverside Family Clinic. Reply STOP to opt out.';
-
-interface InboxTab {
-  page: Page;
-  /** Script errors and console errors (CSP violations included). */
-  errors: string[];
-}
-
-async function openInbox(browser: Browser, t: TestHub, contexts: BrowserContext[]): Promise<InboxTab> {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  contexts.push(context);
-  const page = await context.newPage();
-  const errors = pageErrors(page);
-  await page.goto(`${t.url}/inbox/`);
-  return { page, errors };
-}
-
-async function logIn(page: Page, email: string): Promise<void> {
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-  await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
-}
 
 const searchDialog = (page: Page) => page.getByRole('dialog', { name: 'Find a patient' });
 const searchBox = (page: Page) => searchDialog(page).getByRole('combobox', { name: /^Name, phone, email/ });
 const results = (page: Page) => searchDialog(page).getByRole('listbox', { name: 'Patients found' });
-const timeline = (page: Page) => page.getByRole('list', { name: 'Messages' });
 const patientPage = (page: Page) => page.getByRole('complementary', { name: 'Patient details' });
-
-async function smsArrives(t: TestHub, from: string, body: string): Promise<void> {
-  const res = await postTwilio(t, '/webhooks/twilio/sms', inboundSms({ From: from, Body: body }));
-  expect(res.status).to.equal(200);
-}
-
-async function outboxSms(t: TestHub): Promise<{ messageId: string; request: { To: string; Body: string } }[]> {
-  const admin = await t.admin();
-  const res = await t.api.get('/api/dev/outbox?channel=sms&limit=500', admin.token);
-  expect(res.status).to.equal(200);
-  return res.body.items;
-}
 
 /** The option the combobox points at (aria-activedescendant). */
 async function activeOption(page: Page): Promise<Locator> {
   const id = await searchBox(page).getAttribute('aria-activedescendant');
   expect(id, 'an active option').to.be.a('string');
   return searchDialog(page).locator(`[id="${id}"]`);
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated through the devtools protocol: the page's CSP (rightly) refuses inline scripts.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  const results = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Console errors the browser logs for the hub's refusals the test provokes (and nothing else). */

@@ -4,72 +4,22 @@
  * supervisor's live alert banner; the agent's status in the top bar (and the
  * automatic Away after 5 idle minutes); an admin's team hours and routing.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ConversationRecord } from '../../client-inbox/src/types.ts';
-import { artifactPath, launchBrowser, pageErrors } from '../support/browser.ts';
-import { inboundSms, postTwilio } from '../support/fake-twilio.ts';
+import { artifactPath, launchBrowser } from '../support/browser.ts';
+import { listItem, logIn, openInbox, seriousViolations, smsArrives, timeline } from '../support/inbox-page.ts';
 import { ADMIN, startTestHub, waitFor, type Session, type TestHub } from '../support/test-hub.ts';
 
-const PASSWORD = 'agent-password-123';
-const DESKTOP = { width: 1280, height: 800 };
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface InboxTab {
-  page: Page;
-  context: BrowserContext;
-  /** Script errors and console errors (CSP violations included). */
-  errors: string[];
-}
-
-async function openInbox(browser: Browser, t: TestHub, contexts: BrowserContext[], before?: (page: Page) => Promise<void>): Promise<InboxTab> {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  contexts.push(context);
-  const page = await context.newPage();
-  const errors = pageErrors(page);
-  await before?.(page);
-  await page.goto(`${t.url}/inbox/`);
-  return { page, context, errors };
-}
-
-async function logIn(page: Page, email: string, password = PASSWORD): Promise<void> {
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-  await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
-}
-
-const conversationList = (page: Page) => page.getByRole('list', { name: 'Conversations' });
 const urgentList = (page: Page) => page.getByRole('list', { name: /^Urgent/ });
 const item = (page: Page, conversationId: string) => page.locator(`[data-conversation-id="${conversationId}"]`);
-const timeline = (page: Page) => page.getByRole('list', { name: 'Messages' });
 const statusSelect = (page: Page) => page.getByRole('banner').getByLabel('Status', { exact: true });
-
-async function smsArrives(t: TestHub, from: string, body: string): Promise<void> {
-  const res = await postTwilio(t, '/webhooks/twilio/sms', inboundSms({ From: from, Body: body }));
-  expect(res.status).to.equal(200);
-}
 
 async function statusOf(t: TestHub, agentId: string): Promise<string | undefined> {
   const admin = await t.admin();
   const res = await t.api.get('/api/agents', admin.token);
   expect(res.status).to.equal(200);
   return (res.body.items as { id: string; status?: string }[]).find((a) => a.id === agentId)?.status;
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated through the devtools protocol: the page's CSP (rightly) refuses inline scripts.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  const results = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 describe('agents’ inbox: routing, in a real browser', function () {
@@ -101,7 +51,7 @@ describe('agents’ inbox: routing, in a real browser', function () {
     await logIn(s.page, sam.agent.email);
     // An ordinary text first: it stays in the list below, unpinned.
     await smsArrives(t, '+17205550400', 'Can I move my appointment to Friday?');
-    await conversationList(a.page).getByRole('button').filter({ hasText: 'Can I move my appointment to Friday?' }).waitFor();
+    await listItem(a.page, 'Can I move my appointment to Friday?').waitFor();
 
     const body = "I have chest pain and can't breathe";
     await smsArrives(t, '+17205550401', body);
@@ -119,7 +69,7 @@ describe('agents’ inbox: routing, in a real browser', function () {
     await pinned.getByText('Possible medical emergency').waitFor();
     expect(await pinned.getByText('Urgent', { exact: true }).count()).to.equal(1);
     expect(await item(a.page, conversation.id).count()).to.equal(1);
-    expect(await conversationList(a.page).getByRole('button').filter({ hasText: 'Can I move my appointment to Friday?' }).count()).to.equal(1);
+    expect(await listItem(a.page, 'Can I move my appointment to Friday?').count()).to.equal(1);
     expect(await urgentList(a.page).getByRole('button').filter({ hasText: 'Can I move my appointment to Friday?' }).count()).to.equal(0);
     // Unassigned: it shows how long it has waited. (The hub starts the wait without a live event of its
     // own, so the live copy may not know it yet: what a fresh load shows is asserted.)
@@ -166,7 +116,7 @@ describe('agents’ inbox: routing, in a real browser', function () {
     const s = await openInbox(browser, t, contexts);
     await logIn(s.page, sam.agent.email);
     await smsArrives(t, '+17205550402', 'Do you take walk-ins on Saturday?');
-    await conversationList(s.page).getByRole('button').filter({ hasText: 'Do you take walk-ins on Saturday?' }).waitFor();
+    await listItem(s.page, 'Do you take walk-ins on Saturday?').waitFor();
 
     t.clock.advance(12 * 60_000);
     await t.hub.routing.sweep();
@@ -201,7 +151,7 @@ describe('agents’ inbox: routing, in a real browser', function () {
 
   it('goes Away by itself after 5 idle minutes, and back Online at the next click (only because it went Away by itself)', async () => {
     // The page's own clock, so five minutes pass at once (the hub's clock is not touched: no automatic logoff).
-    const { page, errors } = await openInbox(browser, t, contexts, (p) => p.clock.install());
+    const { page, errors } = await openInbox(browser, t, contexts, { setup: (p) => p.clock.install() });
     await logIn(page, alice.agent.email);
     const select = statusSelect(page);
     await waitFor(async () => (await select.inputValue()) !== '');

@@ -3,84 +3,21 @@
  * real hub in sandbox mode: logins through the UI, patients writing by the
  * signed Twilio webhook, what went out read back from the sandbox outbox.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ChannelAdapter } from '../../channels/contract.ts';
 import { InboxPager } from '../../client-inbox/src/inbox-model.ts';
 import type { ConversationRecord } from '../../client-inbox/src/types.ts';
-import { artifactPath, launchBrowser, pageErrors } from '../support/browser.ts';
-import { inboundSms, postTwilio } from '../support/fake-twilio.ts';
+import { artifactPath, launchBrowser } from '../support/browser.ts';
+import { PASSWORD, TABLET, conversationList, listItem, logIn, noteBox, open, openInbox, outboxSms, replyBox, seriousViolations, smsArrives, timeline } from '../support/inbox-page.ts';
 import { nextEvent, patientWrites, startTestHub, waitFor, type Session, type TestHub } from '../support/test-hub.ts';
 import { newClientId, startVisitor } from '../support/widget-visitor.ts';
 import { postInboundEmail, postRawInboundEmail } from '../support/inbound-email.ts';
 import { TINY_PNG } from '../support/sample-files.ts';
 
-const PASSWORD = 'agent-password-123';
-const DESKTOP = { width: 1280, height: 800 };
-const TABLET = { width: 768, height: 1024 };
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface InboxTab {
-  page: Page;
-  context: BrowserContext;
-  /** Script errors and console errors (CSP violations included). */
-  errors: string[];
-}
-
-async function openInbox(browser: Browser, t: TestHub, contexts: BrowserContext[], viewport = DESKTOP): Promise<InboxTab> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  const errors = pageErrors(page);
-  await page.goto(`${t.url}/inbox/`);
-  return { page, context, errors };
-}
-
-async function logIn(page: Page, email: string): Promise<void> {
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-  await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
-}
-
-const conversationList = (page: Page) => page.getByRole('list', { name: 'Conversations' });
-const listItem = (page: Page, text: string) => conversationList(page).getByRole('button').filter({ hasText: text });
-const timeline = (page: Page) => page.getByRole('list', { name: 'Messages' });
-const replyBox = (page: Page) => page.getByRole('textbox', { name: 'Reply', exact: true });
-const noteBox = (page: Page) => page.getByRole('textbox', { name: 'Note', exact: true });
 const viewButton = (page: Page, name: string) => page.getByRole('group', { name: 'Views' }).getByRole('button', { name, exact: true });
 const statusBadge = (page: Page) => page.getByTestId('conversation-status');
-
-async function open(page: Page, text: string): Promise<void> {
-  await listItem(page, text).click();
-  await timeline(page).getByText(text).first().waitFor();
-}
-
-async function smsArrives(t: TestHub, from: string, body: string): Promise<void> {
-  const res = await postTwilio(t, '/webhooks/twilio/sms', inboundSms({ From: from, Body: body }));
-  expect(res.status).to.equal(200);
-}
-
-async function outboxSms(t: TestHub): Promise<{ messageId: string; request: { To: string; Body: string; MediaUrl?: string[] } }[]> {
-  const admin = await t.admin();
-  return (await t.api.get('/api/dev/outbox?channel=sms&limit=500', admin.token)).body.items;
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated through the devtools protocol: the page's CSP (rightly) refuses inline scripts.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  const results = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 describe('agents’ inbox in a real browser', function () {
   this.timeout(90_000);

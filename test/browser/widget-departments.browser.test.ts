@@ -5,11 +5,11 @@
  * chat the patient starts goes to the team they picked.
  */
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { artifactPath, hostPage, launchBrowser, pageErrors, startHostSite } from '../support/browser.ts';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { artifactPath, hostPage, launchBrowser, startHostSite } from '../support/browser.ts';
 import { startTestHub, waitFor, type TestHub } from '../support/test-hub.ts';
+import { CLINIC, conversationOf, launcher, messageBox, openHostPage, send } from '../support/widget-page.ts';
 
-const CLINIC = 'Riverside Family Clinic';
 const DEPARTMENTS = [
   { id: 'billing', name: 'Billing', label: 'Bills and insurance' },
   { id: 'pharmacy-desk', name: 'Pharmacy desk', label: 'Prescriptions' },
@@ -38,30 +38,7 @@ describe('web chat widget: departments, in a real browser', function () {
     await site?.close();
   });
 
-  async function openPage(path = '/'): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await page.goto(`${site.origin}${path}`);
-    return { page, context, errors };
-  }
-
-  const messageBox = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
-  const launcher = (page: Page) => page.getByRole('button', { name: `Chat with ${CLINIC}` });
-
-  async function send(page: Page, text: string): Promise<void> {
-    await messageBox(page).fill(text);
-    await page.getByRole('button', { name: 'Send' }).click();
-  }
-
-  async function conversationOf(text: string): Promise<string> {
-    const admin = await t.admin();
-    return waitFor(async () => {
-      const list = (await t.api.get('/api/conversations?limit=50', admin.token)).body.items as { id: string; preview: { body: string } }[];
-      return list.find((c) => c.preview.body === text)?.id;
-    });
-  }
+  const openPage = (path = '/') => openHostPage(browser, contexts, `${site.origin}${path}`);
 
   it('offers the teams an admin made departments in the pre-chat form, and the chat goes to the team the patient picks', async () => {
     const admin = await t.admin();
@@ -93,7 +70,7 @@ describe('web chat widget: departments, in a real browser', function () {
     const text = 'Is my refill ready for pickup?';
     await send(page, text);
     await page.getByRole('log').getByText(text).waitFor();
-    const conversationId = await conversationOf(text);
+    const conversationId = await conversationOf(t, text);
     // The hub routes the first message (just after storing it): its team is the one picked.
     const conversation = await waitFor(async () => {
       const res = await t.api.get(`/api/conversations/${conversationId}`, admin.token);
@@ -115,7 +92,7 @@ describe('web chat widget: departments, in a real browser', function () {
     await send(page, text);
     await page.getByRole('log').getByText(text).waitFor();
     const admin = await t.admin();
-    const conversation = await t.api.get(`/api/conversations/${await conversationOf(text)}`, admin.token);
+    const conversation = await t.api.get(`/api/conversations/${await conversationOf(t, text)}`, admin.token);
     expect(conversation.status).to.equal(200);
     expect(conversation.body.teamId).to.equal(t.hub.services.timeline.settings.defaultTeamId);
     expect(DEPARTMENTS.map((d) => d.id)).not.to.include(conversation.body.teamId);

@@ -2,16 +2,13 @@
  * The patient's widget in a real browser (Debian chromium), embedded on a
  * clinic site of another origin, against a real hub in sandbox mode.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { artifactPath, hostPage, launchBrowser, pageErrors, recordAnnouncements, startHostSite } from '../support/browser.ts';
+import { artifactPath, hostPage, launchBrowser, recordAnnouncements, startHostSite } from '../support/browser.ts';
+import { AXE_SOURCE } from '../support/inbox-page.ts';
 import { connected, nextEvent, patientWrites, startTestHub, waitFor, type TestHub } from '../support/test-hub.ts';
+import { CLINIC, conversationOf, launcher, messageBox, openHostPage, send } from '../support/widget-page.ts';
 import { codeSentTo } from '../support/widget-visitor.ts';
-
-const CLINIC = 'Riverside Family Clinic';
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 describe('web chat widget in a real browser', function () {
   this.timeout(90_000);
@@ -37,17 +34,7 @@ describe('web chat widget in a real browser', function () {
     await otherSite?.close();
   });
 
-  async function openPage(path = '/'): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await page.goto(`${site.origin}${path}`);
-    return { page, context, errors };
-  }
-
-  const messageBox = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
-  const launcher = (page: Page) => page.getByRole('button', { name: `Chat with ${CLINIC}` });
+  const openPage = (path = '/') => openHostPage(browser, contexts, `${site.origin}${path}`);
 
   async function startChat(page: Page, name: string, extra: { phone?: string } = {}): Promise<void> {
     await launcher(page).click();
@@ -57,21 +44,8 @@ describe('web chat widget in a real browser', function () {
     await messageBox(page).waitFor();
   }
 
-  async function send(page: Page, text: string): Promise<void> {
-    await messageBox(page).fill(text);
-    await page.getByRole('button', { name: 'Send' }).click();
-  }
-
   /** The text of the widget's message list, read from inside its shadow root. */
   const messageListText = (page: Page) => page.getByRole('log').innerText();
-
-  async function conversationOf(text: string): Promise<string> {
-    const admin = await t.admin();
-    return waitFor(async () => {
-      const list = (await t.api.get('/api/conversations?limit=50', admin.token)).body.items as { id: string; preview: { body: string } }[];
-      return list.find((c) => c.preview.body === text)?.id;
-    });
-  }
 
   it('runs on a clinic site of another origin: the patient writes, an agent receives it, the reply shows in the widget as text', async () => {
     const admin = await t.admin();
@@ -120,7 +94,7 @@ describe('web chat widget in a real browser', function () {
     const { page, context } = await openPage();
     await startChat(page, 'Offline Olga');
     await send(page, 'first, online');
-    const conversationId = await conversationOf('first, online');
+    const conversationId = await conversationOf(t, 'first, online');
     const models = t.hub.services.db.models;
     const cipher = t.hub.services.timeline.cipher;
     await context.setOffline(true);

@@ -6,16 +6,16 @@
  * refuses a staff opt-in then (they text START), and says so.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, describeError, type Api } from '../api.ts';
+import { describeError, type Api } from '../api.ts';
+import { bareMessage, fieldErrorsOf, focusLater, isFieldRefusal } from '../field-errors.tsx';
 import { channelLabel, consentLabel } from '../format.ts';
-import { bareMessage, CONSENT_METHODS } from '../patients.ts';
+import { CONSENT_METHODS } from '../patients.ts';
 import type { ConsentMethod } from '../types.ts';
 import { Modal } from './Modal.tsx';
 
 type FieldKey = 'channel' | 'status' | 'method' | 'wording';
 type FieldErrors = Partial<Record<FieldKey, string>>;
 const FIELD_IDS: Record<FieldKey, string> = { channel: 'cd-channel', status: 'cd-status', method: 'cd-method', wording: 'cd-wording' };
-const isField = (f: string | undefined): f is FieldKey => f !== undefined && f in FIELD_IDS;
 
 export interface RecordedConsent {
   channel: 'sms' | 'email';
@@ -51,8 +51,6 @@ export function ConsentDialog(props: {
     setNote('');
   }, [props.open]);
 
-  const focusLater = (id: string) => requestAnimationFrame(() => document.getElementById(id)?.focus());
-
   async function save(event: Event) {
     event.preventDefault();
     if (saving) return;
@@ -77,7 +75,7 @@ export function ConsentDialog(props: {
       }
       props.onRecorded({ channel: answer.channel, status: answer.status, changed: answer.changed });
     } catch (e) {
-      if (e instanceof ApiError && (e.status === 400 || e.status === 409) && isField(e.field)) {
+      if (isFieldRefusal(e, FIELD_IDS)) {
         setErrors({ [e.field]: bareMessage(e) });
         focusLater(FIELD_IDS[e.field]);
       } else {
@@ -88,16 +86,7 @@ export function ConsentDialog(props: {
     }
   }
 
-  const described = (key: FieldKey, hint?: string) => {
-    const ids = [hint, errors[key] ? `${FIELD_IDS[key]}-error` : undefined].filter(Boolean).join(' ');
-    return { ...(errors[key] ? { 'aria-invalid': true as const } : {}), ...(ids ? { 'aria-describedby': ids } : {}) };
-  };
-  const fieldError = (key: FieldKey) =>
-    errors[key] ? (
-      <p class="field-error" id={`${FIELD_IDS[key]}-error`} role="alert">
-        {errors[key]}
-      </p>
-    ) : null;
+  const { described, fieldError } = fieldErrorsOf(FIELD_IDS, errors);
 
   return (
     <Modal open={props.open} title="Record consent" onClose={props.onClose}>

@@ -10,6 +10,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, describeError, type Api } from '../api.ts';
+import { bareMessage, fieldErrorsOf, focusLater } from '../field-errors.tsx';
 import type { AgentSummary, FaqEntry, FaqLanguage, Team } from '../types.ts';
 import { Modal } from './Modal.tsx';
 
@@ -44,11 +45,6 @@ const FIELD_IDS: Record<FieldKey, string> = {
   autoAnswer: 'faq-auto-answer',
 };
 
-/** The hub's message without the "field: " it starts with (the field is shown by where the message is). */
-function bareMessage(error: ApiError): string {
-  return error.field && error.message.startsWith(`${error.field}: `) ? error.message.slice(error.field.length + 2) : error.message;
-}
-
 /** The question variants to send, and the line (1-based, as the supervisor sees it) each came from. */
 function questionLines(text: string): { questions: string[]; lines: number[] } {
   const questions: string[] = [];
@@ -63,22 +59,6 @@ function questionLines(text: string): { questions: string[]; lines: number[] } {
 }
 
 const byFirstQuestion = (a: FaqEntry, b: FaqEntry) => (a.questions[0] ?? '').localeCompare(b.questions[0] ?? '') || a.id.localeCompare(b.id);
-
-function FieldError(props: { errors: FieldErrors; field: FieldKey }) {
-  const message = props.errors[props.field];
-  if (!message) return null;
-  return (
-    <p class="field-error" id={`${FIELD_IDS[props.field]}-error`} role="alert">
-      {message}
-    </p>
-  );
-}
-
-/** Ties an input to its hint and, when the hub named it, its error. */
-function described(errors: FieldErrors, field: FieldKey, hint?: string) {
-  const ids = [hint, errors[field] ? `${FIELD_IDS[field]}-error` : undefined].filter(Boolean).join(' ');
-  return { ...(errors[field] ? { 'aria-invalid': true as const } : {}), ...(ids ? { 'aria-describedby': ids } : {}) };
-}
 
 export function FaqDialog(props: { open: boolean; onClose(): void; api: Api; agent: AgentSummary; teams: Team[] }) {
   const { api, agent } = props;
@@ -129,7 +109,8 @@ export function FaqDialog(props: { open: boolean; onClose(): void; api: Api; age
   }, [api, props.open, team]);
 
   const edit = (change: Partial<EntryForm>) => setForm((f) => ({ ...f, ...change }));
-  const focusLater = (id: string) => requestAnimationFrame(() => document.getElementById(id)?.focus());
+  /** Ties an input to its hint and, when the hub named it, its error; the error under its field. */
+  const { described, fieldError } = fieldErrorsOf(FIELD_IDS, errors);
 
   function resetForm() {
     setForm(EMPTY_FORM);
@@ -230,7 +211,7 @@ export function FaqDialog(props: { open: boolean; onClose(): void; api: Api; age
         ) : (
           <div class="team-picker">
             <label for={FIELD_IDS.team}>Team</label>
-            <select id={FIELD_IDS.team} value={team} onChange={(e) => changeTeam(e.currentTarget.value)} {...described(errors, 'team')}>
+            <select id={FIELD_IDS.team} value={team} onChange={(e) => changeTeam(e.currentTarget.value)} {...described('team')}>
               {editable.map((t) => (
                 <option key={t.id} value={t.id}>
                   {t.name}
@@ -238,7 +219,7 @@ export function FaqDialog(props: { open: boolean; onClose(): void; api: Api; age
               ))}
             </select>
             {loading && <span class="hint">Loading…</span>}
-            <FieldError errors={errors} field="team" />
+            {fieldError('team')}
           </div>
         )}
         {loadError && (
@@ -318,14 +299,14 @@ export function FaqDialog(props: { open: boolean; onClose(): void; api: Api; age
             <h3 id="faq-form-heading">{editingId ? 'Edit a common question' : 'Add a common question'}</h3>
             <div class="faq-field faq-field-narrow">
               <label for={FIELD_IDS.language}>Language</label>
-              <select id={FIELD_IDS.language} value={form.language} onChange={(e) => edit({ language: e.currentTarget.value as FaqLanguage })} {...described(errors, 'language')}>
+              <select id={FIELD_IDS.language} value={form.language} onChange={(e) => edit({ language: e.currentTarget.value as FaqLanguage })} {...described('language')}>
                 {LANGUAGES.map((l) => (
                   <option key={l.id} value={l.id}>
                     {l.label}
                   </option>
                 ))}
               </select>
-              <FieldError errors={errors} field="language" />
+              {fieldError('language')}
             </div>
             <div class="faq-field">
               <label for={FIELD_IDS.questions}>Questions</label>
@@ -335,12 +316,12 @@ export function FaqDialog(props: { open: boolean; onClose(): void; api: Api; age
                 value={form.questions}
                 placeholder={'Where do I park?\nIs there parking?'}
                 onInput={(e) => edit({ questions: e.currentTarget.value })}
-                {...described(errors, 'questions', 'faq-questions-hint')}
+                {...described('questions', 'faq-questions-hint')}
               />
               <p id="faq-questions-hint" class="hint">
                 One per line: the ways patients ask it (3 to 200 characters each, up to 20).
               </p>
-              <FieldError errors={errors} field="questions" />
+              {fieldError('questions')}
             </div>
             <div class="faq-field">
               <label for={FIELD_IDS.answer}>Answer</label>
@@ -350,9 +331,9 @@ export function FaqDialog(props: { open: boolean; onClose(): void; api: Api; age
                 maxLength={1000}
                 value={form.answer}
                 onInput={(e) => edit({ answer: e.currentTarget.value })}
-                {...described(errors, 'answer')}
+                {...described('answer')}
               />
-              <FieldError errors={errors} field="answer" />
+              {fieldError('answer')}
             </div>
             <div class="faq-check">
               <input
@@ -360,13 +341,13 @@ export function FaqDialog(props: { open: boolean; onClose(): void; api: Api; age
                 type="checkbox"
                 checked={form.published}
                 onChange={(e) => edit({ published: e.currentTarget.checked })}
-                {...described(errors, 'published', 'faq-published-hint')}
+                {...described('published', 'faq-published-hint')}
               />
               <label for={FIELD_IDS.published}>Published</label>
               <p id="faq-published-hint" class="hint">
                 Unpublished entries are drafts: never suggested, never sent.
               </p>
-              <FieldError errors={errors} field="published" />
+              {fieldError('published')}
             </div>
             <div class="faq-check">
               <input
@@ -374,14 +355,14 @@ export function FaqDialog(props: { open: boolean; onClose(): void; api: Api; age
                 type="checkbox"
                 checked={form.autoAnswer}
                 onChange={(e) => edit({ autoAnswer: e.currentTarget.checked })}
-                {...described(errors, 'autoAnswer', 'faq-auto-answer-hint')}
+                {...described('autoAnswer', 'faq-auto-answer-hint')}
               />
               <label for={FIELD_IDS.autoAnswer}>Answer automatically after hours</label>
               <p id="faq-auto-answer-hint" class="hint">
                 When the team is closed, a patient whose message clearly asks one of these questions gets this answer at once. Clinical questions
                 (symptoms, medicines, results…) are never answered automatically, and an entry with a clinical word cannot be marked.
               </p>
-              <FieldError errors={errors} field="autoAnswer" />
+              {fieldError('autoAnswer')}
             </div>
             <div class="settings-actions">
               <button type="submit" class="primary" disabled={saving || loading}>

@@ -8,6 +8,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, describeError, type Api } from '../api.ts';
+import { fieldErrorsOf, focusLater, isFieldRefusal } from '../field-errors.tsx';
 import { channelLabel, consentLabel, plural } from '../format.ts';
 import { ownIdentities, readableReason } from '../patients.ts';
 import { countSms } from '../sms-count.ts';
@@ -18,7 +19,6 @@ type Channel = 'auto' | 'sms' | 'email';
 type FieldKey = 'channel' | 'subject' | 'body';
 type FieldErrors = Partial<Record<FieldKey, string>>;
 const FIELD_IDS: Record<FieldKey, string> = { channel: 'nc-channel', subject: 'nc-subject', body: 'nc-body' };
-const isField = (f: string | undefined): f is FieldKey => f !== undefined && f in FIELD_IDS;
 
 const TRUST_WORDS: Record<string, string> = { verified: 'verified', asserted: 'given, not verified', threaded: 'not verified' };
 
@@ -74,8 +74,6 @@ export function NewConversationDialog(props: {
   }, [props.open, patient.id]);
 
   const count = useMemo(() => countSms(body), [body]);
-  const focusLater = (id: string) => requestAnimationFrame(() => document.getElementById(id)?.focus());
-
   async function send(event: Event) {
     event.preventDefault();
     if (sending) return;
@@ -96,7 +94,7 @@ export function NewConversationDialog(props: {
       });
       props.onStarted(result);
     } catch (e) {
-      if (e instanceof ApiError && (e.status === 400 || e.status === 409) && isField(e.field)) {
+      if (isFieldRefusal(e, FIELD_IDS)) {
         setErrors({ [e.field]: readableReason(e) });
         setRefusal(e.code);
         focusLater(FIELD_IDS[e.field]);
@@ -108,16 +106,7 @@ export function NewConversationDialog(props: {
     }
   }
 
-  const described = (key: FieldKey, hint?: string) => {
-    const ids = [hint, errors[key] ? `${FIELD_IDS[key]}-error` : undefined].filter(Boolean).join(' ');
-    return { ...(errors[key] ? { 'aria-invalid': true as const } : {}), ...(ids ? { 'aria-describedby': ids } : {}) };
-  };
-  const fieldError = (key: FieldKey) =>
-    errors[key] ? (
-      <p class="field-error" id={`${FIELD_IDS[key]}-error`} role="alert">
-        {errors[key]}
-      </p>
-    ) : null;
+  const { described, fieldError } = fieldErrorsOf(FIELD_IDS, errors);
 
   const choices: { id: Channel; label: string; facts: string | null }[] = [
     { id: 'auto', label: 'Auto', facts: 'the hub picks a channel that reaches the patient' },

@@ -10,9 +10,10 @@
  * not verified" until the patient writes from it or an agent verifies it.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, describeError, type Api } from '../api.ts';
+import { describeError, type Api } from '../api.ts';
+import { bareMessage, fieldErrorsOf, focusLater, isFieldRefusal } from '../field-errors.tsx';
 import { channelLabel, CHANNELS } from '../format.ts';
-import { bareMessage, duplicateReasonLabel, duplicatesOf, groupDuplicates, ownIdentities, timeZones, type PatientPrefill } from '../patients.ts';
+import { duplicateReasonLabel, duplicatesOf, groupDuplicates, ownIdentities, timeZones, type PatientPrefill } from '../patients.ts';
 import type { AgentSummary, ChannelId, DuplicatePatient, PatientFieldsBody, PatientProfile, Team } from '../types.ts';
 import { Modal } from './Modal.tsx';
 
@@ -32,7 +33,6 @@ const FIELD_IDS: Record<FieldKey, string> = {
   teamId: 'pf-team',
 };
 const FIELD_ORDER = Object.keys(FIELD_IDS) as FieldKey[];
-const isField = (field: string | undefined): field is FieldKey => field !== undefined && field in FIELD_IDS;
 
 /** What a duplicate says next to the field it is about. */
 const DUPLICATE_FIELD: Record<DuplicatePatient['reason'], { field: FieldKey; message: string }> = {
@@ -140,7 +140,6 @@ export function PatientFormDialog(props: {
     const value = (event.currentTarget as HTMLInputElement | HTMLSelectElement).value;
     setForm((f) => ({ ...f, [key]: value }));
   };
-  const focusLater = (id: string) => requestAnimationFrame(() => document.getElementById(id)?.focus());
 
   function refused(error: unknown) {
     const found = duplicatesOf(error);
@@ -157,7 +156,7 @@ export function PatientFormDialog(props: {
       return;
     }
     setDuplicates(null);
-    if (error instanceof ApiError && (error.status === 400 || error.status === 409) && isField(error.field)) {
+    if (isFieldRefusal(error, FIELD_IDS)) {
       setErrors({ [error.field]: bareMessage(error) });
       setFormError(null);
       focusLater(FIELD_IDS[error.field]);
@@ -198,16 +197,7 @@ export function PatientFormDialog(props: {
     }
   }
 
-  const described = (key: FieldKey, hint?: string) => {
-    const ids = [hint, errors[key] ? `${FIELD_IDS[key]}-error` : undefined].filter(Boolean).join(' ');
-    return { ...(errors[key] ? { 'aria-invalid': true as const } : {}), ...(ids ? { 'aria-describedby': ids } : {}) };
-  };
-  const fieldError = (key: FieldKey) =>
-    errors[key] ? (
-      <p class="field-error" id={`${FIELD_IDS[key]}-error`} role="alert">
-        {errors[key]}
-      </p>
-    ) : null;
+  const { described, fieldError } = fieldErrorsOf(FIELD_IDS, errors);
 
   const canOverride = agent.role === 'supervisor' || agent.role === 'admin';
   const groups = duplicates ? groupDuplicates(duplicates.list) : [];

@@ -8,8 +8,9 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, describeError, type Api } from '../api.ts';
+import { bareMessage } from '../field-errors.tsx';
 import { channelLabel, plural, shortTime, statusLabel, fullTime } from '../format.ts';
-import { bareMessage, prefillFrom, SEARCH_DEBOUNCE_MS, SEARCH_MIN_CHARS, type PatientPrefill } from '../patients.ts';
+import { prefillFrom, SEARCH_DEBOUNCE_MS, SEARCH_MIN_CHARS, type PatientPrefill } from '../patients.ts';
 import type { PatientSearchPage, PatientSearchRecord } from '../types.ts';
 import { Modal } from './Modal.tsx';
 import type { Directory } from './Workspace.tsx';

@@ -7,6 +7,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, describeError, type Api } from '../api.ts';
+import { bareMessage, describedBy, FieldError as SharedFieldError } from '../field-errors.tsx';
 import { fullTime, ROUTING_MODES, routingModeLabel, WEEKDAYS, weekdayLabel } from '../format.ts';
 import type { RoutingMode, Team, TeamHours, TeamHoursAnswer, TeamRouting, Weekday } from '../types.ts';
 import { Modal } from './Modal.tsx';
@@ -56,29 +57,14 @@ function timeZones(): string[] {
   }
 }
 
-/** The hub's message without the "field: " it starts with (the field is shown by where the message is). */
-function bareMessage(error: ApiError): string {
-  return error.field && error.message.startsWith(`${error.field}: `) ? error.message.slice(error.field.length + 2) : error.message;
-}
-
 const idFor = (path: string) => `team-settings-${path.replace(/\./g, '-')}`;
 
 function FieldError(props: { errors: FieldErrors; path: string; label?: string }) {
-  const message = props.errors[props.path];
-  if (!message) return null;
-  return (
-    <p class="field-error" id={`${idFor(props.path)}-error`} role="alert">
-      {props.label ? `${props.label}: ` : ''}
-      {message}
-    </p>
-  );
+  return <SharedFieldError id={idFor(props.path)} message={props.errors[props.path]} label={props.label} />;
 }
 
 /** Attributes that tie an input to its error, when the hub named it (and to its hint, if any). */
-function invalid(errors: FieldErrors, path: string, hint?: string) {
-  const describedBy = [hint, errors[path] ? `${idFor(path)}-error` : undefined].filter(Boolean).join(' ');
-  return { ...(errors[path] ? { 'aria-invalid': true as const } : {}), ...(describedBy ? { 'aria-describedby': describedBy } : {}) };
-}
+const invalid = (errors: FieldErrors, path: string, hint?: string) => describedBy(idFor(path), errors[path], hint);
 
 /** A group of fields: described by its own error (the hub named the row or the list). */
 function groupError(errors: FieldErrors, path: string) {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { loadConversationFor, type Actor } from '../../access/access-policy.ts';
 import { AppError, forbidden, HiddenFromActor, notFound } from '../../errors.ts';
 import type { HubServices } from '../../hub-services.ts';
-import { FAQ_LANGUAGES, faqEntryPatchSchema, faqEntrySchema, SUGGEST_MAX, type FaqEntry } from '../../routing/faq.ts';
+import { FAQ_LANGUAGES, faqEntryPatchSchema, faqEntrySchema, SUGGEST_MAX, type FaqEntry, type FaqEntryRecord } from '../../routing/faq.ts';
 import type { FaqStore } from '../../routing/faq-store.ts';
 import { Reply, defineRoute } from '../route.ts';
 
@@ -18,7 +18,7 @@ const shape = z.object({
   id: z.string(), teamId: z.string(), language: z.enum(FAQ_LANGUAGES), questions: z.array(z.string()), answer: z.string(),
   published: z.boolean(), autoAnswer: z.boolean(), updatedAt: z.string(),
 });
-const toRecord = (e: FaqEntry) => ({ ...e, updatedAt: e.updatedAt.toISOString() });
+const toRecord = (e: FaqEntry): FaqEntryRecord => ({ ...e, updatedAt: e.updatedAt.toISOString() });
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const teamId = z.string().min(1).max(100);
 

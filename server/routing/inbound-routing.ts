@@ -223,6 +223,11 @@ export class InboundRouting {
   private async answer(conversation: ConversationDoc, message: MessageDoc, body: string, reason: string, providerKey: string, rule: { consent: boolean }): Promise<void> {
     const ctx = this.ctx();
     const channel = message.channel as ChannelId;
+    // A forged From (SPF and DKIM not aligned) would make the clinic mail whoever it names: flagged and alerted, never answered.
+    if (message.senderUnauthenticated) {
+      ctx.logger.warn({ conversationId: conversation._id, reason, channel }, 'automatic answer not sent: the sender is not authenticated');
+      return;
+    }
     const { patient, identities } = await loadReachability(ctx, conversation.patientId);
     const sender = identities.find((i) => i._id === message.senderIdentityId);
     if (!sender) return;

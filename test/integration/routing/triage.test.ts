@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { inboundSms, postTwilio } from '../../support/fake-twilio.ts';
+import { postInboundEmail } from '../../support/inbound-email.ts';
 import { connected, nextEvent, roundTrip, startTestHub, waitFor, type Session, type TestHub } from '../../support/test-hub.ts';
 
 interface OutboxEntry { messageId: string; request: { To: string; Body: string }; createdAt?: string }
@@ -124,5 +125,17 @@ describe('emergency triage: a safety reply at once, the conversation urgent, sup
     expect((await t.hub.services.db.models.Conversation.findById(conversationId).lean().orFail()).assigneeId).to.equal(nurse.agent.id);
     expect((await t.api.put('/api/teams/front-desk/routing', { mode: 'manual', maxOpenPerAgent: 5, escalateAfterMinutes: 5 }, token)).status).to.equal(200);
     for (const s of sockets) s.disconnect();
+  });
+
+  it('flags a forged email (From not authenticated) but never mails whoever it names', async () => {
+    const res = await postInboundEmail(t, { from: 'victim@example.net', text: 'I have chest pain', SPF: 'fail', dkim: '{}' });
+    expect(res.status).to.equal(200);
+    await t.hub.settled();
+    const message = await t.hub.services.db.models.Message.findOne({ direction: 'inbound', channel: 'email' }).sort({ createdAt: -1 }).lean().orFail();
+    expect(message.senderUnauthenticated).to.be.a('string');
+    const conversation = (await t.api.get(`/api/conversations/${message.conversationId}`, (await t.admin()).token)).body;
+    expect(conversation.triage).to.include({ category: 'medical_emergency' });
+    const mail = (await t.api.get('/api/dev/outbox?channel=email&limit=500', (await t.admin()).token)).body.items as { request: unknown }[];
+    expect(mail.some((e) => JSON.stringify(e.request).includes('victim@example.net'))).to.equal(false);
   });
 });

@@ -132,6 +132,25 @@ describe('security: held attacks on tokens, team boundaries and web visitors', (
       expect(error!.data?.code, what).to.equal(code);
     }
 
+    it('refuses every route that is not public without a token, or with a forged one, before reading anything (401)', async () => {
+      const forged = jwt.sign({ sub: agentB.agent.id, sid: sidOf(agentB.token), role: 'admin', teamIds: ['team-a', 'team-b'] }, 'not-the-hub-secret', { expiresIn: 600 });
+      // What may be reached without a token is a short, known list: a route made public by mistake fails here.
+      const PUBLIC = /^(\/api\/auth\/(login|refresh)|\/api\/openapi\.json|\/api\/widget\/.*|\/webhooks\/(twilio|sendgrid)\/.*|\/(healthz|readyz|chat|widget\.js|widget\/verify)|\/inbox\/.*|\/(m|media)\/:token)$/;
+      expect(t.hub.routes.filter((r) => r.auth === 'public' && !PUBLIC.test(r.path)).map((r) => r.path)).to.deep.equal([]);
+      const guarded = t.hub.routes.filter((r) => r.auth !== 'public');
+      expect(guarded.length, 'guarded routes found').to.be.at.least(60);
+      for (const route of guarded) {
+        const url = route.path.replace(/:[A-Za-z]+/g, (param) => (param === ':id' ? b.conversationId : 'x'));
+        const body = route.method === 'get' ? undefined : {};
+        for (const [token, why] of [[undefined, 'no token'], [forged, 'forged token']] as const) {
+          const res = await t.api.request(route.method.toUpperCase(), url, body, token);
+          const what = `${route.method.toUpperCase()} ${route.path} (${why})`;
+          expect(res.status, what).to.equal(401);
+          expectNoPhi(res, what);
+        }
+      }
+    });
+
     it('refuses tokens signed with another secret, unsigned (alg none), with another algorithm or issuer, or made up for a session', async () => {
       const victim = await t.agent({ name: 'Vic Token', teamIds: ['team-a'] });
       const sid = sidOf(victim.token);

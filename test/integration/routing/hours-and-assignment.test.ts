@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { inboundSms, postTwilio } from '../../support/fake-twilio.ts';
-import { connected, nextEvent, startTestHub, TestClock, waitFor, type Session, type TestHub } from '../../support/test-hub.ts';
+import { connected, nextEvent, roundTrip, startTestHub, TestClock, waitFor, type Session, type TestHub } from '../../support/test-hub.ts';
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => ({ day, from: '09:00', to: '17:00' }));
 /** Saturday 2026-12-05 10:00 in New York: the clinic is closed until Monday 9:00. */
@@ -162,9 +162,14 @@ describe('assignment by team, capacity, language, and escalation of long waits',
     expect((await t.api.get(`/api/conversations/${fourth}`, admin.token)).body.waitingSince).to.be.a('string');
 
     const escalation = nextEvent<{ conversationId: string; waitedMinutes: number }>(supervisorSocket, 'queue:escalation', (e) => e.conversationId === fourth);
+    let agentSaw = false;
+    english.socket.on('queue:escalation' as never, () => (agentSaw = true));
     t.clock.advance(6 * 60_000);
     await t.hub.routing.sweep();
     expect((await escalation).waitedMinutes).to.be.at.least(5);
+    // Escalations are for supervisors and admins, not for every agent of the team.
+    await roundTrip(english.socket);
+    expect(agentSaw).to.equal(false);
 
     // Capacity frees up and the agent is active again: the waiting conversation goes to them.
     await t.api.post(`/api/conversations/${third}/resolve`, {}, english.token);

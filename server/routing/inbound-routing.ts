@@ -147,7 +147,8 @@ export class InboundRouting {
   private async department(message: MessageDoc, text: string, inbound: InboundForRouting): Promise<boolean> {
     const ctx = this.ctx();
     const conversation = await ctx.models.Conversation.findById(message.conversationId).lean();
-    if (!conversation || conversation.assigneeId) return false;
+    // Only a conversation still where new ones start is routed: one an agent placed (or a retry finds moved) stays put.
+    if (!conversation || conversation.assigneeId || conversation.teamId !== ctx.settings.defaultTeamId) return false;
     if (message.channel === 'webchat' && inbound.opened) {
       const sender = message.senderIdentityId ? await ctx.models.Identity.findById(message.senderIdentityId, { routeToTeamId: 1 }).lean() : null;
       if (sender?.routeToTeamId) return this.transfer(conversation, sender.routeToTeamId, 'the patient chose it in the chat');

@@ -9,7 +9,8 @@ import { appendMessage } from './append-message.ts';
 import { toConversationRecord, toMessageRecord } from './records.ts';
 import type { TimelineContext } from './timeline-context.ts';
 
-const WORDS: Record<ChannelId, string> = { sms: 'text messages', email: 'email', webchat: 'web chat' };
+/** A channel in the words of the timeline's consent events ("opted out of text messages"). */
+export const CHANNEL_WORDS: Record<ChannelId, string> = { sms: 'text messages', email: 'email', webchat: 'web chat' };
 
 /** Records a consent change; returns false when the patient was already in that state. */
 export async function recordConsent(
@@ -44,7 +45,7 @@ export async function recordConsent(
   if (changed.latestConversationId) {
     const conversation = await ctx.models.Conversation.findById(changed.latestConversationId).lean();
     if (conversation) {
-      const text = status === 'opted_out' ? `Patient opted out of ${WORDS[channel]} (${source})` : `Patient opted in to ${WORDS[channel]} (${source})`;
+      const text = status === 'opted_out' ? `Patient opted out of ${CHANNEL_WORDS[channel]} (${source})` : `Patient opted in to ${CHANNEL_WORDS[channel]} (${source})`;
       const appended = await appendMessage(ctx, conversation, {
         direction: 'system', channel: 'internal', kind: 'event', body: text, author: { type: 'system', agentId: null }, deliveryStatus: 'none',
       });

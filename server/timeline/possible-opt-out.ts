@@ -7,12 +7,13 @@
 import type { Actor } from '../access/access-policy.ts';
 import type { ConversationDoc, MessageDoc } from '../db/documents.ts';
 import { AppError } from '../errors.ts';
+import type { ChannelId } from '../../channels/channel-id.ts';
 import { appendMessage } from './append-message.ts';
+import { CHANNEL_WORDS } from './consent.ts';
 import { recordAddressConsent } from './identity/related-contacts.ts';
 import { toConversationRecord, toMessageRecord, type ConversationRecord } from './records.ts';
 import type { TimelineContext } from './timeline-context.ts';
 
-const WORDS: Record<string, string> = { sms: 'text messages', email: 'email', webchat: 'web chat' };
 
 export async function flagPossibleOptOut(ctx: TimelineContext, conversation: ConversationDoc, message: MessageDoc): Promise<void> {
   if (message.channel === 'internal') return;
@@ -21,7 +22,7 @@ export async function flagPossibleOptOut(ctx: TimelineContext, conversation: Con
   const current = await ctx.models.Conversation.findById(conversation._id).lean().orFail();
   const appended = await appendMessage(ctx, current, {
     direction: 'system', channel: 'internal', kind: 'event', author: { type: 'system', agentId: null }, deliveryStatus: 'none',
-    body: `Possible opt-out: the patient may be asking to stop ${WORDS[message.channel]}. Consent is unchanged until an agent records the opt-out.`,
+    body: `Possible opt-out: the patient may be asking to stop ${CHANNEL_WORDS[message.channel as ChannelId]}. Consent is unchanged until an agent records the opt-out.`,
   });
   ctx.events.messageCreated(toMessageRecord(appended.message, ctx.cipher), toConversationRecord(appended.conversation, ctx.cipher));
   ctx.logger.info({ conversationId: conversation._id, messageId: message._id, channel: message.channel }, 'possible opt-out flagged');
@@ -47,7 +48,7 @@ export async function resolvePossibleOptOut(
   const current = await ctx.models.Conversation.findById(conversation._id).lean().orFail();
   const appended = await appendMessage(ctx, current, {
     direction: 'system', channel: 'internal', kind: 'event', author: { type: 'agent', agentId: actor.agentId }, deliveryStatus: 'none',
-    body: decision === 'record' ? `Opt-out from ${WORDS[flag.channel]} recorded at the patient's request` : 'Possible opt-out reviewed: not an opt-out request',
+    body: decision === 'record' ? `Opt-out from ${CHANNEL_WORDS[flag.channel as ChannelId]} recorded at the patient's request` : 'Possible opt-out reviewed: not an opt-out request',
   });
   const record = toConversationRecord(appended.conversation, ctx.cipher);
   ctx.events.messageCreated(toMessageRecord(appended.message, ctx.cipher), record);

@@ -163,7 +163,7 @@ describe('assignment by team, capacity, language, and escalation of long waits',
 
     const escalation = nextEvent<{ conversationId: string; waitedMinutes: number }>(supervisorSocket, 'queue:escalation', (e) => e.conversationId === fourth);
     let agentSaw = false;
-    english.socket.on('queue:escalation' as never, () => (agentSaw = true));
+    english.socket.on('queue:escalation' as never, () => { agentSaw = true; });
     t.clock.advance(6 * 60_000);
     await t.hub.routing.sweep();
     expect((await escalation).waitedMinutes).to.be.at.least(5);

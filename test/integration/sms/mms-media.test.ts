@@ -67,7 +67,7 @@ describe('MMS media: imported into the hub in the background, sealed, the messag
     expect(record.attachments.map((a: { unavailable: string | null }) => a.unavailable)).to.deep.equal([null, null]);
   });
 
-  it('answers the webhook before any download, retries a failing one, and marks it unavailable with the reason', async () => {
+  it('stores the message whatever happens to its files, retries a failing download, and marks it unavailable with the reason', async () => {
     const mms = mmsFrom('+14155552102', 2);
     let tries = 0;
     nock('https://api.twilio.com')

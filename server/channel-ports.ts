@@ -108,8 +108,9 @@ export class ChannelPorts implements HubPorts {
       if (!updated) return false;
       // FerretDB 1.24 ignores $push's $slice (measured): trimmed here, under the same lock (ARCHITECTURE.md).
       const ids = updated.delivery.eventIds ?? [];
+      // Only over the list as read (MongoDB honours $slice, so this never runs there; on any store it cannot drop an id pushed meanwhile).
       if (ids.length > APPLIED_EVENT_IDS_KEPT) {
-        await ctx.models.Message.updateOne({ _id: messageId }, { $set: { 'delivery.eventIds': ids.slice(-APPLIED_EVENT_IDS_KEPT) } });
+        await ctx.models.Message.updateOne({ _id: messageId, 'delivery.eventIds': ids }, { $set: { 'delivery.eventIds': ids.slice(-APPLIED_EVENT_IDS_KEPT) } });
       }
       return true;
     });

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseBusinessHours, type OpeningSpan } from './routing/business-hours.ts';
 import { loadClinicCardSettings, type ClinicCardSettings } from '../channels/vcard/card-settings.ts';
+import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './outreach/quiet-hours.ts';
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -90,6 +91,38 @@ const envSchema = z.object({
     }
   }),
   SMS_HELP_TEXT: z.string().min(10).max(320).optional(),
+  // The language of the hub's own texts to a patient whose language it does not know (satisfaction surveys).
+  CLINIC_LANGUAGE: z.enum(['en', 'es', 'it']).default('en'),
+  // Outreach the hub starts by itself waits out these local hours (server/outreach/quiet-hours.ts); "off" to send any time.
+  QUIET_HOURS: z.string().default(DEFAULT_QUIET_HOURS).transform((raw, ctx) => {
+    try {
+      return parseQuietHours(raw);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  // Satisfaction surveys after a resolve (server/csat/).
+  CSAT_SURVEYS: z.enum(['on', 'off']).default('on').transform((v) => v === 'on'),
+  CSAT_SURVEY_INTERVAL_DAYS: z.coerce.number().min(0).max(365).default(7),
+  CSAT_DELAY_MINUTES: z.string().default('sms=2,email=2,webchat=0').transform((raw, ctx) => {
+    const value = raw.trim();
+    const all = /^\d+(\.\d+)?$/.test(value) ? Number(value) : null;
+    const delays = all === null ? { sms: 2, email: 2, webchat: 0 } : { sms: all, email: all, webchat: all };
+    for (const part of all === null ? value.split(',').map((p) => p.trim()).filter(Boolean) : []) {
+      const match = /^(sms|email|webchat)\s*=\s*(\d+(?:\.\d+)?)$/.exec(part);
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not like "sms=2" (channels: sms, email, webchat; minutes)` });
+        return z.NEVER;
+      }
+      delays[match[1] as keyof typeof delays] = Number(match[2]);
+    }
+    if (Object.values(delays).some((m) => m > 7 * 24 * 60)) {
+      ctx.addIssue({ code: 'custom', message: 'at most 10080 minutes (a week)' });
+      return z.NEVER;
+    }
+    return delays;
+  }),
   TRIAGE_RULES_FILE: z.string().min(1).optional(),
   TRIAGE_ON_CALL_TEAM: z.string().trim().min(1).max(100).optional(),
   TRIAGE_PAGE_SMS: z.string().optional().transform((v, ctx) => {
@@ -109,6 +142,11 @@ const envSchema = z.object({
     return channels as ('sms' | 'email' | 'webchat')[];
   }),
   SMS_DEPARTMENT_MENU: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  // The outbox (server/delivery/delivery-worker.ts): the lease must outlast a provider call (checked below).
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(50, 'must be at most 50').default(6),
+  OUTBOX_LEASE_SECONDS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(2, 'must be at least 2').max(3600, 'must be at most 3600').default(60),
+  OUTBOX_SEND_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(600, 'must be at most 600').default(15),
+  OUTBOX_BACKOFF_MAX_SECONDS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(86_400, 'must be at most 86400 (a day)').default(300),
   AGENT_AWAY_AFTER_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(5),
   DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US').default('US'),
   REOPEN_WINDOW_HOURS: z.coerce.number().min(0).max(24 * 90).default(72),
@@ -183,10 +221,18 @@ export interface Config {
   readonly clinicName: string;
   /** The answer to an SMS HELP keyword. */
   readonly smsHelpText: string;
+  /** The language of the hub's own texts when the patient's is unknown. */
+  readonly clinicLanguage: 'en' | 'es' | 'it';
+  /** The local hours outreach (surveys) waits out; null: none. */
+  readonly quietHours: QuietHours | null;
+  /** Satisfaction surveys: on or off, at most one per patient per interval, sent this long after a resolve per channel. */
+  readonly csat: { enabled: boolean; intervalMs: number; delayMs: Record<'sms' | 'email' | 'webchat', number> };
   /** Emergency triage: its rules (TRIAGE_RULES_FILE or the default), who else is alerted, who is paged (no PHI). */
   readonly triage: { rules: TriageRules; onCallTeamId: string | null; pageSms: readonly string[]; pageEmail: readonly string[] };
   /** Channel fallback order (empty: off): a message that failed for good is offered on the next channel. */
   readonly deliveryFallback: readonly ('sms' | 'email' | 'webchat')[];
+  /** The outbox: provider calls per message at most, a claim's lease, how long one provider call may take, the longest retry wait. */
+  readonly outbox: { maxAttempts: number; leaseMs: number; sendTimeoutMs: number; backoffMaxMs: number };
   /** Answer a first text from a new number with the department menu ("reply 1 for appointments…"). */
   readonly smsDepartmentMenu: boolean;
   /** An agent online but inactive this long counts as away for assignment. */
@@ -274,8 +320,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.NODE_ENV === 'production' && e.SENDGRID_API_KEY && !e.SENDGRID_EVENT_PUBLIC_KEY) {
     problems.push('SENDGRID_EVENT_PUBLIC_KEY: required in production when SENDGRID_API_KEY is set (the Event Webhook is verified with it)');
   }
+  if (e.REDIS_URL && !e.MONGODB_URI) {
+    problems.push(
+      'REDIS_URL is set (several hub nodes) but MONGODB_URI is not: each node would start its own embedded database (FerretDB), which holds one node\'s data and ' +
+        'does not isolate updates across processes. Set MONGODB_URI to a MongoDB replica set that every node shares, or unset REDIS_URL to run one node.',
+    );
+  }
   if (Boolean(e.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(e.BOOTSTRAP_ADMIN_PASSWORD)) {
     problems.push('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither');
+  }
+  if (e.OUTBOX_LEASE_SECONDS < 2 * e.OUTBOX_SEND_TIMEOUT_SECONDS) {
+    problems.push(
+      `OUTBOX_LEASE_SECONDS: must be at least twice OUTBOX_SEND_TIMEOUT_SECONDS (${e.OUTBOX_SEND_TIMEOUT_SECONDS} s), so ${2 * e.OUTBOX_SEND_TIMEOUT_SECONDS} or more: ` +
+        'a message whose lease ran out while its provider call was still running could be sent a second time by another worker',
+    );
   }
   if (problems.length) throw new ConfigError(problems);
 
@@ -331,6 +389,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     agentAwayAfterMs: e.AGENT_AWAY_AFTER_MINUTES * 60_000,
     smsDepartmentMenu: e.SMS_DEPARTMENT_MENU,
     deliveryFallback: e.DELIVERY_FALLBACK,
+    outbox: {
+      maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      leaseMs: e.OUTBOX_LEASE_SECONDS * 1000,
+      sendTimeoutMs: e.OUTBOX_SEND_TIMEOUT_SECONDS * 1000,
+      backoffMaxMs: e.OUTBOX_BACKOFF_MAX_SECONDS * 1000,
+    },
+    clinicLanguage: e.CLINIC_LANGUAGE,
+    quietHours: e.QUIET_HOURS,
+    csat: {
+      enabled: e.CSAT_SURVEYS,
+      intervalMs: e.CSAT_SURVEY_INTERVAL_DAYS * 24 * 3600_000,
+      delayMs: { sms: e.CSAT_DELAY_MINUTES.sms * 60_000, email: e.CSAT_DELAY_MINUTES.email * 60_000, webchat: e.CSAT_DELAY_MINUTES.webchat * 60_000 },
+    },
     smsHelpText: e.SMS_HELP_TEXT ?? `${e.CLINIC_NAME}: reply to this number to reach our care team. Msg & data rates may apply. Reply STOP to opt out.`,
     defaultPhoneRegion: e.DEFAULT_PHONE_REGION,
     reopenWindowMs: e.REOPEN_WINDOW_HOURS * 3600_000,

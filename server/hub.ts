@@ -44,6 +44,7 @@ import type { Logger } from './logger.ts';
 import { AgentsRealtime } from './realtime/agents-namespace.ts';
 import { broadcastTimelineEvents } from './realtime/timeline-broadcast.ts';
 import { WidgetRealtime } from './realtime/widget-namespace.ts';
+import { attachRedisFanout } from './realtime/redis-fanout.ts';
 import { widgetRoutes } from './http/routes/widget-routes.ts';
 import { widgetScript } from './http/widget-script.ts';
 import { inboxAppRoutes } from './http/routes/inbox-app-routes.ts';
@@ -81,6 +82,8 @@ export interface HubOptions {
   /** Retries of provider media downloads (tests shorten the waits). */
   mediaImport?: MediaImportOptions;
   socketRevalidateMs?: number;
+  /** Have the driver emit command events (tests record every query shape; benches count commands per operation). */
+  monitorDatabaseCommands?: boolean;
 }
 
 export interface Hub {
@@ -100,7 +103,7 @@ export interface Hub {
 export async function buildHub(options: HubOptions): Promise<Hub> {
   const { config, logger } = options;
   const clock = options.clock ?? (() => new Date());
-  const db: Database = await connectDatabase(options.mongoUri, config.databaseName);
+  const db: Database = await connectDatabase(options.mongoUri, config.databaseName, { monitorCommands: options.monitorDatabaseCommands ?? false });
   const cipher = new PhiCipher(config.phiKeys, config.blindIndexKey);
   const locks = db.locks;
   const audit = new AuditLog(db.models, clock, logger, config.auditKeys);
@@ -127,8 +130,19 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   // A dead connection (a phone that lost signal) is noticed within 20 s, not Socket.IO's default 45 s:
   // until then `auto` would still send replies to a web chat nobody sees.
   const io = new SocketServer(httpServer, { serveClient: false, cors: { origin: true, methods: ['GET', 'POST'] }, pingInterval: 10_000, pingTimeout: 10_000 });
+  // Several nodes: rooms span them all through Redis (before any namespace exists); one node needs nothing.
+  const fanout = config.redisUrl ? await attachRedisFanout(io, { url: config.redisUrl, logger }) : undefined;
   let timeline: TimelineContext | undefined;
   const realtime = new AgentsRealtime(io, auth, audit, () => timeline!, { revalidateEveryMs: options.socketRevalidateMs ?? 5000 });
+  // The database going away and coming back: said once in the log, and shown in every agent's inbox.
+  db.health.onChange((status) => {
+    if (status.state === 'degraded') logger.error({ reason: status.reason }, 'database unreachable: webhooks answer 503 until it is back');
+    else {
+      logger.info('database reachable again');
+      worker?.kick();
+    }
+    realtime.hubStatus({ state: status.state, reason: status.reason, since: status.since.toISOString() });
+  });
   let worker: DeliveryWorker | undefined;
   const background = new BackgroundWork(logger);
   const replyAddresses = new ReplyAddresses(`${config.sendgrid.inboundSecret}:reply`, config.sendgrid.inboundDomain);
@@ -136,10 +150,11 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const ports = new ChannelPorts(() => timeline!, { replyAddresses, background, selfUrl: () => listeningOn });
   const channels = createChannels(
     {
-      sms: { ...config.twilio, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText, sandboxSlowDeliveryMs: config.sandbox.slowDeliveryMs },
+      sms: { ...config.twilio, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText, sandboxSlowDeliveryMs: config.sandbox.slowDeliveryMs, sendTimeoutMs: config.outbox.sendTimeoutMs },
       email: {
         apiKey: config.sendgrid.apiKey, fromEmail: config.sendgrid.fromEmail, clinicName: config.clinicName,
         inboundSecret: config.sendgrid.inboundSecret, eventPublicKey: config.sendgrid.eventPublicKey, sandboxSlowDeliveryMs: config.sandbox.slowDeliveryMs,
+        sendTimeoutMs: config.outbox.sendTimeoutMs,
       },
     },
     ports,
@@ -167,7 +182,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     events: broadcastTimelineEvents(audiences),
     logger,
     settings: { defaultPhoneRegion: config.defaultPhoneRegion, reopenWindowMs: config.reopenWindowMs, defaultTeamId: DEFAULT_TEAM.id },
-    isWidgetConnected: (patientId) => widgetRealtime?.isConnected(patientId) ?? false,
+    isWidgetConnected: async (patientId) => (await widgetRealtime?.isConnected(patientId)) ?? false,
     kickDelivery: () => worker?.kick(),
     importMedia: (messageId) => mediaImport.schedule(messageId),
     routeInbound: (inbound) => routing.route(inbound),
@@ -199,7 +214,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     }),
     // Set online, connected here, and active lately (an agent who stepped away is not given new patients).
     isAgentOnline: async (agentId) => {
-      if (!realtime.isConnected(agentId)) return false;
+      if (!(await realtime.isOnline(agentId))) return false;
       const session = await db.models.Session.findOne({ agentId, revokedAt: null }).sort({ lastActivityAt: -1 }).lean();
       return Boolean(session && clock().getTime() - new Date(session.lastActivityAt).getTime() <= config.agentAwayAfterMs);
     },
@@ -223,6 +238,9 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const mediaLinks = new MediaLinks(purposeKey(config.jwtSecret, 'media-links'), config.publicBaseUrl, clock);
   worker = new DeliveryWorker(timeline, adapters, {
     pollIntervalMs: options.deliveryPollMs ?? 1000,
+    ...config.outbox, // lease, max attempts, provider timeout, longest retry wait (OUTBOX_*)
+    // During a database outage every claim would fail: the worker waits, and is kicked when the database is back.
+    paused: () => !db.health.available,
     extras: async (message, channel) => ({
       ...(channel === 'email' ? { email: await emailThreadFor(timeline!, message, replyAddresses, config.clinicName) } : {}),
       // With PHI-safe notifications only the notice leaves the hub: files too wait behind the secure chat (a contact card holds no PHI).
@@ -251,7 +269,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...identityRoutes(services),
     ...agentRoutes(services),
     ...auditRoutes(services),
-    ...channelRoutes.map(channelRoute),
+    ...channelRoutes.map((route) => channelRoute(route, { database: db.health })),
     ...secureLinkRoutes(secureLinks, config.clinicName),
     ...devRoutes(services),
     ...widgetRoutes(services, visitors, widgetScript(), limits),
@@ -331,6 +349,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       await worker!.stop();
       realtime.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await fanout?.close();
       await db.close();
     },
   };

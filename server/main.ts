@@ -19,7 +19,14 @@ const logger = createLogger({ level: config.logLevel });
 const store = await startHubStore(config, (line) => logger.info(line));
 const hub = await buildHub({ config, mongoUri: store.uri, logger });
 const { port } = await hub.listen(config.port);
-logger.info({ port, database: store.embedded ? 'embedded FerretDB' : 'MONGODB_URI', sandboxSms: config.sandbox.sms, sandboxEmail: config.sandbox.email }, `CareThread listening on ${config.publicBaseUrl}`);
+const { engine, version, isolatedUpdates } = hub.services.db.capabilities;
+logger.info(
+  { port, database: store.embedded ? 'embedded FerretDB' : 'MONGODB_URI', store: { engine, version, isolatedUpdates }, sandboxSms: config.sandbox.sms, sandboxEmail: config.sandbox.email },
+  `CareThread listening on ${config.publicBaseUrl}`,
+);
+if (!isolatedUpdates && config.redisUrl) {
+  logger.warn(`MONGODB_URI names a ${engine} ${version} store, which does not isolate updates: this node's per-document locks do not reach other nodes; run several nodes only against MongoDB`);
+}
 if (config.devSecretsFile) {
   logger.warn(`development secrets (and the bootstrap admin's password) are in ${config.devSecretsFile}`);
 }

@@ -21,7 +21,14 @@ export interface EmailAdapterConfig {
   clinicName: string;
   /** Sandbox: how long the slow test address waits before "delivered" (SANDBOX_SLOW_DELIVERY_SECONDS). */
   sandboxSlowDeliveryMs: number;
+  /**
+   * OUTBOX_SEND_TIMEOUT_SECONDS: how long one mail/send may wait for SendGrid (the client's request timeout; default 15 s;
+   * @sendgrid/client sets none by itself). The outbox lease is at least twice this.
+   */
+  sendTimeoutMs?: number | undefined;
 }
+
+const DEFAULT_SEND_TIMEOUT_MS = 15_000;
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -55,13 +62,42 @@ function mailFor(config: EmailAdapterConfig, envelope: OutboundEnvelope): MailDa
   };
 }
 
-/** SendGrid errors as outcomes: 429 and 5xx are retried, the rest are refusals an agent can read. */
+/** Errors of the HTTP client itself (no answer from SendGrid): refused, reset, timed out, name lookup failed. */
+const NETWORK_CODE = /^(E[A-Z_]{2,30}|ERR_[A-Z_]{2,40})$/;
+const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ERR_CANCELED']);
+const RETRY_SUGGESTION = 'Nothing to do yet: the hub sends it again shortly';
+
+/**
+ * SendGrid errors as outcomes. Transient ones are retried: no answer at all
+ * (a network error or a timeout: @sendgrid/client passes axios's error on, its
+ * `code` a string such as ECONNRESET), HTTP 429 (rate limit) and 5xx. The rest
+ * are refusals an agent can read. A timeout is ambiguous: SendGrid may have
+ * accepted the mail before the answer was lost (README "Delivery: the outbox").
+ */
 export function mapSendGridError(error: unknown): SendFailure {
-  const e = error as { code?: number; response?: { body?: { errors?: { message?: string; field?: string }[] } } };
-  const status = e.code;
+  const e = error as { code?: number | string; response?: { body?: { errors?: { message?: string; field?: string }[] } } };
+  // A ResponseError carries the HTTP status in `code`; a network error its errno-like name.
+  const status = typeof e.code === 'number' ? e.code : undefined;
+  if (status === undefined) {
+    const networkCode = typeof e.code === 'string' && NETWORK_CODE.test(e.code) ? e.code : 'NETWORK';
+    const timedOut = TIMEOUT_CODES.has(networkCode);
+    return {
+      code: 'PROVIDER_UNAVAILABLE',
+      message: timedOut ? 'SendGrid did not answer in time' : 'SendGrid could not be reached',
+      suggestion: RETRY_SUGGESTION,
+      retryable: true,
+      providerCode: networkCode,
+    };
+  }
   const first = e.response?.body?.errors?.[0];
-  if (status === 429 || (status !== undefined && status >= 500) || status === undefined) {
-    return { code: 'PROVIDER_UNAVAILABLE', message: 'SendGrid is busy or unreachable; will retry', retryable: true, providerCode: `HTTP_${status ?? 'NETWORK'}` };
+  if (status === 429 || status >= 500) {
+    return {
+      code: 'PROVIDER_UNAVAILABLE',
+      message: status === 429 ? 'SendGrid is limiting how fast the clinic sends' : 'SendGrid is busy or unavailable',
+      suggestion: RETRY_SUGGESTION,
+      retryable: true,
+      providerCode: `HTTP_${status}`,
+    };
   }
   if (status === 401 || status === 403) {
     return { code: 'PROVIDER_AUTH', message: 'SendGrid refused our API key; check SENDGRID_API_KEY and its permissions', retryable: false, providerCode: `HTTP_${status}` };
@@ -84,6 +120,8 @@ export function createEmailAdapter(
   if (config.apiKey) {
     const client = new MailService();
     client.setApiKey(config.apiKey);
+    // Retries are the outbox's job; the timeout bounds each call, so a hung SendGrid cannot outlast the lease.
+    client.setTimeout(config.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS);
     return {
       id: 'email',
       label: 'Email',

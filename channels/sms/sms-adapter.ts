@@ -21,7 +21,14 @@ export interface SmsAdapterConfig {
   deleteMediaAfterImport?: boolean;
   /** Sandbox: how long the slow test number waits before "delivered" (SANDBOX_SLOW_DELIVERY_SECONDS). */
   sandboxSlowDeliveryMs: number;
+  /**
+   * OUTBOX_SEND_TIMEOUT_SECONDS: how long one API call may wait for Twilio (the SDK's request timeout; default 15 s).
+   * The outbox lease is at least twice this, so a hung call ends while its message is still leased to this worker.
+   */
+  sendTimeoutMs?: number | undefined;
 }
+
+export const DEFAULT_SEND_TIMEOUT_MS = 15_000;
 
 export interface SmsAdapterHooks {
   /** Sandbox mode: deliver a status callback (Twilio's form fields) to the hub's own signed webhook. */
@@ -91,8 +98,10 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
     }
     // Retries are the outbox's job (with backoff and a lease), not the SDK's. No keep-alive: a
     // connection per message costs one TLS handshake at clinic volumes, and kept-alive sockets with
-    // the SDK's socket timeout never completed under HTTP interception in our tests.
-    const client = twilio(config.accountSid, config.authToken, { autoRetry: false, httpClient: new twilio.RequestClient({ keepAlive: false }) });
+    // the SDK's socket timeout never completed under HTTP interception in our tests. The timeout
+    // bounds each call (the SDK's default is 30 s), so a hung Twilio cannot outlast the lease.
+    const httpClient = new twilio.RequestClient({ keepAlive: false, timeout: config.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS });
+    const client = twilio(config.accountSid, config.authToken, { autoRetry: false, httpClient });
     return {
       id: 'sms',
       label: 'SMS',

@@ -48,6 +48,7 @@ const TWILIO_FAILURES: Record<string, FailureEntry> = {
   '30005': { code: 'SMS_UNKNOWN_NUMBER', message: 'The number does not exist', suggestion: 'Check the number with the patient', retryable: false, unavailable: 'the number does not exist' },
   '30006': { code: 'SMS_LANDLINE', message: 'A landline or unreachable carrier', suggestion: OTHER_CHANNEL, retryable: false, unavailable: 'the number is a landline or its carrier is unreachable' },
   '30007': { code: 'SMS_CARRIER_FILTERED', message: 'Filtered by the carrier as spam', suggestion: 'Try email or web chat; review the wording and any links', retryable: false },
+  '30001': { code: 'SMS_QUEUE_OVERFLOW', message: "Twilio's queue for the clinic's SMS number overflowed before the text went out", suggestion: 'Send again later; an administrator can add numbers to the Messaging Service', retryable: true },
   '30008': { code: 'SMS_CARRIER_ERROR', message: 'Unknown carrier error', suggestion: 'Send again later; if it keeps failing, use another channel', retryable: true },
   '21610': { code: 'SMS_OPTED_OUT', message: 'The patient replied STOP to this number', suggestion: "Only the patient can undo this, by texting START to the clinic's number; use another channel meanwhile", retryable: false, unavailable: 'the patient replied STOP' },
   '21614': { code: 'SMS_NOT_MOBILE', message: 'Not a mobile number: it cannot receive SMS', suggestion: OTHER_CHANNEL, retryable: false, unavailable: 'the number cannot receive texts' },
@@ -81,18 +82,47 @@ export const TWILIO_DELIVERY_ERRORS: Record<string, string> = Object.fromEntries
 );
 
 /**
+ * Create-time Twilio codes that mean "not now" rather than "not this message":
+ * the same request may succeed later, so the outbox retries them with backoff.
+ * https://www.twilio.com/docs/api/errors/20429 (same URL per code)
+ */
+const TRANSIENT_CREATE_CODES: Record<number, string> = {
+  // Too many concurrent API requests; Twilio never processes a request it answers 429, so a retry cannot duplicate it.
+  20429: 'Twilio is limiting how fast the clinic sends',
+  20500: 'Twilio had an internal error',
+  20503: 'Twilio is temporarily unavailable',
+  // The sender's queue is full (hours of messages waiting); it drains at the number's throughput.
+  21611: "The clinic's SMS number has too many messages waiting at Twilio",
+};
+
+/** Errors of the HTTP client itself (no answer from Twilio): refused, reset, timed out, name lookup failed. */
+const NETWORK_CODE = /^(E[A-Z_]{2,30}|ERR_[A-Z_]{2,40})$/;
+const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ERR_CANCELED']);
+
+const RETRY_SUGGESTION = 'Nothing to do yet: the hub sends it again shortly';
+
+/**
  * A failed messages.create (twilio-node RestException or a network error) as an
  * outcome. Known codes take the catalogue's texts; `code` and `retryable` are
- * the outcome's own (the outbox retries only PROVIDER_UNAVAILABLE).
+ * the outcome's own. Transient failures (no answer, a timeout, HTTP 429 or
+ * 5xx, the codes above) are PROVIDER_UNAVAILABLE and retryable; everything
+ * else is final and says why.
+ *
+ * A timeout or a reset connection is the one ambiguous case: Twilio may have
+ * accepted the message before the answer was lost, so the retry can deliver
+ * it twice (README "Delivery: the outbox": the at-least-once window).
  */
 export function mapTwilioError(error: unknown): SendFailure {
-  const e = error as { status?: number; code?: number; message?: string };
-  const providerCode = e.code ? String(e.code) : e.status ? `HTTP_${e.status}` : 'NETWORK';
+  const e = error as { status?: number; code?: number | string; message?: string };
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const networkCode = typeof e.code === 'string' && NETWORK_CODE.test(e.code) ? e.code : undefined;
+  const numericCode = typeof e.code === 'number' ? e.code : undefined;
+  const providerCode = numericCode !== undefined ? String(numericCode) : networkCode ?? (status ? `HTTP_${status}` : 'NETWORK');
   const known = TWILIO_FAILURES[providerCode];
   const words = known
     ? { message: known.message, suggestion: known.suggestion }
     : { message: `Twilio refused the message (${providerCode})`, suggestion: 'Use another channel; tell an administrator if it keeps happening' };
-  switch (e.code) {
+  switch (numericCode) {
     case 21211:
       return { code: 'INVALID_NUMBER', ...words, retryable: false, providerCode };
     case 21610:
@@ -101,8 +131,21 @@ export function mapTwilioError(error: unknown): SendFailure {
     case 21612:
       return { code: 'NOT_REACHABLE', ...words, retryable: false, providerCode };
   }
-  if (e.status === 429 || (e.status !== undefined && e.status >= 500) || e.status === undefined) {
-    return { code: 'PROVIDER_UNAVAILABLE', message: 'Twilio is busy or unreachable; will retry', suggestion: 'Nothing to do yet: the hub sends it again shortly', retryable: true, providerCode };
+  if (numericCode !== undefined && TRANSIENT_CREATE_CODES[numericCode]) {
+    return { code: 'PROVIDER_UNAVAILABLE', message: TRANSIENT_CREATE_CODES[numericCode]!, suggestion: RETRY_SUGGESTION, retryable: true, providerCode };
+  }
+  if (status === undefined) {
+    const timedOut = networkCode !== undefined && TIMEOUT_CODES.has(networkCode);
+    return {
+      code: 'PROVIDER_UNAVAILABLE',
+      message: timedOut ? 'Twilio did not answer in time' : 'Twilio could not be reached',
+      suggestion: RETRY_SUGGESTION,
+      retryable: true,
+      providerCode,
+    };
+  }
+  if (status === 429 || status >= 500) {
+    return { code: 'PROVIDER_UNAVAILABLE', message: 'Twilio is busy or unavailable', suggestion: RETRY_SUGGESTION, retryable: true, providerCode };
   }
   return { code: 'PROVIDER_REFUSED', ...words, retryable: false, providerCode };
 }

@@ -6,7 +6,7 @@
  * the login screen.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { AgentClientToServerEvents, AgentServerToClientEvents } from '../../server/realtime/events.ts';
+import type { AgentClientToServerEvents, AgentServerToClientEvents, HubStatus } from '../../server/realtime/events.ts';
 import type { Api } from './api.ts';
 import type { MessageRecord } from './types.ts';
 
@@ -17,14 +17,19 @@ export interface RealtimeHandlers {
   onConnect(again: boolean): void;
   onStatus(status: 'connecting' | 'online' | 'offline'): void;
   onSessionEnded(reason: string): void;
+  /** The hub's database went away ('degraded') or came back ('ok'). */
+  onHubStatus(state: HubStatus['state']): void;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
+/** How soon a handshake the hub could not answer (its database away) is tried again. */
+const DATABASE_RETRY_MS = 3000;
 
 export class Realtime {
   readonly socket: AgentSocket;
   private connectedBefore = false;
   private closed = false;
+  private retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly api: Api,
@@ -32,7 +37,8 @@ export class Realtime {
   ) {
     this.socket = io('/agents', {
       auth: (cb) => {
-        void this.api.freshToken().then((token) => cb({ token: token ?? '' }));
+        // A renewal that failed for a passing reason (the hub's database away) leaves the current token to try.
+        void this.api.freshToken().then((token) => cb({ token: token ?? this.api.accessToken ?? '' }));
       },
       transports: ['websocket', 'polling'],
       reconnectionDelay: 500,
@@ -41,6 +47,8 @@ export class Realtime {
     handlers.onStatus('connecting');
     this.socket.on('connect', () => {
       handlers.onStatus('online');
+      // The handshake needed the database: it answers (the hub says so right after if it is still degraded).
+      handlers.onHubStatus('ok');
       handlers.onConnect(this.connectedBefore);
       this.connectedBefore = true;
     });
@@ -54,16 +62,36 @@ export class Realtime {
       if (this.closed) return;
       handlers.onStatus('offline');
       const code = error.data?.code;
-      if (code === 'TOKEN_EXPIRED') {
-        void this.api.renew().then(() => this.socket.connect(), () => undefined);
+      if (code === 'DATABASE_UNAVAILABLE') {
+        // Not a session problem: the hub cannot check it now. A refused handshake is not retried by socket.io.
+        handlers.onHubStatus('degraded');
+        this.connectLater();
+      } else if (code === 'TOKEN_EXPIRED') {
+        // A renewal the hub could not answer now (not a session that ended: that shows the login screen) is tried again.
+        void this.api.renew().then(
+          () => this.socket.connect(),
+          (failure: unknown) => {
+            if ((failure as { code?: string }).code === 'DATABASE_UNAVAILABLE') handlers.onHubStatus('degraded');
+            if (this.api.current) this.connectLater();
+          },
+        );
       } else if (code === 'SESSION_REVOKED' || code === 'SESSION_ENDED' || code === 'UNAUTHENTICATED') {
         handlers.onSessionEnded(error.data?.message ?? 'Your session has ended; log in again');
       }
     });
+    this.socket.on('hub:status', ({ state }) => handlers.onHubStatus(state));
     this.socket.on('session:ended', ({ reason }) => {
       this.closed = true;
       handlers.onSessionEnded(describeEnd(reason));
     });
+  }
+
+  /** Connects again a little later: socket.io does not retry a handshake the hub refused. */
+  private connectLater(): void {
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => {
+      if (!this.closed && !this.socket.connected) this.socket.connect();
+    }, DATABASE_RETRY_MS);
   }
 
   join(conversationId: string): Promise<number | null> {
@@ -95,6 +123,7 @@ export class Realtime {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.retry);
     this.socket.removeAllListeners();
     this.socket.disconnect();
   }

@@ -92,12 +92,12 @@ export class MediaImport {
     const ctx = this.ctx();
     const stored = outcome.ok ? await storeAttachment(ctx, outcome.data, outcome.contentType) : null;
     return ctx.locks.run(`message:${message._id}`, async () => {
-      const current = await ctx.models.Message.findById(message._id, { attachments: 1 }).lean();
-      if (current?.attachments[index]?.ref !== ref) return false;
       const set = stored && outcome.ok
         ? { [`attachments.${index}.ref`]: stored, [`attachments.${index}.size`]: outcome.data.length, [`attachments.${index}.contentType`]: outcome.contentType.split(';')[0]!.trim().toLowerCase() }
         : { [`attachments.${index}.unavailable`]: outcome.ok ? 'could not be stored' : outcome.reason };
-      await ctx.models.Message.updateOne({ _id: message._id }, { $set: set });
+      // One conditional update: of two importers (two nodes), the one that still finds the provider copy writes.
+      const written = await ctx.models.Message.updateOne({ _id: message._id, [`attachments.${index}.ref`]: ref }, { $set: set });
+      if (written.matchedCount !== 1) return false;
       if (!outcome.ok) ctx.logger.warn({ messageId: message._id, index, reason: outcome.reason }, 'a provider file could not be imported; marked unavailable');
       return true;
     });

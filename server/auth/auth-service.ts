@@ -310,7 +310,8 @@ export class AuthService {
     ).orFail();
     if (entry.failures >= FREE_FAILURES) {
       const lockMs = Math.min(1000 * 2 ** (entry.failures - FREE_FAILURES + 2), MAX_LOCK_MS);
-      await this.models.LoginThrottle.updateOne({ _id: key }, { $set: { lockedUntil: new Date(now.getTime() + lockMs) } });
+      // $max: of two failures counted at once (two nodes), the later lock stands, whichever write lands last.
+      await this.models.LoginThrottle.updateOne({ _id: key }, { $max: { lockedUntil: new Date(now.getTime() + lockMs) } });
     }
   }
 }

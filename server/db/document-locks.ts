@@ -66,6 +66,14 @@ export class DocumentLocks {
   /** The locks the current async flow holds (marked released when let go, since a callback may outlive them). */
   private readonly held = new AsyncLocalStorage<readonly Holding[]>();
 
+  /**
+   * @param serialize false on a store that isolates updates (MongoDB, see
+   * store-capabilities.ts): `run` then only checks the lock order and runs
+   * the work at once, and correctness rests on conditional updates alone
+   * (server/db/STORE-CONTRACT.md).
+   */
+  constructor(readonly serialize = true) {}
+
   /** Runs `work` after every earlier call for the same key has settled; at once if this flow already holds it. */
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
     const holdings = (this.held.getStore() ?? []).filter((h) => !h.released);
@@ -73,6 +81,13 @@ export class DocumentLocks {
     const rank = rankOf(key);
     const blocking = holdings.find((h) => h.rank >= rank);
     if (blocking) return Promise.reject(new LockOrderError(key, blocking.key));
+    if (!this.serialize) {
+      // Keep checking the nesting order, so the code paths stay the same on both stores.
+      const holding: Holding = { key, rank, released: false };
+      return this.held.run([...holdings, holding], work).finally(() => {
+        holding.released = true;
+      });
+    }
 
     const holding: Holding = { key, rank, released: false };
     const previous = this.tails.get(key) ?? Promise.resolve();

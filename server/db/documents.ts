@@ -51,8 +51,18 @@ export interface PatientDoc {
   teamIds?: string[];
   /** The agent who registered the patient (null: created by an inbound message, or imported from the command line). */
   createdBy?: string | null;
+  /** Satisfaction surveys (server/csat/): the last one sent, and the one whose answer is awaited by text or in the chat. */
+  csat?: PatientCsat | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface PatientCsat {
+  /** At most one survey per CSAT_SURVEY_INTERVAL_DAYS: the last one sent and when. */
+  lastSurveyId: string | null;
+  lastSentAt: Date | null;
+  /** The patient's next text (or the chat's stars) until `until` may answer this survey. */
+  awaiting: { surveyId: string; channel: 'sms' | 'webchat'; until: Date } | null;
 }
 
 export interface IdentityDoc {
@@ -163,8 +173,11 @@ export interface MessageDoc {
   providerMessageId: string | null;
   direction: Direction;
   channel: ChannelId | 'internal';
-  /** `automatic_reply`: mail a machine wrote (RFC 3834), shown as an event, never as the patient's words. */
-  kind: 'text' | 'vcard' | 'event' | 'automatic_reply';
+  /**
+   * `automatic_reply`: mail a machine wrote (RFC 3834), shown as an event, never as the patient's words.
+   * `csat`: the patient's answer to a satisfaction survey (a system event: never unread, never reopens).
+   */
+  kind: 'text' | 'vcard' | 'event' | 'automatic_reply' | 'csat';
   bodyEnc: string;
   attachments: AttachmentDoc[];
   author: { type: 'patient' | 'agent' | 'system'; agentId: string | null };
@@ -196,6 +209,17 @@ export interface MessageDoc {
   outboxDueAt: Date | null;
   attempts: number;
   createdAt: Date;
+}
+
+/**
+ * One patient's hold on a key that only one patient may have, by `_id`
+ * (`mrn:<mrnKey>`): the unique index that keeps an MRN to one patient across
+ * nodes (server/timeline/patients/patient-claims.ts).
+ */
+export interface PatientClaimDoc {
+  _id: string;
+  patientId: string;
+  at: Date;
 }
 
 /** A possible same-person pair, or an identity two patients use, for agents to review (never acted on automatically). */
@@ -363,6 +387,8 @@ export interface RateLimitDoc {
   _id: string;
   /** Sliding windows: the times of recent hits. */
   hits?: Date[];
+  /** Sliding windows: bumped by every write, so a write applies only to the hits it was decided on (rate-limits.ts). */
+  rev?: number;
   /** Fixed windows (`<key>@<window>`): the count so far, and when the window's document may go. */
   count?: number;
   expiresAt?: Date | null;
@@ -384,4 +410,45 @@ export interface HubSettingDoc {
   _id: string;
   value: Record<string, string | number | boolean | null>;
   updatedAt: Date;
+}
+
+/**
+ * A satisfaction survey (server/csat/), one per resolve of a conversation
+ * (`_id` = `<conversationId>:<reopenCount>`): scheduled at the resolve, claimed
+ * by one hub node with a lease on `dueAt` (like the outbox), sent once, then
+ * answered at most once.
+ */
+export interface CsatSurveyDoc {
+  _id: string;
+  conversationId: string;
+  patientId: string;
+  /** The conversation's team when it was resolved (supervisors read their teams' comments). */
+  teamId: string;
+  /** The conversation's reopen count at the resolve: a reopen before the survey goes out cancels it. */
+  reopenCount: number;
+  /** The channel the patient last wrote on, where the survey goes. */
+  channel: ChannelId;
+  language: 'en' | 'es' | 'it';
+  status: 'scheduled' | 'sent' | 'answered' | 'skipped';
+  /** Scheduled: when it may go out (a claim pushes it a lease ahead). Null once settled. */
+  dueAt: Date | null;
+  /** Claims so far: a claim's fencing token. */
+  attempts: number;
+  /** Why it did not go out: reopened, no_consent, widget_closed, recently_surveyed, … (no PHI). */
+  skipReason: string | null;
+  resolvedAt: Date;
+  sentAt: Date | null;
+  /** Answers are taken until then (24 h by text and in the chat, 7 days by the email link). */
+  expiresAt: Date | null;
+  /** The timeline message that carried it (SMS, email) or announced it (web chat). */
+  messageId: string | null;
+  answeredAt: Date | null;
+  answerChannel: ChannelId | null;
+  /** The timeline event that holds the answer (for a text: derived from the provider key, so a retry finds it). */
+  answerMessageId: string | null;
+  score: number | null;
+  /** The patient's comment, sealed (PHI). */
+  commentEnc: string | null;
+  hasComment: boolean;
+  createdAt: Date;
 }

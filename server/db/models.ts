@@ -5,7 +5,7 @@
  * FerretDB 1.x on SQLite builds no index on nested fields or arrays, so every
  * uniqueness the product relies on is `_id` or a top-level field:
  * identities (`_id` = kind + blind index), messages (`providerKey`, `seqKey`),
- * agents (`email`). test/integration/store/uniqueness.test.ts proves each one.
+ * agents (`email`), MRNs (patient claims, `_id` = `mrn:` + blind index). test/integration/store/uniqueness.test.ts proves each one.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type {
@@ -15,6 +15,8 @@ import type {
   CannedResponseDoc,
   HubSettingDoc,
   IdentitySuggestionDoc,
+  PatientClaimDoc,
+  CsatSurveyDoc,
   AuditEventDoc,
   ConversationDoc,
   DevOutboxDoc,
@@ -62,6 +64,17 @@ const patientSchema = new Schema<PatientDoc>(
     nameDobKey: { type: String, default: null },
     teamIds: { type: [String], default: [] },
     createdBy: { type: String, default: null },
+    csat: {
+      type: new Schema(
+        {
+          lastSurveyId: { type: String, default: null },
+          lastSentAt: { type: Date, default: null },
+          awaiting: { type: new Schema({ surveyId: String, channel: String, until: Date }, { _id: false }), default: null },
+        },
+        { _id: false },
+      ),
+      default: null,
+    },
     createdAt: Date,
     updatedAt: Date,
   },
@@ -71,6 +84,8 @@ const patientSchema = new Schema<PatientDoc>(
 patientSchema.index({ searchKeys: 1 });
 patientSchema.index({ mrnKey: 1 });
 patientSchema.index({ nameDobKey: 1 });
+// The contact card rollout finds patients sent an older card.
+patientSchema.index({ contactCardRevision: 1 });
 
 const identitySchema = new Schema<IdentityDoc>(
   {
@@ -141,7 +156,11 @@ conversationSchema.index({ lastMessageAt: -1, _id: -1 });
 conversationSchema.index({ status: 1, lastMessageAt: -1, _id: -1 });
 conversationSchema.index({ teamId: 1, lastMessageAt: -1, _id: -1 });
 conversationSchema.index({ assigneeId: 1, lastMessageAt: -1, _id: -1 });
+// The inbox filtered by channel alone (an admin's "SMS" view).
+conversationSchema.index({ channels: 1, lastMessageAt: -1, _id: -1 });
 conversationSchema.index({ patientId: 1, openedAt: -1 });
+// The assignment sweep: unassigned open conversations, longest waiting first.
+conversationSchema.index({ status: 1, assigneeId: 1, waitingSince: 1 });
 
 const attachmentSchema = new Schema(
   { nameEnc: String, contentType: String, size: Number, ref: String, contentId: String, unavailable: String },
@@ -194,6 +213,8 @@ messageSchema.index({ emailMessageId: 1 });
 messageSchema.index({ senderIdentityId: 1 });
 messageSchema.index({ recipientIdentityId: 1 });
 messageSchema.index({ patientId: 1, createdAt: -1 });
+// Media imports to resume: files not marked unavailable still pointing at the provider (a prefix regex on https://).
+messageSchema.index({ 'attachments.unavailable': 1, 'attachments.ref': 1 });
 
 const agentSchema = new Schema<AgentDoc>(
   {
@@ -246,7 +267,7 @@ const sessionSchema = new Schema<SessionDoc>(
   },
   { ...options, collection: 'sessions' },
 );
-sessionSchema.index({ agentId: 1 });
+sessionSchema.index({ agentId: 1, revokedAt: 1, lastActivityAt: -1 });
 
 const loginThrottleSchema = new Schema<LoginThrottleDoc>(
   { _id: String, failures: Number, lockedUntil: { type: Date, default: null }, lastFailureAt: Date },
@@ -257,7 +278,8 @@ const devOutboxSchema = new Schema<DevOutboxDoc>(
   { _id: String, channel: String, messageId: String, requestEnc: String, createdAt: Date },
   { ...options, collection: 'dev_outbox' },
 );
-devOutboxSchema.index({ createdAt: -1 });
+devOutboxSchema.index({ createdAt: -1, _id: -1 });
+devOutboxSchema.index({ channel: 1, createdAt: -1, _id: -1 });
 
 const auditEventSchema = new Schema<AuditEventDoc>(
   {
@@ -289,12 +311,14 @@ const accessGrantSchema = new Schema<AccessGrantDoc>(
   { _id: String, sessionId: String, agentId: String, conversationId: String, reason: String, createdAt: Date, expiresAt: Date },
   { ...options, collection: 'access_grants' },
 );
-accessGrantSchema.index({ sessionId: 1, conversationId: 1 });
+accessGrantSchema.index({ sessionId: 1, conversationId: 1, expiresAt: -1 });
 
 const attachmentBlobSchema = new Schema<AttachmentBlobDoc>(
   { _id: String, contentType: String, size: Number, dataEnc: String, nameEnc: { type: String, default: null }, uploadedBy: { type: String, default: null }, pendingSince: { type: Date, default: null }, createdAt: Date },
   { ...options, collection: 'attachment_blobs' },
 );
+// The housekeeping sweep of uploads no message claimed.
+attachmentBlobSchema.index({ pendingSince: 1 });
 
 const verificationChallengeSchema = new Schema<VerificationChallengeDoc>(
   {
@@ -315,7 +339,7 @@ const hubSettingSchema = new Schema<HubSettingDoc>(
   { ...options, collection: 'hub_settings' },
 );
 
-const rateLimitSchema = new Schema<RateLimitDoc>({ _id: String, hits: [Date], count: Number, expiresAt: { type: Date, default: null } }, { ...options, collection: 'rate_limits' });
+const rateLimitSchema = new Schema<RateLimitDoc>({ _id: String, hits: [Date], rev: Number, count: Number, expiresAt: { type: Date, default: null } }, { ...options, collection: 'rate_limits' });
 rateLimitSchema.index({ expiresAt: 1 });
 
 const identitySuggestionSchema = new Schema<IdentitySuggestionDoc>(
@@ -335,6 +359,43 @@ const identitySuggestionSchema = new Schema<IdentitySuggestionDoc>(
 );
 identitySuggestionSchema.index({ resolvedAt: 1, lastSeenAt: -1 });
 
+// Unique by `_id` (`mrn:<key>`); see patient-claims.ts.
+const patientClaimSchema = new Schema<PatientClaimDoc>({ _id: String, patientId: String, at: Date }, { ...options, collection: 'patient_claims' });
+
+// Satisfaction surveys (server/csat/): one per resolve, claimed with a lease on dueAt like the outbox.
+const csatSurveySchema = new Schema<CsatSurveyDoc>(
+  {
+    _id: String,
+    conversationId: String,
+    patientId: String,
+    teamId: String,
+    reopenCount: Number,
+    channel: String,
+    language: String,
+    status: String,
+    dueAt: { type: Date, default: null },
+    attempts: { type: Number, default: 0 },
+    skipReason: { type: String, default: null },
+    resolvedAt: Date,
+    sentAt: { type: Date, default: null },
+    expiresAt: { type: Date, default: null },
+    messageId: { type: String, default: null },
+    answeredAt: { type: Date, default: null },
+    answerChannel: { type: String, default: null },
+    answerMessageId: { type: String, default: null },
+    score: { type: Number, default: null },
+    commentEnc: { type: String, default: null },
+    hasComment: { type: Boolean, default: false },
+    createdAt: Date,
+  },
+  { ...options, collection: 'csat_surveys' },
+);
+// The survey worker: due ones, earliest first.
+csatSurveySchema.index({ dueAt: 1 });
+// The comments report: all teams (admins), or the supervisor's teams; newest first.
+csatSurveySchema.index({ hasComment: 1, answeredAt: -1 });
+csatSurveySchema.index({ teamId: 1, hasComment: 1, answeredAt: -1 });
+
 export interface Models {
   Patient: Model<PatientDoc>;
   Identity: Model<IdentityDoc>;
@@ -353,6 +414,8 @@ export interface Models {
   CannedResponse: Model<CannedResponseDoc>;
   HubSetting: Model<HubSettingDoc>;
   IdentitySuggestion: Model<IdentitySuggestionDoc>;
+  PatientClaim: Model<PatientClaimDoc>;
+  CsatSurvey: Model<CsatSurveyDoc>;
 }
 
 export function bindModels(connection: Connection): Models {
@@ -374,6 +437,8 @@ export function bindModels(connection: Connection): Models {
     CannedResponse: connection.model<CannedResponseDoc>('CannedResponse', cannedResponseSchema),
     HubSetting: connection.model<HubSettingDoc>('HubSetting', hubSettingSchema),
     IdentitySuggestion: connection.model<IdentitySuggestionDoc>('IdentitySuggestion', identitySuggestionSchema),
+    PatientClaim: connection.model<PatientClaimDoc>('PatientClaim', patientClaimSchema),
+    CsatSurvey: connection.model<CsatSurveyDoc>('CsatSurvey', csatSurveySchema),
   };
 }
 

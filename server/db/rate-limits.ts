@@ -4,7 +4,7 @@
  */
 import { AppError } from '../errors.ts';
 import type { DocumentLocks } from './document-locks.ts';
-import type { Models } from './models.ts';
+import { isDuplicateKeyError, type Models } from './models.ts';
 
 export interface RateLimit {
   limit: number;
@@ -52,18 +52,42 @@ export async function sweepRateLimits(models: Models, now: Date): Promise<number
   return result.deletedCount;
 }
 
-/** Counts one hit for `key`, or throws RATE_LIMITED (with the wait) when the window is full. */
+/** Compare-and-set attempts before a contended key is answered as limited (only several nodes hitting one key at once retry). */
+const MAX_SLIDING_ATTEMPTS = 10;
+
+/**
+ * Counts one hit for `key`, or throws RATE_LIMITED (with the wait) when the window is full.
+ *
+ * The hits are read, trimmed and written back: the write applies only if the
+ * document is still at the revision that was read (`rev`), and a new key is an
+ * insert on its `_id`, so two nodes can never both take the last free hit; the
+ * loser reads again and decides again.
+ */
 export function consumeRateLimit(models: Models, locks: DocumentLocks, key: string, rule: RateLimit, now: Date): Promise<void> {
   return locks.run(`rate:${key}`, async () => {
-    const doc = await models.RateLimit.findById(key).lean();
-    const recent = (doc?.hits ?? []).map((h) => new Date(h)).filter((h) => now.getTime() - h.getTime() < rule.windowMs);
-    if (recent.length >= rule.limit) {
-      const waitMs = recent[0]!.getTime() + rule.windowMs - now.getTime();
-      const minutes = Math.max(1, Math.ceil(waitMs / 60_000));
-      throw new AppError('RATE_LIMITED', `Too many ${rule.what}; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`, {
-        retryAfterSeconds: Math.ceil(waitMs / 1000),
-      });
+    for (let attempt = 0; attempt < MAX_SLIDING_ATTEMPTS; attempt++) {
+      const doc = await models.RateLimit.findById(key).lean();
+      const recent = (doc?.hits ?? []).map((h) => new Date(h)).filter((h) => now.getTime() - h.getTime() < rule.windowMs);
+      if (recent.length >= rule.limit) throw limited(rule, recent[0]!.getTime() + rule.windowMs - now.getTime());
+      if (!doc) {
+        try {
+          await models.RateLimit.create({ _id: key, hits: [...recent, now], rev: 1 });
+          return;
+        } catch (error) {
+          if (!isDuplicateKeyError(error)) throw error;
+          continue; // another node created it first: count against its hits
+        }
+      }
+      const written = await models.RateLimit.updateOne({ _id: key, rev: doc.rev ?? null }, { $set: { hits: [...recent, now] }, $inc: { rev: 1 } });
+      if (written.matchedCount === 1) return;
     }
-    await models.RateLimit.updateOne({ _id: key }, { $set: { hits: [...recent, now] } }, { upsert: true });
+    throw limited(rule, 60_000);
+  });
+}
+
+function limited(rule: RateLimit, waitMs: number): AppError {
+  const minutes = Math.max(1, Math.ceil(waitMs / 60_000));
+  return new AppError('RATE_LIMITED', `Too many ${rule.what}; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`, {
+    retryAfterSeconds: Math.ceil(waitMs / 1000),
   });
 }

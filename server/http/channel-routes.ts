@@ -5,12 +5,24 @@
  */
 import express from 'express';
 import { ChannelError, type ChannelRoute } from '../../channels/contract.ts';
+import { databaseUnavailable } from '../db/database-health.ts';
 import { AppError } from '../errors.ts';
 import { defineRoute, type Route } from './route.ts';
 
 const ERROR_CODES = { invalid_input: 'INVALID_INPUT', forbidden: 'FORBIDDEN', payload_too_large: 'PAYLOAD_TOO_LARGE' } as const;
 
-export function channelRoute(route: ChannelRoute): Route {
+/** What a webhook needs to know of the database: whether it answers now. */
+export interface DatabaseAvailability {
+  readonly available: boolean;
+}
+
+/**
+ * While the database is known to be down, every webhook is answered 503 (with Retry-After) at once, before
+ * anything is read or checked: nothing could be stored, and the provider retries (SendGrid for days, Twilio
+ * briefly). Retries are stored once (inbound by provider id, status events by event id).
+ */
+export function channelRoute(route: ChannelRoute, options: { database?: DatabaseAvailability } = {}): Route {
+  const { database } = options;
   return defineRoute({
     method: route.method,
     path: route.path,
@@ -20,6 +32,11 @@ export function channelRoute(route: ChannelRoute): Route {
     ...(route.body ? { body: route.body } : {}),
     responses: route.responses,
     handler: async ({ req, res, body }) => {
+      if (database && !database.available) {
+        // A streamed body (Inbound Parse) is still arriving: drain it so the connection stays usable.
+        req.resume();
+        throw databaseUnavailable();
+      }
       try {
         return await route.handler({ req, res, body });
       } catch (error) {

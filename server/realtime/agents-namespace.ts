@@ -12,8 +12,10 @@ import type { AuditAction, AuditLog } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import { AppError, isDeniedAccess } from '../errors.ts';
 import { answerAck, handshakeError } from './socket-answers.ts';
+import { anySocketIn, roomsAcrossNodes, tellOtherNodes } from './redis-fanout.ts';
 import { listMessages } from '../timeline/message-history.ts';
 import type { ConversationRecord, MessageRecord } from '../timeline/records.ts';
+import type { LiveQueue, LiveQueueHost, QueueAudience, TeamSelection } from '../reports/live-queue.ts';
 import type { TimelineContext, TimelineEvents } from '../timeline/timeline-context.ts';
 import {
   AGENT_ROOMS,
@@ -21,6 +23,7 @@ import {
   type AgentInterServerEvents,
   type AgentServerToClientEvents,
   type AgentSocketData,
+  type HubStatus,
 } from './events.ts';
 
 type AgentNamespace = Namespace<AgentClientToServerEvents, AgentServerToClientEvents, AgentInterServerEvents, AgentSocketData>;
@@ -31,10 +34,13 @@ export interface AgentsRealtimeOptions {
   revalidateEveryMs: number;
 }
 
-export class AgentsRealtime implements TimelineEvents {
+export class AgentsRealtime implements TimelineEvents, LiveQueueHost {
   private readonly nsp: AgentNamespace;
+  /** The live queue figures for supervisors and admins (server/reports/live-queue.ts), once the hub attaches it. */
+  private queue: LiveQueue | null = null;
   private readonly online = new Map<string, number>();
   private readonly revalidation: NodeJS.Timeout;
+  private status: HubStatus = { state: 'ok', reason: null, since: new Date().toISOString() };
 
   constructor(
     io: Server,
@@ -44,7 +50,11 @@ export class AgentsRealtime implements TimelineEvents {
     options: AgentsRealtimeOptions,
   ) {
     this.nsp = io.of('/agents') as AgentNamespace;
-    this.revalidation = setInterval(() => void this.revalidate().catch((error) => this.timeline().logger.error({ err: error }, 'socket revalidation failed')), options.revalidateEveryMs);
+    this.revalidation = setInterval(() => {
+      // Sessions cannot be checked while the database is away: keep the sockets, check again once it is back.
+      if (this.status.state === 'degraded') return;
+      void this.revalidate().catch((error) => this.timeline().logger.error({ err: error }, 'socket revalidation failed'));
+    }, options.revalidateEveryMs);
     this.revalidation.unref();
     this.nsp.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown }).token;
@@ -58,10 +68,20 @@ export class AgentsRealtime implements TimelineEvents {
       );
     });
     this.nsp.on('connection', (socket) => this.onConnection(socket));
+    // Another node changed who may follow a conversation: its sockets here are checked too.
+    this.nsp.on('conversation:access', (change) => {
+      const c = change?.conversation;
+      if (typeof change?.roomOf !== 'string' || typeof c?.id !== 'string' || typeof c.teamId !== 'string') return;
+      const access = { teamId: c.teamId, assigneeId: typeof c.assigneeId === 'string' ? c.assigneeId : null };
+      this.closeFor(change.roomOf, (socket) => !this.mayFollow(socket, c.id, access), change.reason === 'merged_elsewhere' ? 'merged_elsewhere' : 'access_lost');
+    });
+    // Another node saw the queue change: this node's watchers get the new figures too.
+    this.nsp.on('queue:changed', () => this.queue?.changed());
   }
 
   messageCreated(message: MessageRecord, conversation: ConversationRecord): void {
     this.roomsFor(conversation).emit('message:created', { message, conversation });
+    this.queueSaw(conversation);
   }
 
   messageUpdated(message: MessageRecord, conversation: ConversationRecord): void {
@@ -70,14 +90,22 @@ export class AgentsRealtime implements TimelineEvents {
 
   conversationUpdated(conversation: ConversationRecord): void {
     this.roomsFor(conversation).emit('conversation:updated', { conversation });
+    this.queueSaw(conversation);
     // A transfer or reassignment: whoever had it open without access now leaves it.
     this.closeFor(conversation.id, (socket) => !this.mayFollow(socket, conversation.id, conversation), 'access_lost');
+    this.tellOtherNodes(conversation.id, conversation, 'access_lost');
   }
 
   conversationMerged(fromConversationId: string, conversation: ConversationRecord): void {
     // Only those who may see the conversation it went into hear where it went; others only that it is gone.
     this.roomsFor(conversation).emit('conversation:merged', { fromConversationId, conversation });
+    this.queueChanged();
     this.closeFor(fromConversationId, (socket) => !this.mayFollow(socket, conversation.id, conversation), 'merged_elsewhere');
+    this.tellOtherNodes(fromConversationId, conversation, 'merged_elsewhere');
+  }
+
+  private tellOtherNodes(roomOf: string, conversation: ConversationRecord, reason: 'access_lost' | 'merged_elsewhere'): void {
+    tellOtherNodes(this.nsp, 'conversation:access', { roomOf, conversation: { id: conversation.id, teamId: conversation.teamId, assigneeId: conversation.assigneeId }, reason });
   }
 
   /** Relays the patient's typing in the widget to the agents who have the conversation open. */
@@ -88,14 +116,14 @@ export class AgentsRealtime implements TimelineEvents {
   /** Called when an agent types in a conversation (the widget shows "typing…"). */
   onAgentTyping: (conversationId: string, isTyping: boolean) => void = () => {};
 
-  /** Disconnects every socket of a session now (logout, revocation). */
+  /** Disconnects every socket of a session on this node now (logout, revocation); other nodes' revalidation follows within seconds. */
   endSession(sessionId: string, reason: string): void {
     for (const socket of this.nsp.sockets.values()) {
       if (socket.data.sessionId === sessionId) this.disconnect(socket, reason);
     }
   }
 
-  /** Disconnects every socket of an agent now (account disabled). */
+  /** Disconnects every socket of an agent on this node now (account disabled); other nodes' revalidation follows within seconds. */
   endAgent(agentId: string, reason: string): void {
     for (const socket of this.nsp.sockets.values()) {
       if (socket.data.agentId === agentId) this.disconnect(socket, reason);
@@ -168,9 +196,9 @@ export class AgentsRealtime implements TimelineEvents {
     }
   }
 
-  /** Whether the agent has a live connection to this node. */
-  isConnected(agentId: string): boolean {
-    return this.online.has(agentId);
+  /** Whether the agent has a live connection to any node (this one, or one that answers in time). */
+  isOnline(agentId: string): Promise<boolean> {
+    return anySocketIn(this.nsp, AGENT_ROOMS.agent(agentId));
   }
 
   triageAlert(alert: { conversationId: string; teamId: string; category: string; label: string; at: string }, onCallTeamId: string | null): void {
@@ -184,6 +212,55 @@ export class AgentsRealtime implements TimelineEvents {
 
   agentStatus(agentId: string, status: 'online' | 'away' | 'offline'): void {
     this.nsp.emit('agent:status', { agentId, status });
+    this.queueChanged();
+  }
+
+  /** The agents with a live connection to any node (one question to the other nodes). */
+  async connectedAgentIds(): Promise<ReadonlySet<string>> {
+    const agentRoom = AGENT_ROOMS.agent('');
+    return new Set((await roomsAcrossNodes(this.nsp, agentRoom)).map((name) => name.slice(agentRoom.length)));
+  }
+
+  /** The live queue's watchers on this node: supervisors (their teams' rooms) and admins (every team). */
+  queueAudience(): QueueAudience {
+    const supervisorRoom = AGENT_ROOMS.supervisors('');
+    return {
+      watchedTeams: () => {
+        const rooms = this.nsp.adapter.rooms;
+        if ((rooms.get(AGENT_ROOMS.admins)?.size ?? 0) > 0) return 'all';
+        const teams = new Set<string>();
+        for (const [name, members] of rooms) if (members.size > 0 && name.startsWith(supervisorRoom)) teams.add(name.slice(supervisorRoom.length));
+        return teams;
+      },
+      // Each node computes for its own watchers: the push stays on this node.
+      push: (stats, except) => this.nsp.local.to([AGENT_ROOMS.supervisors(stats.teamId), AGENT_ROOMS.admins]).except([...except]).emit('queue:stats', stats),
+      send: (socketId, items) => {
+        const socket = this.nsp.sockets.get(socketId);
+        for (const item of items) socket?.emit('queue:stats', item);
+      },
+    };
+  }
+
+  attachLiveQueue(queue: LiveQueue): void {
+    this.queue = queue;
+  }
+
+  /** A conversation changed: the queue's figures may have (this node's watchers, and the other nodes'). */
+  private queueSaw(conversation: ConversationRecord): void {
+    if (this.queue?.conversationChanged(conversation)) tellOtherNodes(this.nsp, 'queue:changed');
+  }
+
+  private queueChanged(): void {
+    if (!this.queue) return;
+    this.queue.changed();
+    tellOtherNodes(this.nsp, 'queue:changed');
+  }
+
+  /** The hub's state changed (its database went away or came back): every inbox of this node shows it. */
+  hubStatus(status: HubStatus): void {
+    if (status.state === this.status.state) return;
+    this.status = { ...status };
+    this.nsp.local.emit('hub:status', this.status);
   }
 
   private roomsFor(conversation: ConversationRecord) {
@@ -198,7 +275,11 @@ export class AgentsRealtime implements TimelineEvents {
     if (actor.role === 'admin') void socket.join(AGENT_ROOMS.admins);
     if (actor.role === 'supervisor') void socket.join(actor.teamIds.map(AGENT_ROOMS.supervisors));
     this.markOnline(actor.agentId, +1);
+    // Supervisors and admins watch the live queue: their teams' figures once now, then as they change.
+    const watches: TeamSelection | null = actor.role === 'admin' ? 'all' : actor.role === 'supervisor' ? new Set(actor.teamIds) : null;
+    if (watches) this.queue?.watcherJoined(socket.id, watches);
     const ip = socket.handshake.address;
+    if (this.status.state !== 'ok') socket.emit('hub:status', this.status);
     void this.recordAudit(actor, 'realtime.subscribe', {}, ip);
 
     socket.on('conversation:join', (conversationId, ack) => {
@@ -234,9 +315,14 @@ export class AgentsRealtime implements TimelineEvents {
       this.onAgentTyping(conversationId, Boolean(payload.isTyping));
     });
     socket.on('presence:list', (ack) => {
-      if (typeof ack === 'function') ack({ ok: true, agentIds: [...this.online.keys()] });
+      if (typeof ack !== 'function') return;
+      const agentRoom = AGENT_ROOMS.agent('');
+      void roomsAcrossNodes(this.nsp, agentRoom).then((names) => ack({ ok: true, agentIds: names.map((name) => name.slice(agentRoom.length)) }));
     });
-    socket.on('disconnect', () => this.markOnline(actor.agentId, -1));
+    socket.on('disconnect', () => {
+      this.markOnline(actor.agentId, -1);
+      this.queue?.watcherLeft(socket.id);
+    });
   }
 
   private markOnline(agentId: string, delta: number): void {
@@ -244,7 +330,19 @@ export class AgentsRealtime implements TimelineEvents {
     const after = Math.max(0, before + delta);
     if (after === 0) this.online.delete(agentId);
     else this.online.set(agentId, after);
-    if ((before === 0) !== (after === 0)) this.nsp.emit('presence', { agentId, online: after > 0 });
+    if (before === 0 && after > 0) {
+      this.nsp.emit('presence', { agentId, online: true });
+      this.queueChanged();
+    }
+    if (before > 0 && after === 0) {
+      // Gone from this node; offline only if no other node holds a socket of theirs either.
+      void this.isOnline(agentId).then((elsewhere) => {
+        if (!elsewhere && !this.online.has(agentId)) {
+          this.nsp.emit('presence', { agentId, online: false });
+          this.queueChanged();
+        }
+      });
+    }
   }
 
   private guard<T extends object>(ack: unknown, work: () => Promise<T>): void {

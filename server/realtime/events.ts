@@ -3,6 +3,9 @@
  * clients (the inbox, tests). Payloads carry stored records with their seq.
  */
 import type { ConversationRecord, MessageRecord } from '../timeline/records.ts';
+import type { QueueStats } from '../reports/live-queue.ts';
+
+export type { QueueStats };
 
 export type AckError = { ok: false; error: { code: string; message: string; field?: string } };
 export type Ack<T> = (answer: ({ ok: true } & T) | AckError) => void;
@@ -29,10 +32,30 @@ export interface AgentServerToClientEvents {
   'triage:alert': (payload: { conversationId: string; teamId: string; category: string; label: string; at: string }) => void;
   /** A conversation has waited longer than its team allows for an agent (to the team's supervisors and the admins). */
   'queue:escalation': (payload: { conversationId: string; teamId: string; waitedMinutes: number; at: string }) => void;
+  /**
+   * A team's live queue (an item of GET /api/reports/queue), to its supervisors and the admins: once on
+   * connect, then when its figures change, at most once a second per team (every second while someone
+   * waits, so `longestWaitSeconds` moves).
+   */
+  'queue:stats': (payload: QueueStats) => void;
   /** An agent's status changed (online, away, offline). */
   'agent:status': (payload: { agentId: string; status: 'online' | 'away' | 'offline' }) => void;
   /** The session ended (logout, idle timeout, revoked, account disabled); the socket is closed after it. */
   'session:ended': (payload: { reason: string }) => void;
+  /**
+   * The hub's own state: 'degraded' while its database is unreachable (webhooks are refused with 503 so the
+   * providers retry; replies and history wait), 'ok' when it is back. Sent on every change, and on connect
+   * while degraded.
+   */
+  'hub:status': (payload: HubStatus) => void;
+}
+
+export interface HubStatus {
+  state: 'ok' | 'degraded';
+  /** Why it is degraded ('database_unreachable'); null when ok. */
+  reason: string | null;
+  /** When this state began (ISO 8601). */
+  since: string;
 }
 
 export interface AgentClientToServerEvents {
@@ -46,7 +69,20 @@ export interface AgentClientToServerEvents {
   'presence:list': (ack: Ack<{ agentIds: string[] }>) => void;
 }
 
-export type AgentInterServerEvents = Record<string, never>;
+/** Between hub nodes (Redis adapter, server/realtime/redis-fanout.ts). */
+export interface AgentInterServerEvents {
+  /**
+   * Who may follow a conversation changed on another node (transfer, reassignment, merge): sockets here in
+   * `roomOf`'s room that may not read `conversation` leave it, told `reason`.
+   */
+  'conversation:access': (change: {
+    roomOf: string;
+    conversation: { id: string; teamId: string; assigneeId: string | null };
+    reason: 'access_lost' | 'merged_elsewhere';
+  }) => void;
+  /** Something that moves the live queue happened on another node: this node's watchers get new figures. */
+  'queue:changed': () => void;
+}
 
 export interface AgentSocketData {
   agentId: string;

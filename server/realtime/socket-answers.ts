@@ -4,13 +4,15 @@
  * `{ok: true, ...}` or `{ok: false, error: {code, message, field?}}`, the
  * REST error shape; unexpected failures are logged and answered generically.
  */
+import { databaseUnavailable, isDatabaseOutage } from '../db/database-health.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export type SocketAckError = { ok: false; error: { code: string; message: string; field?: string } };
 
 export function handshakeError(error: unknown, fallback = 'The connection could not be authenticated'): Error {
-  const appError = error instanceof AppError ? error : new AppError('UNAUTHENTICATED', fallback);
+  // A database outage is not a bad token: the client must wait and retry, not send the agent to the login screen.
+  const appError = error instanceof AppError ? error : isDatabaseOutage(error) ? databaseUnavailable() : new AppError('UNAUTHENTICATED', fallback);
   const refused = new Error(appError.message) as Error & { data: unknown };
   refused.data = { code: appError.code, message: appError.message };
   return refused;
@@ -21,7 +23,8 @@ export function answerAck<T extends object>(ack: unknown, work: () => Promise<T>
   if (typeof ack !== 'function') return;
   work().then(
     (result) => ack({ ok: true, ...result }),
-    (error: unknown) => {
+    (failure: unknown) => {
+      const error = isDatabaseOutage(failure) ? databaseUnavailable() : failure;
       if (!(error instanceof AppError)) logger.error({ err: error }, 'socket handler failed');
       const answer: SocketAckError =
         error instanceof AppError

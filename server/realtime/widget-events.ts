@@ -46,6 +46,15 @@ export interface WidgetSession {
   prefill: { phone: string | null; email: string | null };
 }
 
+/** A satisfaction survey for the chat the visitor is in (after the clinic resolved it): stars 1-5 and an optional comment. */
+export interface WidgetCsatRequest {
+  surveyId: string;
+  conversationId: string;
+  /** The patient's language as the hub knows it (the widget shows its own strings in its own language). */
+  language: WidgetLanguage;
+  maxCommentLength: number;
+}
+
 export type WidgetAckError = { ok: false; error: { code: string; message: string; field?: string } };
 export type WidgetAck<T> = (answer: ({ ok: true } & T) | WidgetAckError) => void;
 
@@ -58,6 +67,8 @@ export interface WidgetServerToClientEvents {
   'agent:typing': (payload: { isTyping: boolean }) => void;
   /** The visitor token was revoked (the patient pressed "end chat" elsewhere); forget it. */
   'session:ended': (payload: { reason: string }) => void;
+  /** The clinic resolved the chat: "How did we do?" (again on reconnect while it waits for an answer, up to 24 h). */
+  'csat:request': (request: WidgetCsatRequest) => void;
 }
 
 export interface WidgetClientToServerEvents {
@@ -83,6 +94,8 @@ export interface WidgetClientToServerEvents {
   'verify:confirm': (payload: { code: string }, ack: WidgetAck<{ session: WidgetSession }>) => void;
   /** Ends the visitor's session everywhere (shared computers): the token stops working. */
   'session:end': (ack: WidgetAck<Record<never, never>>) => void;
+  /** Answers the survey of `csat:request` (once): a score 1-5 and an optional comment (at most maxCommentLength). */
+  'csat:answer': (payload: { score: number; comment?: string; surveyId?: string }, ack: WidgetAck<Record<never, never>>) => void;
 }
 
 /** GET /api/widget/config?lang=xx */

@@ -14,6 +14,7 @@ import { uploadedAttachments } from '../attachments/attachment-store.ts';
 import { AppError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { answerAck, handshakeError } from './socket-answers.ts';
+import { anySocketIn, tellOtherNodes } from './redis-fanout.ts';
 import { advanceDeliveryStatus } from '../delivery/delivery-status.ts';
 import { ingestInbound } from '../timeline/ingest/ingest-inbound.ts';
 import { linkVisitor } from '../timeline/link/link-visitor.ts';
@@ -37,8 +38,13 @@ interface WidgetSocketData {
   conversationId: string | null;
 }
 
-type WidgetNamespace = Namespace<WidgetClientToServerEvents, WidgetServerToClientEvents, Record<string, never>, WidgetSocketData>;
-type WidgetSocket = Socket<WidgetClientToServerEvents, WidgetServerToClientEvents, Record<string, never>, WidgetSocketData>;
+/** Between hub nodes (Redis adapter): a visitor's sockets there move to their new patient's and conversation's rooms too. */
+interface WidgetInterServerEvents {
+  'visitor:resync': (identityId: string) => void;
+}
+
+type WidgetNamespace = Namespace<WidgetClientToServerEvents, WidgetServerToClientEvents, WidgetInterServerEvents, WidgetSocketData>;
+type WidgetSocket = Socket<WidgetClientToServerEvents, WidgetServerToClientEvents, WidgetInterServerEvents, WidgetSocketData>;
 
 export const MAX_WIDGET_BODY_LENGTH = 4000;
 export const MAX_WIDGET_ATTACHMENTS = 5;
@@ -97,12 +103,16 @@ export class WidgetRealtime implements TimelineEvents {
       );
     });
     this.nsp.on('connection', (socket) => void this.onConnection(socket));
+    this.nsp.on('visitor:resync', (identityId) => {
+      if (typeof identityId !== 'string' || this.socketsOf(identityId).length === 0) return;
+      void this.resyncHere(identityId).catch((error) => deps.timeline().logger.error({ err: error }, 'widget resync from another node failed'));
+    });
     deps.agents.onAgentTyping = (conversationId, isTyping) => this.nsp.to(rooms.conversation(conversationId)).emit('agent:typing', { isTyping });
   }
 
-  /** True while at least one widget of this patient is connected (to this node). */
-  isConnected(patientId: string): boolean {
-    return (this.nsp.adapter.rooms.get(rooms.patient(patientId))?.size ?? 0) > 0;
+  /** True while at least one widget of this patient is connected (to any node: this one, or one that answers in time). */
+  isConnected(patientId: string): Promise<boolean> {
+    return anySocketIn(this.nsp, rooms.patient(patientId));
   }
 
   messageCreated(message: MessageRecord, conversation: ConversationRecord): void {
@@ -154,11 +164,10 @@ export class WidgetRealtime implements TimelineEvents {
       this.guard(ack, async () => {
         const visitor = await this.visitorOf(socket);
         await this.deps.visitors.end(visitor, ip);
+        // Through the visitor's room, so their chats open on other nodes end too.
         setImmediate(() => {
-          for (const s of this.socketsOf(visitor.identity._id)) {
-            s.emit('session:ended', { reason: 'ended_by_visitor' });
-            s.disconnect(true);
-          }
+          this.nsp.to(rooms.visitor(visitor.identity._id)).emit('session:ended', { reason: 'ended_by_visitor' });
+          this.nsp.in(rooms.visitor(visitor.identity._id)).disconnectSockets(true);
         });
         return {};
       }),
@@ -189,8 +198,13 @@ export class WidgetRealtime implements TimelineEvents {
     socket.emit('session', session);
   }
 
-  /** After a link or a new conversation: every socket of the visitor moves rooms and gets its new session. */
+  /** After a link or a new conversation: every socket of the visitor, on every node, moves rooms and gets its new session. */
   private async resync(identityId: string) {
+    tellOtherNodes(this.nsp, 'visitor:resync', identityId);
+    return this.resyncHere(identityId);
+  }
+
+  private async resyncHere(identityId: string) {
     const sockets = this.socketsOf(identityId);
     const visitorId = sockets[0]?.data.visitorId;
     if (!visitorId) throw new AppError('UNAUTHENTICATED', 'The chat session is gone');

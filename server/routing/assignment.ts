@@ -4,7 +4,10 @@
  * skills), the choice (assignment-policy.ts), and the conversation's wait:
  * nobody free, it waits unassigned and supervisors are alerted after the
  * team's `escalateAfterMinutes`. Assignments of one team are made one at a
- * time in this process, so round robin and capacity hold under bursts.
+ * time in this process, so round robin and capacity hold under bursts; with
+ * several nodes each assignment is still a conditional update (never two
+ * agents for one conversation), but two nodes may each give an agent one
+ * conversation at the same moment (server/db/STORE-CONTRACT.md).
  */
 import type { ConversationDoc, TeamDoc } from '../db/documents.ts';
 import { appendMessage } from '../timeline/append-message.ts';
@@ -52,7 +55,11 @@ export class AssignmentService {
       const waitedMinutes = Math.floor((now.getTime() - new Date(conversation.waitingSince!).getTime()) / 60_000);
       if (waitedMinutes < escalateAfterMinutes) continue;
       const marked = await ctx.locks.run(`conversation:${conversation._id}`, () =>
-        ctx.models.Conversation.findOneAndUpdate({ _id: conversation._id, escalatedAt: null, assigneeId: null }, { $set: { escalatedAt: now } }, { returnDocument: 'after', lean: true }),
+        ctx.models.Conversation.findOneAndUpdate(
+          { _id: conversation._id, escalatedAt: null, assigneeId: null, status: { $in: WAITING }, waitingSince: conversation.waitingSince },
+          { $set: { escalatedAt: now } },
+          { returnDocument: 'after', lean: true },
+        ),
       );
       if (!marked) continue;
       const record = await this.event(marked, `Waiting ${waitedMinutes} minutes for an agent: supervisors alerted`, null);
@@ -83,7 +90,11 @@ export class AssignmentService {
     if (!choice) {
       if (options.startWaiting && !conversation.waitingSince) {
         const waiting = await ctx.locks.run(`conversation:${conversation._id}`, () =>
-          ctx.models.Conversation.findOneAndUpdate({ _id: conversation._id, waitingSince: null }, { $set: { waitingSince: now, escalatedAt: null } }, { returnDocument: 'after', lean: true }),
+          ctx.models.Conversation.findOneAndUpdate(
+            { _id: conversation._id, waitingSince: null, assigneeId: null, status: { $in: WAITING } },
+            { $set: { waitingSince: now, escalatedAt: null } },
+            { returnDocument: 'after', lean: true },
+          ),
         );
         // The inbox shows how long it has waited.
         if (waiting) ctx.events.conversationUpdated(toConversationRecord(waiting, ctx.cipher));
@@ -92,8 +103,9 @@ export class AssignmentService {
     }
     const agent = await ctx.models.Agent.findById(choice.agentId, { name: 1 }).lean();
     const assigned = await ctx.locks.run(`conversation:${conversation._id}`, () =>
+      // Still unassigned, still waiting, still in the team the agent was chosen from: an agent's action meanwhile stands.
       ctx.models.Conversation.findOneAndUpdate(
-        { _id: conversation._id, assigneeId: null },
+        { _id: conversation._id, assigneeId: null, status: { $in: WAITING }, teamId: conversation.teamId },
         { $set: { assigneeId: choice.agentId, assignedAt: now, waitingSince: null, escalatedAt: null, updatedAt: now } },
         { returnDocument: 'after', lean: true },
       ),

@@ -156,7 +156,11 @@ export class InboundRouting {
     }
     if (message.channel !== 'sms') return false;
     if (conversation.awaitingDepartment) {
-      await ctx.locks.run(`conversation:${conversation._id}`, () => ctx.models.Conversation.updateOne({ _id: conversation._id }, { $set: { awaitingDepartment: null } }));
+      // The menu is answered once: of two texts handled at once (two nodes), the one that clears the flag reads its digit.
+      const cleared = await ctx.locks.run(`conversation:${conversation._id}`, () =>
+        ctx.models.Conversation.updateOne({ _id: conversation._id, awaitingDepartment: true }, { $set: { awaitingDepartment: null } }),
+      );
+      if (cleared.matchedCount !== 1) return false;
       const digit = /^\s*([1-9])\s*[.)!]?\s*$/.exec(text)?.[1];
       const team = digit ? (await ctx.models.Team.find({}, { department: 1 }).lean()).find((t) => t.department?.smsKey === digit) : undefined;
       return team ? this.transfer(conversation, team._id, `the patient replied ${digit} to the menu`) : false;
@@ -169,7 +173,11 @@ export class InboundRouting {
     const language = await this.languageFor(message, null);
     const reply = { en: 'Reply', es: 'Responda', it: 'Risponda' }[language];
     const choices = offered.map((o) => `${o.key} ${{ en: 'for', es: 'para', it: 'per' }[language]} ${o.label}`).join(', ');
-    await ctx.locks.run(`conversation:${conversation._id}`, () => ctx.models.Conversation.updateOne({ _id: conversation._id }, { $set: { awaitingDepartment: true } }));
+    // Offered only while nobody placed the conversation meanwhile (the same condition as the read above, in the filter).
+    const offering = await ctx.locks.run(`conversation:${conversation._id}`, () =>
+      ctx.models.Conversation.updateOne({ _id: conversation._id, assigneeId: null, teamId: conversation.teamId }, { $set: { awaitingDepartment: true } }),
+    );
+    if (offering.matchedCount !== 1) return false;
     await this.answer(conversation, message, `${this.options.clinicName}: ${reply} ${choices}.`, 'department_menu', `department-menu:${conversation._id}`, { consent: true });
     return false;
   }
@@ -179,8 +187,13 @@ export class InboundRouting {
     if (teamId === conversation.teamId) return false;
     const team = await ctx.models.Team.findById(teamId, { name: 1 }).lean();
     if (!team) return false;
+    // Only while it is still unassigned in the team it was routed from: an agent's transfer or assignment meanwhile stands.
     const moved = await ctx.locks.run(`conversation:${conversation._id}`, () =>
-      ctx.models.Conversation.findOneAndUpdate({ _id: conversation._id, assigneeId: null }, { $set: { teamId, updatedAt: ctx.clock() } }, { returnDocument: 'after', lean: true }),
+      ctx.models.Conversation.findOneAndUpdate(
+        { _id: conversation._id, assigneeId: null, teamId: conversation.teamId },
+        { $set: { teamId, updatedAt: ctx.clock() } },
+        { returnDocument: 'after', lean: true },
+      ),
     );
     if (!moved) return false;
     const event = await appendMessage(ctx, moved, {

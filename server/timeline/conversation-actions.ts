@@ -22,6 +22,8 @@ export async function assignConversation(ctx: TimelineContext, actor: Actor, con
   const now = ctx.clock();
   const set: Partial<ConversationDoc> = { updatedAt: now };
   const said: string[] = [];
+  /** The assignee was checked against the team the conversation was read in (not one this change sets). */
+  let checkedTeam = false;
   if (input.teamId !== undefined && input.teamId !== conversation.teamId) {
     const team = await models.Team.findById(input.teamId).lean();
     if (!team) throw new AppError('INVALID_INPUT', 'No such team', { field: 'teamId' });
@@ -42,6 +44,7 @@ export async function assignConversation(ctx: TimelineContext, actor: Actor, con
       if (agent.role !== 'admin' && !agent.teamIds.includes(teamId)) {
         throw new AppError('INVALID_INPUT', 'That agent is not in the conversation’s team; transfer it to their team first', { field: 'assigneeId' });
       }
+      checkedTeam = agent.role !== 'admin' && set.teamId === undefined;
       set.assigneeId = agent._id;
       set.assignedAt = now;
       set.waitingSince = null;
@@ -49,8 +52,21 @@ export async function assignConversation(ctx: TimelineContext, actor: Actor, con
     }
   }
   if (said.length === 0) return toConversationRecord(conversation, ctx.cipher);
-  const updated = await locked(() => models.Conversation.findOneAndUpdate({ _id: conversation._id }, { $set: set }, { returnDocument: 'after', lean: true }));
-  if (!updated) throw notFound('Conversation');
+  // An agent checked against the conversation's team is assigned only while it is still in that team
+  // (a transfer made meanwhile, on any node, makes this a 409 instead of an assignee outside the team).
+  const updated = await locked(() =>
+    models.Conversation.findOneAndUpdate(
+      { _id: conversation._id, ...(checkedTeam ? { teamId: conversation.teamId } : {}) },
+      { $set: set },
+      { returnDocument: 'after', lean: true },
+    ),
+  );
+  if (!updated) {
+    if (checkedTeam && (await models.Conversation.exists({ _id: conversation._id }))) {
+      throw new AppError('CONFLICT', 'The conversation moved to another team meanwhile; reload it and assign again');
+    }
+    throw notFound('Conversation');
+  }
   return recordEvent(ctx, actor, updated, `Conversation ${said.join(' and ')}`);
 }
 

@@ -31,8 +31,8 @@ export interface TimelineContext {
     reopenWindowMs: number;
     defaultTeamId: string;
   };
-  /** True while the patient has the web chat widget open (the /widget namespace answers it). */
-  isWidgetConnected(patientId: string): boolean;
+  /** True while the patient has the web chat widget open on any hub node (the /widget namespace answers it; asking other nodes is async). */
+  isWidgetConnected(patientId: string): boolean | Promise<boolean>;
   /** Wakes the delivery worker after a message is queued. */
   kickDelivery(): void;
   /** An outbound message failed for good (server/delivery/delivery-fallback.ts offers it on another channel). */
@@ -41,6 +41,8 @@ export interface TimelineContext {
   routeInbound?(inbound: { messageId: string; conversationId: string; opened: boolean; newPatient?: boolean }): Promise<void>;
   /** Imports a new message's provider-hosted attachments into the hub, in the background (media-import.ts). */
   importMedia?(messageId: string): void;
+  /** The contact-center figures (server/reports/): told of the moments KPIs are made of. */
+  kpis?: import('../reports/kpi-sink.ts').KpiSink;
   /** Told of every newly stored inbound message (e.g. to answer a first text with the clinic's card). */
   onInbound?(stored: { channel: string; patientId: string; conversationId: string; newPatient: boolean; impliesConsent: boolean }): void;
 }

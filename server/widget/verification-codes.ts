@@ -102,31 +102,42 @@ export class VerificationCodes {
     return { expiresAt: expiresAt.toISOString(), sentTo: maskAddress(input.channel, target.normalized.value) };
   }
 
-  /** Checks a code; returns what it proved. Wrong codes count; the last allowed attempt ends the challenge. */
+  /**
+   * Checks a code; returns what it proved. Wrong codes count; the last allowed attempt ends the challenge.
+   *
+   * Every check first takes an attempt by one conditional `$inc` (only while
+   * fewer than MAX_CODE_ATTEMPTS were made and the code is live), then compares:
+   * guesses sent in parallel (to several nodes) each use up one attempt, so no
+   * more than MAX_CODE_ATTEMPTS are ever compared. A right code is used by
+   * deleting the challenge it belongs to; of two at once, one deletes it.
+   */
   async confirm(visitor: Visitor, code: string, ip: string): Promise<ProvenAddress> {
     const { ctx } = this;
     return ctx.locks.run(`verify:${visitor.identity._id}`, async () => {
-      const challenge = await ctx.models.VerificationChallenge.findById(visitor.identity._id).lean();
       const now = ctx.clock();
-      if (!challenge || new Date(challenge.expiresAt) <= now) {
-        throw new AppError('CODE_EXPIRED', 'code: no code is waiting or it expired; ask for a new one', { field: 'code' });
-      }
+      const expired = () => new AppError('CODE_EXPIRED', 'code: no code is waiting or it expired; ask for a new one', { field: 'code' });
+      const challenge = await ctx.models.VerificationChallenge.findOneAndUpdate(
+        { _id: visitor.identity._id, attempts: { $lt: MAX_CODE_ATTEMPTS }, expiresAt: { $gt: now } },
+        { $inc: { attempts: 1 } },
+        { returnDocument: 'after', lean: true },
+      );
+      if (!challenge) throw expired();
       const audit = (outcome: 'success' | 'failure') =>
         ctx.audit.record({ action: 'widget.verification.check', via: 'widget', ip, outcome, patientId: visitor.patient._id, details: { channel: challenge.channel } });
+      // Only this code's challenge goes: a new code asked for meanwhile stays.
+      const end = () => ctx.models.VerificationChallenge.deleteOne({ _id: challenge._id, codeHash: challenge.codeHash });
       const given = Buffer.from(this.hash(visitor.identity._id, code.trim()), 'hex');
       const expected = Buffer.from(challenge.codeHash, 'hex');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        const attempts = challenge.attempts + 1;
         await audit('failure');
-        if (attempts >= MAX_CODE_ATTEMPTS) {
-          await ctx.models.VerificationChallenge.deleteOne({ _id: challenge._id });
+        if (challenge.attempts >= MAX_CODE_ATTEMPTS) {
+          await end();
           throw new AppError('TOO_MANY_ATTEMPTS', 'code: too many wrong codes; ask for a new one', { field: 'code' });
         }
-        await ctx.models.VerificationChallenge.updateOne({ _id: challenge._id }, { $set: { attempts } });
-        const left = MAX_CODE_ATTEMPTS - attempts;
+        const left = MAX_CODE_ATTEMPTS - challenge.attempts;
         throw new AppError('CODE_INCORRECT', `code: that code is not right; ${left} attempt${left === 1 ? '' : 's'} left`, { field: 'code' });
       }
-      await ctx.models.VerificationChallenge.deleteOne({ _id: challenge._id });
+      if ((await end()).deletedCount !== 1) throw expired(); // used by a check that won the same code a moment ago
       await audit('success');
       return {
         channel: challenge.channel,

@@ -641,4 +641,24 @@ describe('agents’ inbox: what the channels report (sandbox recipients, possibl
     expect(await image.getAttribute('src')).to.match(/^blob:/);
     expect(errors).to.deep.equal([]);
   });
+
+  it('shows a banner while the hub cannot reach its database, and announces when it is back', async () => {
+    const { page, errors } = await openInbox(browser, t, contexts);
+    await logIn(page, agent.agent.email);
+    // The hub's state as its database health reports it (test/integration/store/database-outage.test.ts stops a real database).
+    const hubStatus = (state: 'ok' | 'degraded') =>
+      t.hub.services.realtime.hubStatus({ state, reason: state === 'ok' ? null : 'database_unreachable', since: new Date().toISOString() });
+    try {
+      hubStatus('degraded');
+      const banner = page.getByRole('alert').filter({ hasText: 'The hub cannot reach its database' });
+      await banner.waitFor();
+      expect(await seriousViolations(page)).to.deep.equal([]);
+      hubStatus('ok');
+      await banner.waitFor({ state: 'detached' });
+      await page.getByText('The hub reached its database again').waitFor({ state: 'attached' });
+    } finally {
+      hubStatus('ok');
+    }
+    expect(errors).to.deep.equal([]);
+  });
 });

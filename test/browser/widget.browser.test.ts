@@ -101,7 +101,7 @@ describe('web chat widget in a real browser', function () {
     await page.evaluate(() => window.dispatchEvent(new Event('offline')));
     const patientId = (await t.hub.services.db.models.Conversation.findById(conversationId).lean())!.patientId;
     // The hub notices a connection that went dead within its ping interval + timeout (20 s).
-    await waitFor(async () => !t.hub.services.timeline.isWidgetConnected(patientId), 45_000);
+    await waitFor(async () => !(await t.hub.services.timeline.isWidgetConnected(patientId)), 45_000);
     await send(page, 'typed in a tunnel');
     await page.getByRole('log').getByText('typed in a tunnel').waitFor();
     await page.getByRole('log').getByText('Sending…').waitFor();
@@ -151,7 +151,7 @@ describe('web chat widget in a real browser', function () {
     await page.getByRole('log').getByText('earlier SMS about my prescription').waitFor();
 
     await page.close();
-    await waitFor(async () => !t.hub.services.timeline.isWidgetConnected(earlier.patientId));
+    await waitFor(async () => !(await t.hub.services.timeline.isWidgetConnected(earlier.patientId)));
     const reply = await t.api.post(`/api/conversations/${earlier.conversation.id}/messages`, { body: 'Your prescription is ready.', channel: 'auto' }, admin.token);
     expect(reply.status).to.equal(201);
     expect(reply.body.channel).to.equal('sms');

@@ -7,6 +7,7 @@ import { buildHub, type Hub } from '../../server/hub.ts';
 import { createLogger } from '../../server/logger.ts';
 import type { AgentClientToServerEvents, AgentServerToClientEvents } from '../../server/realtime/events.ts';
 import { testDatabaseUri, uniqueDatabaseName } from './embedded-db.ts';
+import { recordQueryShapes } from './query-recorder.ts';
 
 export const ADMIN = { email: 'admin@test.local', password: 'admin-password-123' };
 
@@ -87,6 +88,10 @@ export async function startTestHub(options: {
   clock?: TestClock;
   /** Provider media download retries (default: 3 tries, 20 ms apart, so a failing download is decided quickly). */
   mediaImport?: { attempts: number; firstRetryMs: number };
+  /** Have the driver emit command events (counting commands per operation). */
+  monitorCommands?: boolean;
+  /** How often the outbox looks for due messages besides being kicked (default 200 ms). */
+  deliveryPollMs?: number;
 }): Promise<TestHub> {
   const clock = options.clock ?? new TestClock();
   const databaseName = options.databaseName ?? uniqueDatabaseName(options.label);
@@ -98,10 +103,12 @@ export async function startTestHub(options: {
     mongoUri: options.mongoUri ?? testDatabaseUri(),
     logger,
     clock: clock.now,
-    deliveryPollMs: 200,
+    deliveryPollMs: options.deliveryPollMs ?? 200,
     mediaImport: options.mediaImport ?? { attempts: 3, firstRetryMs: 20 },
+    monitorDatabaseCommands: options.monitorCommands ?? false,
     ...(options.adapters ? { adapters: options.adapters } : {}),
   });
+  recordQueryShapes(hub.services.db.connection);
   const { url } = await hub.listen(0, '127.0.0.1');
   const api = new ApiClient(url);
   const sockets: Socket[] = [];

@@ -61,4 +61,22 @@ describe('per-document locks', () => {
     await Promise.all([holder, late]);
     expect(order).to.deep.equal(['holder', 'late']);
   });
+
+  it('on a store that isolates updates (MongoDB) runs work at once, still refusing a lock taken against the rank order', async () => {
+    const locks = new DocumentLocks(false);
+    const order: string[] = [];
+    let release!: () => void;
+    const first = locks.run('message:1', async () => {
+      order.push('first start');
+      await new Promise<void>((r) => (release = r));
+      order.push('first end');
+    });
+    await locks.run('message:1', async () => void order.push('second'));
+    expect(order).to.deep.equal(['first start', 'second']);
+    release();
+    await first;
+    let error: unknown;
+    await locks.run('conversation:1', () => locks.run('patient:1', async () => 'never')).catch((e) => (error = e));
+    expect(error).to.be.instanceOf(LockOrderError);
+  });
 });

@@ -4,6 +4,7 @@
  * team's supervisors, the admins and the on-call team), and the less
  * prominent "a conversation has waited N minutes" (`queue:escalation`).
  * The events carry no PHI; opening the conversation loads it as usual.
+ * DatabaseBanner (below) shows the hub's own state (`hub:status`) while its database is unreachable.
  */
 import { useRef } from 'preact/hooks';
 import { plural, shortTime } from '../format.ts';
@@ -83,6 +84,22 @@ export function AlertBanners(props: {
           </div>
         );
       })}
+    </div>
+  );
+}
+
+/**
+ * The hub cannot reach its database: shown while it lasts (no dismiss: it is a state, and goes away by itself).
+ * Announced once when it appears; the workspace announces the recovery.
+ */
+export function DatabaseBanner(props: { degraded: boolean }) {
+  if (!props.degraded) return null;
+  return (
+    <div class="alert-banner alert-degraded" role="alert">
+      <p class="alert-text">
+        <strong>The hub cannot reach its database.</strong> Replies cannot be sent and new patient messages may arrive late.
+        This notice clears by itself when it is back.
+      </p>
     </div>
   );
 }

@@ -22,7 +22,7 @@ import { Realtime } from '../realtime.ts';
 import { savedOpen } from '../storage.ts';
 import type { PatientPrefill } from '../patients.ts';
 import type { AgentStatus, AgentSummary, CannedResponse, ConversationRecord, Page, Team, WorkspaceAlert } from '../types.ts';
-import { AlertBanners, alertKey, pushAlert } from './AlertBanners.tsx';
+import { AlertBanners, alertKey, DatabaseBanner, pushAlert } from './AlertBanners.tsx';
 import { Conversation, type ConversationCommands } from './Conversation.tsx';
 import { FaqDialog } from './FaqDialog.tsx';
 import { InboxList } from './InboxList.tsx';
@@ -72,6 +72,8 @@ export function isTypingTarget(target: EventTarget | null): boolean {
 export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded(message: string): void; onLogout(): Promise<void> }) {
   const { api, agent } = props;
   const [connection, setConnection] = useState<'connecting' | 'online' | 'offline'>('connecting');
+  const [databaseDown, setDatabaseDown] = useState(false);
+  const databaseWasDown = useRef(false);
   const [agents, setAgents] = useState<Map<string, AgentSummary>>(new Map());
   const [teams, setTeams] = useState<Team[]>([]);
   const [canned, setCanned] = useState<CannedResponse[] | null>(null);
@@ -257,6 +259,12 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
       },
       onStatus: setConnection,
       onSessionEnded: (message) => onEnded.current(message),
+      onHubStatus: (state) => {
+        const down = state === 'degraded';
+        if (databaseWasDown.current && !down) setAnnouncement('The hub reached its database again');
+        databaseWasDown.current = down;
+        setDatabaseDown(down);
+      },
     });
     const socket = rt.socket;
     refreshCounts();
@@ -455,6 +463,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
           Log out
         </button>
       </header>
+      <DatabaseBanner degraded={databaseDown} />
       <AlertBanners
         alerts={alerts}
         teamName={directory.teamName}

@@ -11,15 +11,26 @@ import { ensureFerretDbBinary } from './ferretdb-binary.ts';
 export interface EmbeddedDatabase {
   /** mongodb:// URI without a database name. */
   readonly uri: string;
+  /** The loopback port it listens on (start it again on this port to keep the same URI). */
+  readonly port: number;
   stop(): Promise<void>;
 }
 
 export interface EmbeddedDatabaseOptions {
   dataDir: string;
+  /**
+   * Listen on this loopback port instead of a free one: a restart on the same port (and data) is the same
+   * database to clients that stayed connected (tests of a database outage).
+   */
+  port?: number;
   log?: (line: string) => void;
 }
 
-export async function startEmbeddedFerretDb({ dataDir, log = () => {} }: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+/** Attempts at binding: a free port taken by someone else in between, or our fixed port not yet released. */
+const BIND_ATTEMPTS = 3;
+const FIXED_PORT_BIND_ATTEMPTS = 20;
+
+export async function startEmbeddedFerretDb({ dataDir, port: fixedPort, log = () => {} }: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
   const binary = await ensureFerretDbBinary(log);
   const root = resolve(dataDir);
   const sqliteDir = join(root, 'ferretdb');
@@ -28,7 +39,7 @@ export async function startEmbeddedFerretDb({ dataDir, log = () => {} }: Embedde
   await mkdir(stateDir, { recursive: true });
 
   for (let attempt = 1; ; attempt++) {
-    const port = await freeLoopbackPort();
+    const port = fixedPort ?? (await freeLoopbackPort());
     const child = spawn(
       binary,
       [
@@ -53,13 +64,18 @@ export async function startEmbeddedFerretDb({ dataDir, log = () => {} }: Embedde
     } catch (error) {
       process.removeListener('exit', killOnExit);
       child.kill('SIGKILL');
-      // Another process may have taken the port between our probe and FerretDB's bind.
-      if (attempt < 3 && /address already in use/.test(stderr)) continue;
+      // Another process may have taken the port between our probe and FerretDB's bind; a fixed port may still be
+      // held by the process that just stopped.
+      if (/address already in use/.test(stderr) && attempt < (fixedPort ? FIXED_PORT_BIND_ATTEMPTS : BIND_ATTEMPTS)) {
+        if (fixedPort) await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
       throw new Error(`embedded FerretDB did not start: ${(error as Error).message}\n${stderr}`);
     }
     log(`embedded FerretDB listening on 127.0.0.1:${port}, data in ${sqliteDir}`);
     return {
       uri: `mongodb://127.0.0.1:${port}/`,
+      port,
       stop: async () => {
         process.removeListener('exit', killOnExit);
         await stopChild(child);

@@ -79,24 +79,41 @@ export async function detachIdentity(ctx: TimelineContext, identity: IdentityDoc
     const now = ctx.clock();
     let target: PatientDoc | null = null;
     let restored = false;
-    if (identity.mergedFromPatientId) {
-      const original = await ctx.models.Patient.findById(identity.mergedFromPatientId).lean();
-      if (original) {
-        // It stands on its own again, with a new conversation for what comes back to it.
-        target = await ctx.models.Patient.findOneAndUpdate(
-          { _id: original._id },
-          { $set: { mergedInto: null, latestConversationId: null, updatedAt: now } },
-          { returnDocument: 'after', lean: true },
-        );
-        restored = true;
-      }
+    let created = false;
+    if (identity.mergedFromPatientId) target = await ctx.models.Patient.findById(identity.mergedFromPatientId).lean();
+    if (!target) {
+      target = await newPatientFor(ctx, now);
+      created = true;
     }
-    if (!target) target = await newPatientFor(ctx, now);
     const moved = await ctx.models.Identity.updateOne(
       { _id: identity._id, patientId: fromPatientId },
       { $set: { patientId: target._id, mergedFromPatientId: null } },
     );
-    if (moved.modifiedCount !== 1) throw new AppError('CONFLICT', 'The identity changed meanwhile; reload the patient');
+    if (moved.modifiedCount !== 1) {
+      if (created) await ctx.models.Patient.deleteOne({ _id: target._id });
+      throw new AppError('CONFLICT', 'The identity changed meanwhile; reload the patient');
+    }
+    // Counted again once moved: of two identities detached at once (two agents, two nodes), the one
+    // that would leave the patient with none is put back, so a patient always keeps an identity.
+    if ((await ctx.models.Identity.countDocuments({ patientId: fromPatientId })) === 0) {
+      await ctx.models.Identity.updateOne(
+        { _id: identity._id, patientId: target._id },
+        { $set: { patientId: fromPatientId, mergedFromPatientId: identity.mergedFromPatientId ?? null } },
+      );
+      if (created) await ctx.models.Patient.deleteOne({ _id: target._id });
+      throw new AppError('CONFLICT', 'The patient’s other identities were detached meanwhile; this one stays');
+    }
+    if (!created) {
+      // It stands on its own again, with a new conversation for what comes back to it. Once: a sibling
+      // identity detached from the same merge (now or earlier) finds it standing and joins it as it is.
+      target =
+        (await ctx.models.Patient.findOneAndUpdate(
+          { _id: target._id, mergedInto: { $ne: null } },
+          { $set: { mergedInto: null, latestConversationId: null, updatedAt: now } },
+          { returnDocument: 'after', lean: true },
+        )) ?? (await ctx.models.Patient.findById(target._id).lean().orFail());
+      restored = true;
+    }
 
     const messages = await ctx.models.Message.find({
       patientId: fromPatientId,
@@ -110,6 +127,7 @@ export async function detachIdentity(ctx: TimelineContext, identity: IdentityDoc
         sourceIds.add(message.conversationId);
         const result = await relocateMessage(ctx, message, conversation);
         conversation = result.conversation;
+        if (result.duplicate) continue; // moved meanwhile by someone else: left where it is
         ctx.events.messageCreated(toMessageRecord(result.message, ctx.cipher), toConversationRecord(result.conversation, ctx.cipher));
       }
       conversationId = conversation._id;

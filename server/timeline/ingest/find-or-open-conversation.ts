@@ -56,14 +56,12 @@ async function settle(ctx: TimelineContext, initialPatient: PatientDoc, options:
     }
     const next = patient.conversationCount + 1;
     const id = `${patient._id}-${next}`;
-    // Under the patient's lock; the filter stays `_id` only (FerretDB scans for anything else).
-    // Two nodes racing on MongoDB compute the same id, so a double "win" still means one conversation.
-    const current = await reread(ctx, patient._id);
-    if (current.conversationCount !== patient.conversationCount) {
-      patient = current;
-      continue;
-    }
-    const won = await models.Patient.updateOne({ _id: patient._id }, { $set: { conversationCount: next, latestConversationId: id, updatedAt: now } });
+    // The compare-and-set: only from the count this decision was made on (and only while no newer conversation
+    // became the latest), so of two nodes racing one wins and the other re-reads and uses the winner's.
+    const won = await models.Patient.updateOne(
+      { _id: patient._id, conversationCount: patient.conversationCount, latestConversationId: patient.latestConversationId ?? null },
+      { $set: { conversationCount: next, latestConversationId: id, updatedAt: now } },
+    );
     if (won.matchedCount === 1) {
       return { conversation: await ensureConversation(ctx, patient, id, options), opened: true, reopened: false };
     }

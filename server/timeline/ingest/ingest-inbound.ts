@@ -6,7 +6,7 @@
 import type { NormalizedInbound } from '../../../channels/contract.ts';
 import type { ChannelId } from '../../../channels/channel-id.ts';
 import type { PatientDoc } from '../../db/documents.ts';
-import { appendMessage, messageIdFor } from '../append-message.ts';
+import { appendMessage, completeInterruptedAppend, messageIdFor } from '../append-message.ts';
 import { toConversationRecord, toMessageRecord, type ConversationRecord, type MessageRecord } from '../records.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 import { findOrOpenConversation } from './find-or-open-conversation.ts';
@@ -26,7 +26,17 @@ export interface IngestResult {
 export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInbound): Promise<IngestResult> {
   const replay = await ctx.models.Message.findById(messageIdFor(inbound.providerKey)).lean();
   if (replay) {
-    // A retry: routing completes whatever a stop cut short (each of its steps is idempotent).
+    // A retry. If an outage cut the first attempt short after the message was stored, the conversation is told now.
+    const settled = await completeInterruptedAppend(ctx, replay);
+    if (!settled.duplicate) {
+      await ctx.audit.record({
+        action: 'inbound.ingest', via: 'webhook', patientId: replay.patientId, conversationId: replay.conversationId,
+        details: { channel: inbound.channel, messageId: replay._id, completedOnRetry: true },
+      });
+      ctx.events.messageCreated(toMessageRecord(replay, ctx.cipher), toConversationRecord(settled.conversation, ctx.cipher));
+      if (replay.attachments.some((a) => !a.ref.startsWith('blob:'))) ctx.importMedia?.(replay._id);
+    }
+    // Routing completes whatever a stop cut short (each of its steps is idempotent).
     if (replay.direction === 'inbound') await ctx.routeInbound?.({ messageId: replay._id, conversationId: replay.conversationId, opened: true });
     const conversation = await ctx.models.Conversation.findById(replay.conversationId).lean().orFail();
     return {
@@ -64,8 +74,9 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
 
   if (!conversation.patientContactEnc && inbound.from.kind !== 'web') {
     const contact = ctx.cipher.encrypt(resolved.normalized);
+    // The first contact stays: set only while none is (two first messages on two nodes set it once).
     await ctx.locks.run(`conversation:${conversation._id}`, () =>
-      ctx.models.Conversation.updateOne({ _id: conversation._id }, { $set: { patientContactEnc: contact } }),
+      ctx.models.Conversation.updateOne({ _id: conversation._id, patientContactEnc: null }, { $set: { patientContactEnc: contact } }),
     );
     conversation = { ...conversation, patientContactEnc: contact };
   }
@@ -129,15 +140,15 @@ async function recordPatientInitiatedConsent(ctx: TimelineContext, patient: Pati
   if (patient.consent[channel]?.status !== 'unknown') return;
   const at = ctx.clock();
   const source = 'patient_initiated';
-  await ctx.locks.run(`patient:${patient._id}`, async () => {
-    const current = await ctx.models.Patient.findById(patient._id, { consent: 1 }).lean();
-    if (current?.consent[channel]?.status !== 'unknown') return;
-    await ctx.models.Patient.updateOne(
-      { _id: patient._id },
+  // One conditional update: only while the channel's consent is still unknown, so an opt-out recorded
+  // meanwhile (a STOP handled by another node) is never overwritten by this implied opt-in.
+  await ctx.locks.run(`patient:${patient._id}`, () =>
+    ctx.models.Patient.updateOne(
+      { _id: patient._id, [`consent.${channel}.status`]: 'unknown' },
       {
         $set: { [`consent.${channel}`]: { status: 'opted_in', at, source }, updatedAt: at },
         $push: { consentHistory: { channel, status: 'opted_in', at, source } },
       },
-    );
-  });
+    ),
+  );
 }

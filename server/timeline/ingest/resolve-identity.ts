@@ -68,13 +68,19 @@ export async function resolveIdentity(
   // A name is taken only from the patient's own proven identity, not from a relative in the thread.
   if (options.displayName && !patient.nameEnc && isVerified(identity)) {
     const nameEnc = cipher.encrypt(options.displayName);
-    await ctx.locks.run(`patient:${patient._id}`, async () => {
-      const current = await models.Patient.findById(patient._id, { nameEnc: 1, dateOfBirthEnc: 1, mrnEnc: 1 }).lean();
-      if (current && !current.nameEnc) {
-        await models.Patient.updateOne({ _id: patient._id }, { $set: { nameEnc, ...patientKeysOf(cipher, { ...current, nameEnc }), updatedAt: now } });
+    patient.nameEnc = await ctx.locks.run(`patient:${patient._id}`, async () => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const current = await models.Patient.findById(patient._id, { nameEnc: 1, dateOfBirthEnc: 1, mrnEnc: 1 }).lean();
+        if (!current || current.nameEnc) return current?.nameEnc ?? nameEnc;
+        // Only while still nameless, and with the search keys of the date of birth and MRN it was computed from.
+        const written = await models.Patient.updateOne(
+          { _id: patient._id, nameEnc: null, dateOfBirthEnc: current.dateOfBirthEnc ?? null, mrnEnc: current.mrnEnc ?? null },
+          { $set: { nameEnc, ...patientKeysOf(cipher, { ...current, nameEnc }), updatedAt: now } },
+        );
+        if (written.matchedCount === 1) return nameEnc;
       }
+      return patient.nameEnc; // kept changing (several nodes at once): the name waits for the next message
     });
-    patient.nameEnc = nameEnc;
   }
   return { identity, patient, created: identity.patientId === candidatePatientId, normalized: normalized.value };
 }

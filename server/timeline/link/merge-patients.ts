@@ -16,12 +16,14 @@
  * conversation becomes the patient's current one. Either way agents see one
  * thread, with a system line saying what happened.
  */
-import type { ChannelId } from '../../../channels/channel-id.ts';
+import { CHANNEL_IDS, type ChannelId } from '../../../channels/channel-id.ts';
 import type { ConversationDoc, PatientDoc } from '../../db/documents.ts';
 import { AppError } from '../../errors.ts';
 import { updateEach } from '../../db/serialized-models.ts';
 import { appendMessage, relocateMessage } from '../append-message.ts';
+import { consentAsRead } from '../consent.ts';
 import { toConversationRecord, toMessageRecord } from '../records.ts';
+import { moveMrnClaim } from '../patients/patient-claims.ts';
 import { patientKeysOf } from '../patients/patient-keys.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 
@@ -57,24 +59,31 @@ async function merge(ctx: TimelineContext, fromId: string, intoId: string, proof
   const { models } = ctx;
   const now = ctx.clock();
   const from = await models.Patient.findById(fromId).lean().orFail();
-  if (from.mergedInto && from.mergedInto !== intoId) throw new AppError('CONFLICT', 'This visitor was already linked to another patient');
-  if (!from.mergedInto) await models.Patient.updateOne({ _id: fromId }, { $set: { mergedInto: intoId, updatedAt: now } });
+  const linkedElsewhere = () => new AppError('CONFLICT', 'This visitor was already linked to another patient');
+  if (from.mergedInto && from.mergedInto !== intoId) throw linkedElsewhere();
+  if (!from.mergedInto) {
+    // Marked once: of two merges of one patient at once (two proofs, two nodes), the first mark stands.
+    const marked = await models.Patient.updateOne({ _id: fromId, mergedInto: null }, { $set: { mergedInto: intoId, updatedAt: now } });
+    if (marked.matchedCount !== 1 && (await models.Patient.findById(fromId, { mergedInto: 1 }).lean().orFail()).mergedInto !== intoId) throw linkedElsewhere();
+  }
 
   // Each identity remembers where it came from: detaching it undoes the merge for it.
   await updateEach(models.Identity, { patientId: fromId }, { $set: { patientId: intoId, mergedFromPatientId: fromId } });
   await mergeProfile(ctx, from, intoId);
 
   const fromConversations = await models.Conversation.find({ patientId: fromId }).sort({ openedAt: 1 }).lean();
-  const into = await models.Patient.findById(intoId).lean().orFail();
-  let target: ConversationDoc | null = into.latestConversationId
-    ? await models.Conversation.findById(into.latestConversationId).lean()
-    : null;
-  const targetIsLive = target !== null && target.status !== 'resolved';
+  let into = await models.Patient.findById(intoId).lean().orFail();
+  /** The proven patient's latest conversation as this merge last saw it: the compare-and-set below writes over only that. */
+  let latestId = into.latestConversationId ?? null;
+  let target: ConversationDoc | null = latestId ? await models.Conversation.findById(latestId).lean() : null;
+  let targetIsLive = target !== null && target.status !== 'resolved';
   let moved = 0;
+  let replans = 0;
 
-  for (const conversation of fromConversations) {
+  for (let i = 0; i < fromConversations.length; i++) {
+    const conversation = fromConversations[i]!;
     const live = conversation.status !== 'resolved';
-    if (live && targetIsLive && target) {
+    if (live && targetIsLive && target && target._id !== conversation._id) {
       moved += await foldInto(ctx, conversation, target);
       target = await models.Conversation.findById(target._id).lean().orFail();
       continue;
@@ -88,9 +97,22 @@ async function merge(ctx: TimelineContext, fromId: string, intoId: string, proof
     ).orFail();
     const newer = !target || new Date(adopted.lastMessageAt) >= new Date(target.lastMessageAt);
     if (live || newer) {
-      await ctx.locks.run(`patient:${intoId}`, () =>
-        models.Patient.updateOne({ _id: intoId }, { $set: { latestConversationId: adopted._id, updatedAt: now } }),
+      // Only over the latest conversation this plan was made against: one a message opened meanwhile
+      // (find-or-open-conversation.ts, on any node) is never hidden behind the adopted one.
+      const became = await ctx.locks.run(`patient:${intoId}`, () =>
+        models.Patient.updateOne({ _id: intoId, latestConversationId: latestId }, { $set: { latestConversationId: adopted._id, updatedAt: now } }),
       );
+      if (became.matchedCount !== 1) {
+        if (++replans > MAX_REPLANS) throw new Error(`merge of ${fromId} into ${intoId}: the patient's latest conversation kept changing`);
+        // Plan this conversation again against the patient's conversation as it is now (fold into it if it is live).
+        into = await models.Patient.findById(intoId).lean().orFail();
+        latestId = into.latestConversationId ?? null;
+        target = latestId ? await models.Conversation.findById(latestId).lean() : null;
+        targetIsLive = target !== null && target.status !== 'resolved';
+        i--;
+        continue;
+      }
+      latestId = adopted._id;
       target = adopted;
     }
     ctx.events.conversationUpdated(toConversationRecord(adopted, ctx.cipher));
@@ -126,61 +148,118 @@ async function foldInto(ctx: TimelineContext, conversation: ConversationDoc, tar
   const { models } = ctx;
   let moved = 0;
   let current = target;
-  for (;;) {
-    const batch = await models.Message.find({ conversationId: conversation._id }).sort({ seq: 1 }).limit(100).lean();
-    if (batch.length === 0) break;
-    for (const message of batch) {
-      const result = await relocateMessage(ctx, message, current);
-      current = result.conversation;
-      moved++;
-      if (message.direction === 'inbound' || message.direction === 'outbound') {
-        ctx.events.messageCreated(toMessageRecord(result.message, ctx.cipher), toConversationRecord(result.conversation, ctx.cipher));
+  const moveAll = async () => {
+    for (;;) {
+      const batch = await models.Message.find({ conversationId: conversation._id }).sort({ seq: 1 }).limit(100).lean();
+      if (batch.length === 0) break;
+      for (const message of batch) {
+        const result = await relocateMessage(ctx, message, current);
+        current = result.conversation;
+        if (result.duplicate) continue; // another node's run of this merge moved it
+        moved++;
+        if (message.direction === 'inbound' || message.direction === 'outbound') {
+          ctx.events.messageCreated(toMessageRecord(result.message, ctx.cipher), toConversationRecord(result.conversation, ctx.cipher));
+        }
       }
     }
-  }
+  };
+  await moveAll();
   // Keep the earliest KPI facts of the folded conversation: its first response may predate the target's.
-  if (conversation.firstResponseAt && (!current.firstResponseAt || conversation.firstResponseAt < current.firstResponseAt)) {
-    await ctx.locks.run(`conversation:${current._id}`, () =>
-      models.Conversation.updateOne({ _id: current._id }, { $set: { firstResponseAt: conversation.firstResponseAt } }),
+  // The comparison is the filter (none yet, or a later one), so a first response recorded meanwhile is weighed too.
+  if (conversation.firstResponseAt) {
+    const earliest = await ctx.locks.run(`conversation:${current._id}`, () =>
+      models.Conversation.findOneAndUpdate(
+        { _id: current._id, $or: [{ firstResponseAt: null }, { firstResponseAt: { $gt: conversation.firstResponseAt } }] },
+        { $set: { firstResponseAt: conversation.firstResponseAt } },
+        { returnDocument: 'after', lean: true },
+      ),
     );
+    if (earliest) current = earliest;
   }
   await models.Conversation.deleteOne({ _id: conversation._id });
+  // A message another node stored in it just before it went (the visitor's lock holds only in one process) still moves.
+  await moveAll();
   ctx.events.conversationMerged(conversation._id, toConversationRecord(current, ctx.cipher));
   return moved;
 }
 
-/** Consent, name and unverified contacts: the later record of each consent wins; history is the union. */
+/** Compare-and-set attempts of a profile merge (only writers on several nodes at once retry). */
+const MAX_PROFILE_ATTEMPTS = 10;
+/** Times a merge plans a conversation again because the proven patient's latest conversation changed under it. */
+const MAX_REPLANS = 10;
+
+/**
+ * Consent, name and unverified contacts: the later record of each consent wins; history is the union.
+ *
+ * Computed from the proven patient as read and written only while the fields
+ * it was computed from are unchanged (consent, the lengths of its history,
+ * contacts and teams, name, date of birth, MRN, language): a STOP recorded
+ * meanwhile on another node is never overwritten by an older consent; the
+ * merge reads again and decides again.
+ */
 async function mergeProfile(ctx: TimelineContext, from: PatientDoc, intoId: string): Promise<void> {
   await ctx.locks.run(`patient:${intoId}`, async () => {
-    const into = await ctx.models.Patient.findById(intoId).lean().orFail();
-    const set: Record<string, unknown> = { updatedAt: ctx.clock() };
-    for (const channel of Object.keys(from.consent) as ChannelId[]) {
-      const theirs = from.consent[channel];
-      const ours = into.consent[channel];
-      if (!theirs || theirs.status === 'unknown') continue;
-      if (!ours || ours.status === 'unknown' || new Date(theirs.at ?? 0) > new Date(ours.at ?? 0)) set[`consent.${channel}`] = theirs;
+    for (let attempt = 0; attempt < MAX_PROFILE_ATTEMPTS; attempt++) {
+      const into = await ctx.models.Patient.findById(intoId).lean().orFail();
+      const set = mergedProfile(ctx, from, into);
+      const written = await ctx.models.Patient.updateOne({ _id: intoId, ...profileAsRead(into) }, { $set: set });
+      if (written.matchedCount !== 1) continue;
+      // The MRN came with the merge: so does its claim (patient-claims.ts).
+      if (set.mrnEnc) await moveMrnClaim(ctx, from._id, intoId, from.mrnKey);
+      return;
     }
-    // FerretDB 1.24 drops empty arrays and nulls from an upsert's $setOnInsert: a field may be missing.
-    const intoHistory = into.consentHistory ?? [];
-    const intoClaims = into.claimedContacts ?? [];
-    const seen = new Set(intoHistory.map((h) => `${h.channel}|${h.status}|${new Date(h.at).getTime()}`));
-    const history = [...intoHistory, ...(from.consentHistory ?? []).filter((h) => !seen.has(`${h.channel}|${h.status}|${new Date(h.at).getTime()}`))]
-      .sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
-    set.consentHistory = history;
-    if (!into.nameEnc && from.nameEnc) set.nameEnc = from.nameEnc;
-    if (!into.dateOfBirthEnc && from.dateOfBirthEnc) set.dateOfBirthEnc = from.dateOfBirthEnc;
-    if (!into.mrnEnc && from.mrnEnc) set.mrnEnc = from.mrnEnc;
-    if (set.nameEnc || set.dateOfBirthEnc || set.mrnEnc) {
-      const sealed = (field: 'nameEnc' | 'dateOfBirthEnc' | 'mrnEnc') => (set[field] as string | undefined) ?? into[field] ?? null;
-      Object.assign(set, patientKeysOf(ctx.cipher, { nameEnc: sealed('nameEnc'), dateOfBirthEnc: sealed('dateOfBirthEnc'), mrnEnc: sealed('mrnEnc') }));
-    }
-    // The teams that registered either patient keep seeing the one that remains.
-    const teamIds = [...new Set([...(into.teamIds ?? []), ...(from.teamIds ?? [])])];
-    if (teamIds.length > (into.teamIds ?? []).length) set.teamIds = teamIds;
-    if (!into.preferences.language && from.preferences.language) set['preferences.language'] = from.preferences.language;
-    const known = new Set(intoClaims.map((c) => ctx.cipher.decrypt(c.valueEnc)));
-    const added = (from.claimedContacts ?? []).filter((c) => !known.has(ctx.cipher.decrypt(c.valueEnc)));
-    if (added.length) set.claimedContacts = [...intoClaims, ...added];
-    await ctx.models.Patient.updateOne({ _id: intoId }, { $set: set });
+    throw new Error(`merge into ${intoId}: the patient kept changing; profile not merged after ${MAX_PROFILE_ATTEMPTS} attempts`);
   });
+}
+
+function mergedProfile(ctx: TimelineContext, from: PatientDoc, into: PatientDoc): Record<string, unknown> {
+  const set: Record<string, unknown> = { updatedAt: ctx.clock() };
+  for (const channel of Object.keys(from.consent) as ChannelId[]) {
+    const theirs = from.consent[channel];
+    const ours = into.consent[channel];
+    if (!theirs || theirs.status === 'unknown') continue;
+    if (!ours || ours.status === 'unknown' || new Date(theirs.at ?? 0) > new Date(ours.at ?? 0)) set[`consent.${channel}`] = theirs;
+  }
+  // FerretDB 1.24 drops empty arrays and nulls from an upsert's $setOnInsert: a field may be missing.
+  const intoHistory = into.consentHistory ?? [];
+  const intoClaims = into.claimedContacts ?? [];
+  const seen = new Set(intoHistory.map((h) => `${h.channel}|${h.status}|${new Date(h.at).getTime()}`));
+  const history = [...intoHistory, ...(from.consentHistory ?? []).filter((h) => !seen.has(`${h.channel}|${h.status}|${new Date(h.at).getTime()}`))]
+    .sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
+  set.consentHistory = history;
+  if (!into.nameEnc && from.nameEnc) set.nameEnc = from.nameEnc;
+  if (!into.dateOfBirthEnc && from.dateOfBirthEnc) set.dateOfBirthEnc = from.dateOfBirthEnc;
+  if (!into.mrnEnc && from.mrnEnc) set.mrnEnc = from.mrnEnc;
+  if (set.nameEnc || set.dateOfBirthEnc || set.mrnEnc) {
+    const sealed = (field: 'nameEnc' | 'dateOfBirthEnc' | 'mrnEnc') => (set[field] as string | undefined) ?? into[field] ?? null;
+    Object.assign(set, patientKeysOf(ctx.cipher, { nameEnc: sealed('nameEnc'), dateOfBirthEnc: sealed('dateOfBirthEnc'), mrnEnc: sealed('mrnEnc') }));
+  }
+  // The teams that registered either patient keep seeing the one that remains.
+  const teamIds = [...new Set([...(into.teamIds ?? []), ...(from.teamIds ?? [])])];
+  if (teamIds.length > (into.teamIds ?? []).length) set.teamIds = teamIds;
+  if (!into.preferences.language && from.preferences.language) set['preferences.language'] = from.preferences.language;
+  const known = new Set(intoClaims.map((c) => ctx.cipher.decrypt(c.valueEnc)));
+  const added = (from.claimedContacts ?? []).filter((c) => !known.has(ctx.cipher.decrypt(c.valueEnc)));
+  if (added.length) set.claimedContacts = [...intoClaims, ...added];
+  return set;
+}
+
+/** A filter matching the patient only while every field mergedProfile reads is as it was read. */
+function profileAsRead(patient: PatientDoc): Record<string, unknown> {
+  const teamIds = patient.teamIds ?? [];
+  return {
+    ...Object.assign({}, ...CHANNEL_IDS.map((channel) => consentAsRead(channel, patient.consent?.[channel]))),
+    ...lengthIs('consentHistory', (patient.consentHistory ?? []).length),
+    ...lengthIs('claimedContacts', (patient.claimedContacts ?? []).length),
+    ...(teamIds.length ? { teamIds } : lengthIs('teamIds', 0)),
+    nameEnc: patient.nameEnc ?? null,
+    dateOfBirthEnc: patient.dateOfBirthEnc ?? null,
+    mrnEnc: patient.mrnEnc ?? null,
+    'preferences.language': patient.preferences?.language ?? null,
+  };
+}
+
+/** Matches an array field of exactly `length` elements (a missing field counts as empty). */
+function lengthIs(field: string, length: number): Record<string, unknown> {
+  return length === 0 ? { [`${field}.0`]: { $exists: false } } : { [field]: { $size: length } };
 }

@@ -12,7 +12,9 @@
  * Batched for speed: the lookups read existing identities and patients by
  * their keys a chunk at a time, new patients and identities are inserted a
  * batch at a time, all under the registry lock (no form registers a patient
- * in between). Contacts are asserted identities; nothing here gives consent.
+ * in between, in this process; across nodes identities and MRN claims are
+ * unique by `_id`, and a row that loses one is skipped). Contacts are
+ * asserted identities; nothing here gives consent.
  */
 import { parse } from 'csv-parse/sync';
 import type { IdentityDoc, PatientDoc } from '../../db/documents.ts';
@@ -20,6 +22,7 @@ import { AppError } from '../../errors.ts';
 import { newIdentityDoc } from '../ingest/resolve-identity.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 import { patientKeys, type PatientKeys } from './patient-keys.ts';
+import { claimMrns, releaseMrn } from './patient-claims.ts';
 import { cleanPatientFields, newRegisteredPatient, REGISTRY_LOCK, type CleanPatientFields, type PatientFields } from './patient-registry.ts';
 
 export const IMPORT_COLUMNS = ['name', 'date_of_birth', 'mrn', 'phone', 'email', 'preferred_channel', 'language', 'timezone', 'team'] as const;
@@ -148,12 +151,20 @@ async function store(ctx: ImportContext, rows: Row[], report: ImportReport, crea
     if (row.keys.mrnKey) owners.set(`mrn:${row.keys.mrnKey}`, patient._id);
     if (row.keys.nameDobKey) owners.set(`name_dob:${row.keys.nameDobKey}`, patient._id);
   }
-  for (let i = 0; i < patients.length; i += INSERT_BATCH) {
-    await ctx.models.Patient.insertMany(patients.slice(i, i + INSERT_BATCH), { ordered: false, lean: true });
+  // MRNs are claimed first (patient-claims.ts): a row whose MRN another node gave a patient during the import is not created.
+  const lost = await claimMrns(ctx, patients.flatMap((p) => (p.mrnKey ? [{ patientId: p._id, mrnKey: p.mrnKey }] : [])));
+  for (const patientId of lost) {
+    report.skipped.push({ line: rowOf.get(patientId)!.line, field: 'mrn', message: 'belongs to another patient (registered during the import)' });
   }
-  const lost = new Set<string>();
-  for (let i = 0; i < identities.length; i += INSERT_BATCH) {
-    const batch = identities.slice(i, i + INSERT_BATCH);
+  const kept = patients.filter((p) => !lost.has(p._id));
+  for (let i = 0; i < kept.length; i += INSERT_BATCH) {
+    await ctx.models.Patient.insertMany(kept.slice(i, i + INSERT_BATCH), { ordered: false, lean: true });
+  }
+  const keptIdentities = identities.filter((identity) => !lost.has(identity.patientId));
+  /** Patients stored, then dropped because an identity of theirs was taken meanwhile. */
+  const dropped = new Set<string>();
+  for (let i = 0; i < keptIdentities.length; i += INSERT_BATCH) {
+    const batch = keptIdentities.slice(i, i + INSERT_BATCH);
     await ctx.models.Identity.insertMany(batch, { ordered: false, lean: true }).catch((error: { writeErrors?: { index?: number; err?: { index?: number } }[] }) => {
       if (!error.writeErrors) throw error;
       // An inbound message took the address during the import: that row's patient is not created.
@@ -161,14 +172,16 @@ async function store(ctx: ImportContext, rows: Row[], report: ImportReport, crea
         const identity = batch[failure.index ?? failure.err?.index ?? -1];
         if (!identity) throw error;
         lost.add(identity.patientId);
+        dropped.add(identity.patientId);
         const row = rowOf.get(identity.patientId)!;
         report.skipped.push({ line: row.line, field: identity.kind, message: 'belongs to another patient (it wrote in during the import)' });
       }
     });
   }
-  for (const patientId of lost) {
+  for (const patientId of dropped) {
     await ctx.models.Identity.deleteMany({ patientId });
     await ctx.models.Patient.deleteOne({ _id: patientId });
+    await releaseMrn(ctx, patientId, rowOf.get(patientId)!.keys.mrnKey);
   }
   report.created = patients.length - lost.size;
 }

@@ -9,8 +9,10 @@
  * email or an MRN of another patient is never given to a second one; the
  * same name and date of birth is (twins, namesakes) when a supervisor or an
  * admin says so. Checks and writes run under one in-process lock
- * (`registry:patients`), so two forms cannot both pass the checks; identities
- * are unique by `_id` across nodes as well.
+ * (`registry:patients`), so two forms cannot both pass the checks; across
+ * nodes, identities are unique by `_id` and MRNs by their claim
+ * (patient-claims.ts), while a same-name-and-birth-date warning is only
+ * certain within one process (server/db/STORE-CONTRACT.md).
  */
 import { Types } from 'mongoose';
 import { CHANNEL_IDS, type ChannelId } from '../../../channels/channel-id.ts';
@@ -22,6 +24,7 @@ import { normalizeEmail, normalizePhone } from '../identity/normalize-identity.t
 import { attachIdentity, identityKey, newPatientFields } from '../ingest/resolve-identity.ts';
 import { toPatientSummary } from '../records.ts';
 import type { TimelineContext } from '../timeline-context.ts';
+import { claimMrn, releaseMrn } from './patient-claims.ts';
 import { normalizeDateOfBirth, normalizeMrn, patientKeys, type PatientKeys } from './patient-keys.ts';
 
 export const REGISTRY_LOCK = 'registry:patients';
@@ -196,14 +199,17 @@ export async function registerPatient(
     const matches = await findDuplicates(ctx, { phoneId: clean.phone?.id, emailId: clean.email?.id, mrnKey: keys.mrnKey, nameDobKey: keys.nameDobKey });
     await refuseDuplicates(ctx, actor, matches, input.allowDuplicate, false);
     const patient = newRegisteredPatient(ctx, clean, keys, { teamId: input.teamId, createdBy: actor.agentId });
-    await ctx.models.Patient.create(patient);
+    // The MRN is claimed before anything is written: of two registrations of one MRN on two nodes, one gets it.
+    if (keys.mrnKey) await claimMrn(ctx, patient._id, keys.mrnKey);
     try {
+      await ctx.models.Patient.create(patient);
       const identities = await attachContacts(ctx, patient._id, clean);
       return { patient, identities, overridden: matches };
     } catch (error) {
       // An inbound message took the address meanwhile (another node): nothing of this patient stays.
       await ctx.models.Identity.deleteMany({ patientId: patient._id });
       await ctx.models.Patient.deleteOne({ _id: patient._id });
+      await releaseMrn(ctx, patient._id, keys.mrnKey);
       throw error;
     }
   });
@@ -239,36 +245,14 @@ export async function updateRegisteredPatient(
   input: PatientFields & { allowDuplicate: boolean },
 ): Promise<{ patient: PatientDoc; overridden: DuplicateMatch[] }> {
   const clean = cleanPatientFields(ctx, input);
-  const { cipher, models } = ctx;
-  const open = (sealed: string | null | undefined) => (sealed ? cipher.decrypt(sealed) : null);
+  const { models } = ctx;
   const outcome = await ctx.locks.run(REGISTRY_LOCK, () =>
     ctx.locks.run(`patient:${patientId}`, async () => {
-      const current = await models.Patient.findById(patientId).lean().orFail();
-      const keys = patientKeys(cipher, {
-        name: clean.name ?? open(current.nameEnc),
-        dateOfBirth: clean.dateOfBirth !== undefined ? clean.dateOfBirth : open(current.dateOfBirthEnc),
-        mrn: clean.mrn !== undefined ? clean.mrn : open(current.mrnEnc),
-      });
-      const matches = await findDuplicates(
-        ctx,
-        {
-          phoneId: clean.phone?.id,
-          emailId: clean.email?.id,
-          // Only what this edit changes is checked: a duplicate that was already there was decided before.
-          mrnKey: keys.mrnKey !== (current.mrnKey ?? null) ? keys.mrnKey : null,
-          nameDobKey: keys.nameDobKey !== (current.nameDobKey ?? null) ? keys.nameDobKey : null,
-        },
-        patientId,
-      );
-      await refuseDuplicates(ctx, actor, matches, input.allowDuplicate, true);
-      const set: Record<string, unknown> = { ...keys, updatedAt: ctx.clock() };
-      if (clean.name !== undefined) set.nameEnc = cipher.encrypt(clean.name);
-      if (clean.dateOfBirth !== undefined) set.dateOfBirthEnc = clean.dateOfBirth ? cipher.encrypt(clean.dateOfBirth) : null;
-      if (clean.mrn !== undefined) set.mrnEnc = clean.mrn ? cipher.encrypt(clean.mrn) : null;
-      for (const [key, value] of Object.entries(clean.preferences)) set[`preferences.${key}`] = value;
-      await attachContacts(ctx, patientId, clean);
-      const patient = await models.Patient.findOneAndUpdate({ _id: patientId }, { $set: set }, { returnDocument: 'after', lean: true }).orFail();
-      return { patient, overridden: matches };
+      for (let attempt = 0; ; attempt++) {
+        const written = await updateOnce(ctx, actor, patientId, clean, input.allowDuplicate);
+        if (written) return written;
+        if (attempt >= 4) throw new AppError('CONFLICT', 'The patient’s record changed meanwhile; reload it and try again');
+      }
     }),
   );
   if (clean.name !== undefined) {
@@ -276,6 +260,62 @@ export async function updateRegisteredPatient(
     await updateEach(models.Conversation, { patientId }, { $set: { patientNameEnc: outcome.patient.nameEnc } });
   }
   return outcome;
+}
+
+/**
+ * One attempt at an edit: keys and duplicate checks from the patient as read,
+ * written only while its name, date of birth and MRN are still as read (the
+ * keys are computed from them); null when they changed meanwhile (another
+ * node's write), for the caller to read again.
+ */
+async function updateOnce(
+  ctx: TimelineContext,
+  actor: Actor,
+  patientId: string,
+  clean: CleanPatientFields,
+  allowDuplicate: boolean,
+): Promise<{ patient: PatientDoc; overridden: DuplicateMatch[] } | null> {
+  const { cipher, models } = ctx;
+  const open = (sealed: string | null | undefined) => (sealed ? cipher.decrypt(sealed) : null);
+  const current = await models.Patient.findById(patientId).lean().orFail();
+  const keys = patientKeys(cipher, {
+    name: clean.name ?? open(current.nameEnc),
+    dateOfBirth: clean.dateOfBirth !== undefined ? clean.dateOfBirth : open(current.dateOfBirthEnc),
+    mrn: clean.mrn !== undefined ? clean.mrn : open(current.mrnEnc),
+  });
+  const matches = await findDuplicates(
+    ctx,
+    {
+      phoneId: clean.phone?.id,
+      emailId: clean.email?.id,
+      // Only what this edit changes is checked: a duplicate that was already there was decided before.
+      mrnKey: keys.mrnKey !== (current.mrnKey ?? null) ? keys.mrnKey : null,
+      nameDobKey: keys.nameDobKey !== (current.nameDobKey ?? null) ? keys.nameDobKey : null,
+    },
+    patientId,
+  );
+  await refuseDuplicates(ctx, actor, matches, allowDuplicate, true);
+  const set: Record<string, unknown> = { ...keys, updatedAt: ctx.clock() };
+  if (clean.name !== undefined) set.nameEnc = cipher.encrypt(clean.name);
+  if (clean.dateOfBirth !== undefined) set.dateOfBirthEnc = clean.dateOfBirth ? cipher.encrypt(clean.dateOfBirth) : null;
+  if (clean.mrn !== undefined) set.mrnEnc = clean.mrn ? cipher.encrypt(clean.mrn) : null;
+  for (const [key, value] of Object.entries(clean.preferences)) set[`preferences.${key}`] = value;
+  const mrnChanged = keys.mrnKey !== (current.mrnKey ?? null);
+  // A new MRN is claimed before it is written (patient-claims.ts): two edits on two nodes cannot both take it.
+  if (mrnChanged && keys.mrnKey) await claimMrn(ctx, patientId, keys.mrnKey);
+  let patient: PatientDoc | null = null;
+  try {
+    await attachContacts(ctx, patientId, clean);
+    patient = await models.Patient.findOneAndUpdate(
+      { _id: patientId, nameEnc: current.nameEnc ?? null, dateOfBirthEnc: current.dateOfBirthEnc ?? null, mrnEnc: current.mrnEnc ?? null },
+      { $set: set },
+      { returnDocument: 'after', lean: true },
+    );
+    if (!patient) await models.Patient.exists({ _id: patientId }).orFail();
+  } finally {
+    if (mrnChanged) await releaseMrn(ctx, patientId, patient ? current.mrnKey : keys.mrnKey);
+  }
+  return patient ? { patient, overridden: matches } : null;
 }
 
 /** The given phone and email as asserted identities of the patient; one the patient already has keeps its trust. */

@@ -42,17 +42,22 @@ export async function recordStaffConsent(
   if (input.status === 'opted_in' && !input.wording) {
     throw new AppError('INVALID_INPUT', 'wording: the exact words the patient agreed to are required for an opt-in', { field: 'wording' });
   }
-  // Under the patient's lock: a STOP arriving now is recorded after this, and wins.
-  return ctx.locks.run(`patient:${patientId}`, async () => {
-    const patient = await ctx.models.Patient.findById(patientId, { consent: 1 }).lean().orFail();
-    if (input.channel === 'sms' && input.status === 'opted_in' && isPatientSmsOptOut(patient.consent.sms)) {
+  // Checked on the very state the change is written over (recordConsent's compare-and-set): a STOP
+  // recorded meanwhile, on this node or another, is seen by the check and wins.
+  const refuseOverPatientStop = (current: Consent | undefined) => {
+    if (input.channel === 'sms' && input.status === 'opted_in' && isPatientSmsOptOut(current)) {
       throw new AppError(
         'OPTED_OUT_BY_PATIENT',
         'The patient opted out of text messages by text (or their carrier did): only the patient can opt back in, by texting START to the clinic’s number',
         { field: 'status' },
       );
     }
-    const changed = await recordConsent(ctx, patientId, input.channel, input.status, `staff:${input.method}`, input.status === 'opted_in' ? input.wording : undefined, actor.agentId);
+  };
+  return ctx.locks.run(`patient:${patientId}`, async () => {
+    const changed = await recordConsent(
+      ctx, patientId, input.channel, input.status, `staff:${input.method}`,
+      input.status === 'opted_in' ? input.wording : undefined, actor.agentId, refuseOverPatientStop,
+    );
     const after = await ctx.models.Patient.findById(patientId, { consent: 1 }).lean().orFail();
     return { changed, consent: after.consent[input.channel] };
   });

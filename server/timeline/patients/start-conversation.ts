@@ -23,7 +23,7 @@ import { speaksForThePatient } from '../identity/identity-trust.ts';
 import { findOrOpenConversation } from '../ingest/find-or-open-conversation.ts';
 import { toConversationRecord, type ConversationRecord, type MessageRecord } from '../records.ts';
 import { chooseReplyChannel } from '../reply/choose-reply-channel.ts';
-import { replyFacts, sendReply } from '../reply/send-reply.ts';
+import { currentReplyFacts, sendReply } from '../reply/send-reply.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 
 export interface FirstMessageInput {
@@ -45,7 +45,7 @@ export async function startConversation(
   const ongoing = latest && latest.status !== 'resolved' ? latest : null;
   if (ongoing && !canAccessConversation(actor, ongoing)) throw anotherTeams();
   const identities = await models.Identity.find({ patientId: patient._id }).lean();
-  const channel = firstMessageChannel(ctx, patient, identities, ongoing, input.channel);
+  const channel = await firstMessageChannel(ctx, patient, identities, ongoing, input.channel);
   if (channel === 'sms' && describeSmsBody(input.body).tooLong) {
     throw new AppError('INVALID_INPUT', `body: an SMS can carry at most ${MAX_SMS_BODY_CHARACTERS.toLocaleString('en-US')} characters`, { field: 'body' });
   }
@@ -66,7 +66,7 @@ export async function startConversation(
 }
 
 /** The channel the first message would take, or the 409 that says why it cannot go. */
-function firstMessageChannel(
+async function firstMessageChannel(
   ctx: TimelineContext,
   patient: PatientDoc,
   identities: IdentityDoc[],
@@ -96,7 +96,7 @@ function firstMessageChannel(
       );
     }
   }
-  return chooseReplyChannel(replyFacts(ctx, patient, identities, ongoing ?? { lastInboundChannel: null }), requested).channel;
+  return chooseReplyChannel(await currentReplyFacts(ctx, patient, identities, ongoing ?? { lastInboundChannel: null }), requested).channel;
 }
 
 const anotherTeams = () =>

@@ -13,7 +13,7 @@ import { AppError } from '../../errors.ts';
 import type { MessageRecord } from '../records.ts';
 import type { TimelineContext } from '../timeline-context.ts';
 import { chooseReplyChannel, type RequestedChannel } from './choose-reply-channel.ts';
-import { loadReachability, queueOutbound, replyFacts } from './send-reply.ts';
+import { currentReplyFacts, loadReachability, queueOutbound } from './send-reply.ts';
 
 export interface ContactCardFile {
   organization: string;
@@ -39,7 +39,7 @@ export async function sendContactCard(
   if (automatic && patient.contactCardRevision === card.revision) return null;
   let choice;
   try {
-    choice = chooseReplyChannel(replyFacts(ctx, patient, identities, conversation), requested);
+    choice = chooseReplyChannel(await currentReplyFacts(ctx, patient, identities, conversation), requested);
   } catch (error) {
     if (automatic && error instanceof AppError) return null; // no consent on that channel: nothing goes out by itself
     throw error;

@@ -31,7 +31,7 @@ export interface ReplyInput {
 export async function sendReply(ctx: TimelineContext, actor: Actor, conversation: ConversationDoc, input: ReplyInput): Promise<MessageRecord> {
   const { patient, identities } = await loadReachability(ctx, conversation.patientId);
   const contact = input.recipientId ? relatedContactFor(identities, input.recipientId, input.channel) : null;
-  const { channel, reason } = contact ? { channel: contact.channel, reason: 'related_contact' } : chooseReplyChannel(replyFacts(ctx, patient, identities, conversation), input.channel);
+  const { channel, reason } = contact ? { channel: contact.channel, reason: 'related_contact' } : chooseReplyChannel(await currentReplyFacts(ctx, patient, identities, conversation), input.channel);
   if (channel === 'sms' && describeSmsBody(input.body).tooLong) {
     throw new AppError('INVALID_INPUT', `body: an SMS can carry at most ${MAX_SMS_BODY_CHARACTERS.toLocaleString('en-US')} characters`, { field: 'body' });
   }
@@ -40,10 +40,10 @@ export async function sendReply(ctx: TimelineContext, actor: Actor, conversation
     throw new AppError('INVALID_INPUT', 'attachmentIds: a text message carries at most 5 MB of files; send them by email or web chat', { field: 'attachmentIds' });
   }
   if (channel === 'email' && input.subject && !conversation.subject) {
-    await ctx.locks.run(`conversation:${conversation._id}`, async () => {
-      const current = await ctx.models.Conversation.findById(conversation._id, { subject: 1 }).lean();
-      if (!current?.subject) await ctx.models.Conversation.updateOne({ _id: conversation._id }, { $set: { subject: input.subject } });
-    });
+    // The first email's subject stays: one conditional update (of two first emails at once, one sets it).
+    await ctx.locks.run(`conversation:${conversation._id}`, () =>
+      ctx.models.Conversation.updateOne({ _id: conversation._id, subject: { $in: [null, ''] } }, { $set: { subject: input.subject } }),
+    );
   }
   const { message } = await queueOutbound(ctx, conversation, identities, { channel, reason, ...(contact ? { recipient: contact.identity } : {}) }, {
     body: input.body,
@@ -125,7 +125,7 @@ export async function addNote(ctx: TimelineContext, actor: Actor, conversation: 
 /** Which channels a reply could use now and why the others cannot: the agent's channel picker. */
 export async function describeReplyOptions(ctx: TimelineContext, conversation: ConversationDoc) {
   const { patient, identities } = await loadReachability(ctx, conversation.patientId);
-  const facts = replyFacts(ctx, patient, identities, conversation);
+  const facts = await currentReplyFacts(ctx, patient, identities, conversation);
   let auto: { channel: ChannelId; reason: string } | { channel: null; reason: string };
   try {
     auto = chooseReplyChannel(facts, 'auto');
@@ -160,7 +160,22 @@ export async function loadReachability(ctx: TimelineContext, patientId: string):
   return { patient, identities };
 }
 
-export function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities: IdentityDoc[], conversation: Pick<ConversationDoc, 'lastInboundChannel'>): ReplyChannelFacts {
+/** The facts for choosing a reply's channel, with whether the patient's widget is open now (asked of every hub node). */
+export async function currentReplyFacts(ctx: TimelineContext, patient: PatientDoc, identities: IdentityDoc[], conversation: Pick<ConversationDoc, 'lastInboundChannel'>): Promise<ReplyChannelFacts> {
+  return replyFacts(ctx, patient, identities, conversation, await ctx.isWidgetConnected(patient._id));
+}
+
+/**
+ * The same facts without asking whether the widget is open (`widgetConnected` as given, false by default): enough
+ * to check one named channel (`unavailability`, a requested channel); `auto` needs currentReplyFacts.
+ */
+export function replyFacts(
+  _ctx: TimelineContext,
+  patient: PatientDoc,
+  identities: IdentityDoc[],
+  conversation: Pick<ConversationDoc, 'lastInboundChannel'>,
+  widgetConnected = false,
+): ReplyChannelFacts {
   const verifiedIdentity = Object.fromEntries(
     CHANNEL_IDS.map((c) => [c, Boolean(latestVerifiedIdentity(identities, c))]),
   ) as Record<ChannelId, boolean>;
@@ -179,7 +194,7 @@ export function replyFacts(ctx: TimelineContext, patient: PatientDoc, identities
     verifiedIdentity,
     unverifiedIdentity,
     undeliverable,
-    widgetConnected: ctx.isWidgetConnected(patient._id),
+    widgetConnected,
     lastInboundChannel: conversation.lastInboundChannel,
     preferredChannel: patient.preferences.channel,
   };

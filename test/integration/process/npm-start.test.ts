@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { testDatabaseUri, uniqueDatabaseName } from '../../support/embedded-db.ts';
+import { waitFor } from '../../support/test-hub.ts';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -56,7 +57,8 @@ describe('npm start', () => {
     const hub = startHub({ PORT: String(port), DATA_DIR: dataDir });
     await waitReady(port, hub.child);
     expect(existsSync(join(dataDir, 'ferretdb'))).to.equal(true);
-    expect(hub.output()).to.include(join(dataDir, 'dev-secrets.json'));
+    // Printed once start-up is over, which can come a moment after /readyz first answers (a loaded machine).
+    await waitFor(async () => hub.output().includes(join(dataDir, 'dev-secrets.json')));
     const secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
     const login = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
@@ -76,7 +78,9 @@ describe('npm start', () => {
     try {
       await waitReady(port, hub.child);
       expect(existsSync(join(dataDir, 'ferretdb'))).to.equal(false);
+      await waitFor(async () => hub.output().includes('CareThread listening'));
       expect(hub.output()).to.include('"database":"MONGODB_URI"');
+      expect(hub.output()).to.match(/"store":{"engine":"(ferretdb|mongodb)","version":"[^"]+","isolatedUpdates":(true|false)}/);
     } finally {
       hub.child.kill('SIGTERM');
       await new Promise((resolve) => hub.child.once('exit', resolve));

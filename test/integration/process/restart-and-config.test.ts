@@ -84,6 +84,25 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, AUDIT_CHAIN_KEY: `dev1:${Buffer.alloc(32, 3).toString('base64')}` })).to.include('AUDIT_CHAIN_KEY: development keys are refused');
   });
 
+  it('refuses several nodes (REDIS_URL) on the embedded database: `npm start` exits 1 saying to set MONGODB_URI', async () => {
+    const { MONGODB_URI: _uri, ...embedded } = production;
+    const severalNodes = { ...embedded, ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION: 'true', REDIS_URL: 'redis://127.0.0.1:6390' };
+    expect(problemsOf(severalNodes)).to.match(/REDIS_URL is set .* but MONGODB_URI is not: .*embedded database.*Set MONGODB_URI to a MongoDB replica set/);
+    expect(problemsOf({ ...production, REDIS_URL: 'redis://127.0.0.1:6390' })).to.equal('');
+    expect(problemsOf({ ...production, REDIS_URL: 'http://cache:6379' })).to.include('REDIS_URL');
+
+    const env = { ...process.env, ...severalNodes } as NodeJS.ProcessEnv;
+    delete env.MONGODB_URI;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).to.equal(1);
+    expect(stderr).to.include('CareThread cannot start');
+    expect(stderr).to.match(/REDIS_URL is set .* but MONGODB_URI is not/);
+    expect(stderr).to.include('Set MONGODB_URI to a MongoDB replica set');
+  });
+
   it('names malformed settings', () => {
     expect(problemsOf({ ...production, PHI_ENCRYPTION_KEY: 'k1:c2hvcnQ=' })).to.match(/PHI_ENCRYPTION_KEY.*32 bytes/);
     expect(problemsOf({ ...production, MONGODB_URI: 'postgres://x' })).to.include('MONGODB_URI');

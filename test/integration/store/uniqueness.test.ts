@@ -31,6 +31,18 @@ describe('uniqueness enforced by the store', () => {
   });
   after(() => db.close());
 
+  it('asks the store what it guarantees and serializes writes only where updates are not isolated', () => {
+    const caps = db.capabilities;
+    if (process.env.MONGODB_URI) {
+      expect(caps.engine).to.equal('mongodb');
+      expect(db.locks.serialize).to.equal(false);
+    } else {
+      expect(caps).to.include({ engine: 'ferretdb', isolatedUpdates: false, indexedReads: false });
+      expect(caps.version).to.match(/^v1\./);
+      expect(db.locks.serialize).to.equal(true);
+    }
+  });
+
   it('creates every unique index the product declares', async () => {
     const uniqueKeys = async (collection: string) =>
       (await db.connection.db!.collection(collection).indexes()).filter((i) => i.unique).map((i) => Object.keys(i.key).join(','));

@@ -87,7 +87,7 @@ describe('channel-switch continuity: a web visitor proves a phone or email and j
 
     // The patient closes the page; the agent's auto reply goes by SMS, and their SMS answer lands in the same thread.
     visitor.socket.disconnect();
-    await waitFor(async () => !t.hub.services.timeline.isWidgetConnected(sms.patientId));
+    await waitFor(async () => !(await t.hub.services.timeline.isWidgetConnected(sms.patientId)));
     const reply = await t.api.post(`/api/conversations/${sms.conversation.id}/messages`, { body: 'Refill sent to your pharmacy.', channel: 'auto' }, admin.token);
     expect(reply.status).to.equal(201);
     expect(reply.body.channel).to.equal('sms');

@@ -81,7 +81,8 @@ const patientSchema = new Schema<PatientDoc>(
   { ...options, collection: 'patients' },
 );
 // Patient search and duplicate checks (multikey on MongoDB; FerretDB scans).
-patientSchema.index({ searchKeys: 1 });
+// Patient search: a key (or all of several) among unmerged patients, in _id order for the cursor.
+patientSchema.index({ searchKeys: 1, _id: 1 });
 patientSchema.index({ mrnKey: 1 });
 patientSchema.index({ nameDobKey: 1 });
 // The contact card rollout finds patients sent an older card.
@@ -159,6 +160,10 @@ conversationSchema.index({ assigneeId: 1, lastMessageAt: -1, _id: -1 });
 // The inbox filtered by channel alone (an admin's "SMS" view).
 conversationSchema.index({ channels: 1, lastMessageAt: -1, _id: -1 });
 conversationSchema.index({ patientId: 1, openedAt: -1 });
+// A patient's conversations, most recent first (patient search, the patient page).
+conversationSchema.index({ patientId: 1, lastMessageAt: -1 });
+// The inbox filtered by priority alone.
+conversationSchema.index({ priority: 1, lastMessageAt: -1, _id: -1 });
 // The assignment sweep: unassigned open conversations, longest waiting first.
 conversationSchema.index({ status: 1, assigneeId: 1, waitingSince: 1 });
 
@@ -306,6 +311,10 @@ const auditEventSchema = new Schema<AuditEventDoc>(
 auditEventSchema.index({ at: -1 });
 auditEventSchema.index({ patientId: 1, at: -1 });
 auditEventSchema.index({ actorId: 1, at: -1 });
+// The audit viewer: newest first (_id is the entry's number) by actor, action or conversation.
+auditEventSchema.index({ actorId: 1, _id: -1 });
+auditEventSchema.index({ action: 1, _id: -1 });
+auditEventSchema.index({ conversationId: 1, _id: -1 });
 
 const accessGrantSchema = new Schema<AccessGrantDoc>(
   { _id: String, sessionId: String, agentId: String, conversationId: String, reason: String, createdAt: Date, expiresAt: Date },

@@ -29,8 +29,9 @@ export interface QueryShape {
 
 export type IndexKey = readonly (readonly [string, number])[];
 
-const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte', '$ne', '$nin', '$exists', '$regex', '$not', '$elemMatch', '$all', '$size', '$type', '$mod']);
-const EQUALITY_OPERATORS = new Set(['$eq', '$in']);
+const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte', '$ne', '$nin', '$exists', '$regex', '$not', '$elemMatch', '$size', '$type', '$mod']);
+/** `$in` and `$all` give the index point bounds (`$all`: those of one of its values, the rest checked on the documents). */
+const EQUALITY_OPERATORS = new Set(['$eq', '$in', '$all']);
 
 /**
  * The shapes of one query: its collection, the mongoose operation (find,

@@ -65,10 +65,8 @@ export class DeliveryFallback {
     }
     const { message } = await queueOutbound(ctx, conversation, identities, { channel: next, reason: 'fallback' }, {
       body: ctx.cipher.decrypt(failed.bodyEnc), author: failed.author, providerKey: `fallback:${failed._id}`,
+      fallback: { of: failed._id, next: null, tried },
     });
-    await ctx.locks.run(`message:${message.id}`, () =>
-      ctx.models.Message.updateOne({ _id: message.id }, { $set: { fallback: { of: failed._id, next: null, tried } } }),
-    );
     await this.event(conversation._id, `${why} → sent by ${LABEL[next]}`);
     ctx.logger.info({ messageId: failed._id, fallbackMessageId: message.id, from: failed.channel, to: next }, 'delivery fell back to another channel');
   }

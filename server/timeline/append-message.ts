@@ -38,6 +38,8 @@ export interface NewMessage {
   deliveryStatus: DeliveryStatus;
   /** Queue for the delivery worker now. */
   queueForDelivery?: boolean;
+  /** Channel fallback: the failed message this one stands in for, stored with it (never a moment without the link). */
+  fallback?: MessageDoc['fallback'];
 }
 
 export interface AppendResult {
@@ -88,6 +90,7 @@ export async function appendMessage(ctx: TimelineContext, conversation: Conversa
       emailMessageId: input.emailMessageId ?? null,
       ...(input.original && (input.original.text || input.original.html) ? { originalEnc: cipher.encrypt(JSON.stringify(input.original)) } : {}),
       ...(input.receptionNote ? { receptionNote: input.receptionNote } : {}),
+      ...(input.fallback ? { fallback: input.fallback } : {}),
       delivery: { status: input.deliveryStatus, history: [{ status: input.deliveryStatus, at: now }], error: null },
       outboxDueAt: input.queueForDelivery ? now : null,
       attempts: 0,

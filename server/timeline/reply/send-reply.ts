@@ -88,7 +88,7 @@ export async function queueOutbound(
   conversation: ConversationDoc,
   identities: IdentityDoc[],
   choice: { channel: ChannelId; reason: string; recipient?: IdentityDoc },
-  content: Pick<NewMessage, 'body' | 'kind' | 'attachments' | 'author' | 'clientId' | 'providerKey'>,
+  content: Pick<NewMessage, 'body' | 'kind' | 'attachments' | 'author' | 'clientId' | 'providerKey' | 'fallback'>,
 ): Promise<{ message: MessageRecord; duplicate: boolean }> {
   const appended = await appendMessage(ctx, conversation, {
     ...content,

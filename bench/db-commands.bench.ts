@@ -18,23 +18,14 @@ import { loadConfig } from '../server/config.ts';
 import { startEmbeddedFerretDb, type EmbeddedDatabase } from '../server/db/embedded/ferretdb-process.ts';
 import { buildHub, type Hub } from '../server/hub.ts';
 import { createLogger } from '../server/logger.ts';
+import { BENCH_ENV } from './bench-env.ts';
 import { countCommandsPerOperation, summarizeCommands } from './command-counts.ts';
 
 const ENV: Record<string, string> = {
-  NODE_ENV: 'test',
-  JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnop',
-  PHI_ENCRYPTION_KEY: `b1:${Buffer.alloc(32, 7).toString('base64')}`,
-  PHI_BLIND_INDEX_KEY: Buffer.alloc(32, 9).toString('base64'),
-  AUDIT_CHAIN_KEY: `a1:${Buffer.alloc(32, 5).toString('base64')}`,
-  TWILIO_AUTH_TOKEN: 'bench-twilio-auth-token-0123',
+  ...BENCH_ENV,
   TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
   TWILIO_FROM_NUMBER: '+15555550100',
   PUBLIC_BASE_URL: 'https://hub.bench.example',
-  SENDGRID_INBOUND_SECRET: 'bench-inbound-secret-0123',
-  WIDGET_IDENTITY_SECRET: 'bench-widget-identity-secret-0123456789abcd',
-  BOOTSTRAP_ADMIN_EMAIL: 'admin@bench.local',
-  BOOTSTRAP_ADMIN_PASSWORD: 'admin-password-123',
-  LOG_LEVEL: 'warn',
 };
 
 async function main(): Promise<void> {

@@ -1,6 +1,8 @@
 /**
- * Builds the agents' inbox served under /inbox/: index.html, app.js (one ES
- * module: preact, socket.io-client and the app, ES2020) and app.css. Nothing
+ * Builds the agents' inbox served under /inbox/: index.html, app.js (the ES
+ * module the page loads: preact, socket.io-client and the app, ES2020), the
+ * chunks it imports on demand (the supervisor dashboard with Chart.js, and
+ * what it shares with app.js) and app.css. Nothing
  * is written to disk; the hub calls buildInbox() once per process and serves
  * the files from memory. The strict CSP of the hub applies: no inline script
  * or style anywhere in these files.
@@ -26,6 +28,9 @@ export async function buildInbox(options: { minify?: boolean } = {}): Promise<Re
       ],
       outdir: here('./dist-virtual'),
       bundle: true,
+      // The dashboard is imported on demand: agents never download Chart.js.
+      splitting: true,
+      chunkNames: '[name]-[hash]',
       format: 'esm',
       platform: 'browser',
       target: 'es2020',
@@ -44,7 +49,7 @@ export async function buildInbox(options: { minify?: boolean } = {}): Promise<Re
   };
   for (const file of result.outputFiles) {
     const name = file.path.split(/[\\/]/).pop()!;
-    if (name === 'app.js') files[name] = { body: file.text, contentType: 'application/javascript; charset=utf-8' };
+    if (name.endsWith('.js')) files[name] = { body: file.text, contentType: 'application/javascript; charset=utf-8' };
     else if (name === 'app.css') files[name] = { body: file.text, contentType: 'text/css; charset=utf-8' };
   }
   if (!files['app.js'] || !files['app.css']) throw new Error('esbuild produced no app.js or app.css for the inbox');

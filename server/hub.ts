@@ -61,9 +61,16 @@ import { DeliveryFallback } from './delivery/delivery-fallback.ts';
 import { clinicDefaultHours } from './routing/team-settings.ts';
 import { createTriagePager } from './routing/triage-pager.ts';
 import { routingRoutes } from './http/routes/routing-routes.ts';
+import { reportRoutes } from './http/routes/report-routes.ts';
+import { KpiRecorder } from './reports/kpi-recorder.ts';
+import { reportQueueRoutes } from './http/routes/report-queue-routes.ts';
+import { createLiveQueue } from './reports/live-queue.ts';
 import { faqRoutes } from './http/routes/faq-routes.ts';
 import { FaqStore } from './routing/faq-store.ts';
 import { VerificationCodes } from './widget/verification-codes.ts';
+import { CsatSurveys } from './csat/csat-surveys.ts';
+import { CsatLinks } from './csat/csat-links.ts';
+import { csatBodyParsers, csatRoutes } from './http/routes/csat-routes.ts';
 import { VisitorTokens } from './widget/visitor-tokens.ts';
 import { WidgetVisitors } from './widget/widget-visitors.ts';
 import { AbuseLimits } from './widget/abuse-limits.ts';
@@ -134,6 +141,8 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const fanout = config.redisUrl ? await attachRedisFanout(io, { url: config.redisUrl, logger }) : undefined;
   let timeline: TimelineContext | undefined;
   const realtime = new AgentsRealtime(io, auth, audit, () => timeline!, { revalidateEveryMs: options.socketRevalidateMs ?? 5000 });
+  // Supervisors' live queue: figures at most once a second per node, pushed as queue:stats.
+  const liveQueue = createLiveQueue({ models: db.models, clock, host: realtime, logger });
   // The database going away and coming back: said once in the log, and shown in every agent's inbox.
   db.health.onChange((status) => {
     if (status.state === 'degraded') logger.error({ reason: status.reason }, 'database unreachable: webhooks answer 503 until it is back');
@@ -172,7 +181,9 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   };
   const channelRoutes = CHANNEL_IDS.flatMap((id) => channels[id].routes);
   let widgetRealtime: WidgetRealtime | undefined;
-  const audiences: TimelineEvents[] = [realtime];
+  // Contact-center figures, kept live from the timeline's events (server/reports/).
+  const kpis = new KpiRecorder(() => timeline!, { defaultHours: clinicDefaultHours(config), timeZone: config.clinicTimeZone, startWork: (what, work) => background.start(what, work) });
+  const audiences: TimelineEvents[] = [realtime, kpis];
   timeline = {
     models: db.models,
     locks,
@@ -187,6 +198,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     importMedia: (messageId) => mediaImport.schedule(messageId),
     routeInbound: (inbound) => routing.route(inbound),
     onDeliveryFailed: (message) => fallback.failed(message),
+    kpis,
     onInbound: (stored) => {
       if (stored.channel !== 'sms' || !stored.newPatient || !stored.impliesConsent) return;
       background.start('first-contact card', () => contactCards.onFirstSms(stored.conversationId));
@@ -234,6 +246,14 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const codes = new VerificationCodes(timeline, adapters, { secret: config.jwtSecret, clinicName: config.clinicName }, limits);
   widgetRealtime = new WidgetRealtime(io, { visitors, codes, agents: realtime, limits, timeline: () => timeline!, originAllowed: widgetAccess.isAllowed });
   audiences.push(widgetRealtime);
+  // Satisfaction surveys after a resolve (server/csat/): scheduled only with CSAT_SURVEYS on; answers always taken.
+  const csat = new CsatSurveys(() => timeline!, {
+    enabled: config.csat.enabled, clinicName: config.clinicName, clinicTimeZone: config.clinicTimeZone, clinicLanguage: config.clinicLanguage,
+    quietHours: config.quietHours, intervalMs: config.csat.intervalMs, delayMs: config.csat.delayMs, triageRules: config.triage.rules,
+  }, new CsatLinks(purposeKey(config.jwtSecret, 'csat-links'), config.publicBaseUrl, clock));
+  csat.widget = { isConnected: (patientId) => widgetRealtime!.isConnected(patientId), request: (patientId, request) => widgetRealtime!.csatRequest(patientId, request) };
+  timeline.csat = csat;
+  widgetRealtime.csat = csat;
   const secureLinks = new SecureMessageLinks(purposeKey(config.jwtSecret, 'secure-message-links'), config.publicBaseUrl, config.secureLinkTtlMs, clock);
   const mediaLinks = new MediaLinks(purposeKey(config.jwtSecret, 'media-links'), config.publicBaseUrl, clock);
   worker = new DeliveryWorker(timeline, adapters, {
@@ -271,6 +291,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...auditRoutes(services),
     ...channelRoutes.map((route) => channelRoute(route, { database: db.health })),
     ...secureLinkRoutes(secureLinks, config.clinicName),
+    ...csatRoutes(csat, config.clinicName),
     ...devRoutes(services),
     ...widgetRoutes(services, visitors, widgetScript(), limits),
     ...inboxAppRoutes(),
@@ -280,8 +301,14 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...routingRoutes(services, {
       defaultHours,
       announceStatus: (agentId, status) => realtime.agentStatus(agentId, status),
-      agentAvailable: () => background.start('routing sweep', () => routing.sweep()),
+      agentAvailable: () => {
+        // A team's capacity or an agent's status changed: the live queue's busy and online too.
+        liveQueue.changed();
+        background.start('routing sweep', () => routing.sweep());
+      },
     }),
+    ...reportQueueRoutes(services, liveQueue),
+    ...reportRoutes(services, kpis),
   ].filter((r) => r.enabled?.() ?? true);
   const openApiRoute = defineRoute({
     method: 'get', path: '/api/openapi.json', tag: 'meta', auth: 'public',
@@ -303,6 +330,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   app.use('/api', apiCors(config.corsAllowedOrigins));
   app.use('/api', express.json({ limit: '1mb' }));
   channelBodyParsers(app, channelRoutes);
+  app.use('/csat', ...csatBodyParsers);
   const methods = allowedMethods(routes);
   app.use(methods.options);
   app.use(mountRoutes(routes, auth, audit));
@@ -322,6 +350,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
         httpServer.listen(port, host, () => resolve());
       });
       worker!.start();
+      if (config.csat.enabled) csat.start(options.deliveryPollMs ?? 1000);
       // Every start signs an entry with the current audit key: the chain always ends with a keyed entry.
       await audit.record({ action: 'hub.start', via: 'system', details: { version: HUB_VERSION, auditKey: config.auditKeys[0]!.id } });
       background.start('contact card rollout', () => contactCards.rollOut());
@@ -346,8 +375,10 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       ports.stop();
       clearInterval(routingSweep);
       await background.settled();
+      await csat.stop();
       await worker!.stop();
       realtime.stop();
+      liveQueue.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await fanout?.close();
       await db.close();

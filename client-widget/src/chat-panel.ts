@@ -8,8 +8,9 @@ import { AttachmentViewer } from './attachments.ts';
 import { Composer } from './composer.ts';
 import { Connection } from './connection.ts';
 import { createContinueForm } from './continue-elsewhere.ts';
+import { CsatPrompt } from './csat-prompt.ts';
 import { el } from './dom.ts';
-import { errorText, type HubApi } from './hub-api.ts';
+import { errorText, readableError, type HubApi } from './hub-api.ts';
 import { MessageList } from './message-list.ts';
 import type { Locale } from './strings.ts';
 import { newClientId, type VisitorStore } from './visitor-store.ts';
@@ -41,6 +42,7 @@ export class ChatPanel {
   private readonly list: MessageList;
   private readonly files: AttachmentViewer;
   private readonly composer: Composer;
+  private readonly csat: CsatPrompt;
   private readonly main: HTMLDivElement;
   private readonly side: HTMLDivElement;
   private readonly typing: HTMLParagraphElement;
@@ -63,6 +65,18 @@ export class ChatPanel {
       send: (body, files) => void this.send(body, files),
       typing: (isTyping) => this.connection.typing(isTyping),
     });
+    this.csat = new CsatPrompt({
+      locale: o.locale,
+      announce: (text) => o.announce(text),
+      answer: async (request, score, comment) => {
+        const answer = await this.connection.csatAnswer(request.surveyId, score, comment);
+        if (!answer) return { ok: false, message: t.notConnected };
+        if (answer.ok) return { ok: true };
+        // Answered already (another tab) or no longer waiting: nothing more to ask of the patient.
+        const settled = answer.error.code === 'CONFLICT' || answer.error.code === 'NOT_FOUND';
+        return { ok: false, already: settled, message: readableError(answer.error.message, answer.error.field) };
+      },
+    });
     this.typing = el('p', { class: 'ct-typing', hidden: true }, t.typing(o.config.clinicName));
     this.offline = el('p', { class: 'ct-offline', role: 'status', hidden: true });
 
@@ -83,6 +97,7 @@ export class ChatPanel {
       this.offline,
       this.list.element,
       this.typing,
+      this.csat.element,
       this.composer.element,
     );
     this.side = el('div', { class: 'ct-main', hidden: true });
@@ -113,6 +128,7 @@ export class ChatPanel {
       sendFailed: (clientId, reason) => this.list.setPending(clientId, { kind: 'failed', reason: t.notSent(reason) }),
       ended: () => this.finish(t.chatEnded),
       rejected: () => o.rejected(),
+      csatRequest: (request) => this.csat.show(request),
     });
     this.setOnline(false);
     this.connection.start();

@@ -8,6 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import type {
   WidgetAckError,
   WidgetClientToServerEvents,
+  WidgetCsatRequest,
   WidgetLanguage,
   WidgetMessage,
   WidgetServerToClientEvents,
@@ -34,6 +35,8 @@ export interface ConnectionHandlers {
   ended(): void;
   /** The host page's origin is not allowed: the widget goes away. */
   rejected(): void;
+  /** The clinic resolved the chat: "How did we do?" */
+  csatRequest(request: WidgetCsatRequest): void;
 }
 
 const ACK_TIMEOUT_MS = 15_000;
@@ -111,6 +114,7 @@ export class Connection {
     socket.on('message:created', (m) => this.receive(m, true));
     socket.on('message:updated', (m) => this.receive(m, false));
     socket.on('agent:typing', ({ isTyping }) => this.on.typing(isTyping));
+    socket.on('csat:request', (request) => this.on.csatRequest(request));
     socket.on('session:ended', () => {
       this.stop();
       this.on.ended();
@@ -181,6 +185,11 @@ export class Connection {
 
   verifyConfirm(code: string): Promise<Answer<{ session: WidgetSession }> | null> {
     return this.ask((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit('verify:confirm', { code }, cb));
+  }
+
+  /** Answers the chat's satisfaction survey; null when not connected or no answer came. */
+  csatAnswer(surveyId: string, score: number, comment: string): Promise<Answer<Record<never, never>> | null> {
+    return this.ask((s, cb) => s.timeout(ACK_TIMEOUT_MS).emit('csat:answer', { surveyId, score, ...(comment ? { comment } : {}) }, cb));
   }
 
   /** Ends the visitor's session on the hub (best effort: the caller forgets the token either way). */

@@ -72,6 +72,15 @@ export interface Strings {
   verifiedEmail: (to: string) => string;
   backToChat: string;
   notConnected: string;
+  csatQuestion: string;
+  csatIntro: string;
+  /** The accessible name of the n-th star button, with its meaning. */
+  csatStar: (n: number) => string;
+  csatComment: string;
+  csatSend: string;
+  csatNotNow: string;
+  csatChoose: string;
+  csatThanks: string;
 }
 
 const en: Strings = {
@@ -141,6 +150,14 @@ const en: Strings = {
   verifiedEmail: (t) => `Verified. You can close this page: we will continue by email at ${t}.`,
   backToChat: 'Back to chat',
   notConnected: 'Not connected right now. Please try again in a moment.',
+  csatQuestion: 'How did we do?',
+  csatIntro: 'Rate this chat from 1 to 5 stars.',
+  csatStar: (n) => `${n} of 5 stars: ${['very poor', 'poor', 'OK', 'good', 'great'][n - 1]}`,
+  csatComment: 'Comment (optional)',
+  csatSend: 'Send rating',
+  csatNotNow: 'Not now',
+  csatChoose: 'Please choose from 1 to 5 stars first.',
+  csatThanks: 'Thank you for your feedback.',
 };
 
 const es: Strings = {
@@ -210,6 +227,14 @@ const es: Strings = {
   verifiedEmail: (t) => `Verificado. Puede cerrar esta página: seguiremos por correo electrónico en ${t}.`,
   backToChat: 'Volver al chat',
   notConnected: 'Sin conexión en este momento. Inténtelo de nuevo en un momento.',
+  csatQuestion: '¿Qué tal le atendimos?',
+  csatIntro: 'Valore este chat de 1 a 5 estrellas.',
+  csatStar: (n) => `${n} de 5 estrellas: ${['muy mal', 'mal', 'regular', 'bien', 'excelente'][n - 1]}`,
+  csatComment: 'Comentario (opcional)',
+  csatSend: 'Enviar valoración',
+  csatNotNow: 'Ahora no',
+  csatChoose: 'Elija primero de 1 a 5 estrellas.',
+  csatThanks: 'Gracias por su opinión.',
 };
 
 const it: Strings = {
@@ -279,6 +304,14 @@ const it: Strings = {
   verifiedEmail: (t) => `Verificato. Può chiudere questa pagina: continueremo via email all’indirizzo ${t}.`,
   backToChat: 'Torna alla chat',
   notConnected: 'Al momento non c’è connessione. Riprovi tra poco.',
+  csatQuestion: 'Come siamo andati?',
+  csatIntro: 'Valuti questa chat da 1 a 5 stelle.',
+  csatStar: (n) => `${n} ${n === 1 ? 'stella' : 'stelle'} su 5: ${['molto male', 'male', 'così così', 'bene', 'ottimo'][n - 1]}`,
+  csatComment: 'Commento (facoltativo)',
+  csatSend: 'Invia valutazione',
+  csatNotNow: 'Non ora',
+  csatChoose: 'Scelga prima da 1 a 5 stelle.',
+  csatThanks: 'Grazie per il suo parere.',
 };
 
 const TABLES: Record<WidgetLanguage, Strings> = { en, es, it };

@@ -78,6 +78,17 @@ a{color:inherit}
 .ct-error-inline{display:block;font-size:13px}
 .ct-typing{margin:0;padding:4px 12px;font-size:13px;color:#4d5560;background:#f6f8fb;flex:none}
 
+.ct-csat{flex:none;padding:10px 12px;border-top:1px solid #d5dae0;background:#fff;max-height:50%;overflow-y:auto}
+.ct-csat h3{font-size:15px;margin-bottom:4px}
+.ct-csat .ct-form{gap:8px}
+.ct-stars{display:flex;gap:4px}
+.ct-star{width:44px;height:44px;padding:0;border:1px solid #6b7480;border-radius:8px;background:#fff;color:#4d5560;font-size:24px;line-height:1}
+.ct-star:hover{background:#eef1f5}
+.ct-star-on{color:#8a5300;border-color:#8a5300;background:#fff4e5}
+.ct-star[aria-pressed=true]{border-width:2px}
+.ct-csat-comment{width:100%;min-height:44px;padding:8px 10px;border:1px solid #6b7480;border-radius:8px;resize:vertical}
+.ct-csat-actions{display:flex;align-items:center;gap:8px}
+.ct-csat .ct-primary{min-height:40px;padding:6px 14px}
 .ct-composer{flex:none;padding:8px 10px 10px;border-top:1px solid #d5dae0;background:#fff}
 .ct-composer .ct-error{margin-bottom:6px}
 .ct-compose-row{display:flex;align-items:flex-end;gap:6px}

@@ -67,7 +67,9 @@ export type AuditAction =
   | 'hub.start'
   | 'totp.setup'
   | 'totp.enable'
-  | 'totp.disable';
+  | 'totp.disable'
+  | 'csat.answer'
+  | 'csat.comments.read';
 
 export interface AuditInput {
   action: AuditAction;

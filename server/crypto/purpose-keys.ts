@@ -7,7 +7,7 @@
  */
 import { hkdfSync } from 'node:crypto';
 
-export type KeyPurpose = 'secure-message-links' | 'media-links' | 'portal-identity';
+export type KeyPurpose = 'secure-message-links' | 'media-links' | 'portal-identity' | 'csat-links';
 
 export function purposeKey(rootSecret: string, purpose: KeyPurpose): string {
   return Buffer.from(hkdfSync('sha256', rootSecret, 'carethread', `carethread:${purpose}`, 32)).toString('base64url');

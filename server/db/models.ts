@@ -29,6 +29,7 @@ import type {
   TeamDoc,
   VerificationChallengeDoc,
 } from './documents.ts';
+import type { KpiBucketDoc, KpiConversationDoc } from '../reports/kpi-documents.ts';
 
 const options = { versionKey: false as const, minimize: false, strict: 'throw' as const, autoIndex: false, autoCreate: false };
 
@@ -405,6 +406,36 @@ csatSurveySchema.index({ dueAt: 1 });
 csatSurveySchema.index({ hasComment: 1, answeredAt: -1 });
 csatSurveySchema.index({ teamId: 1, hasComment: 1, answeredAt: -1 });
 
+// Contact-center figures (server/reports/): a facts document per conversation, buckets per hour and per day.
+const kpiConversationSchema = new Schema<KpiConversationDoc>(
+  {
+    _id: String,
+    rev: Number,
+    moments: { type: Schema.Types.Mixed, default: () => [] },
+    applied: { type: [String], default: [] },
+    fcrDueAt: { type: Date, default: null },
+    firstResponse: { type: Schema.Types.Mixed, default: null },
+    updatedAt: Date,
+  },
+  { ...options, collection: 'kpi_conversations' },
+);
+// First-contact resolutions decided by time: the ones due.
+kpiConversationSchema.index({ fcrDueAt: 1 });
+
+const kpiBucketFields = {
+  _id: String, period: Date, teamId: String, channel: String, agentId: String,
+  conversations: Number, webchats: Number, abandoned: Number, fcrDecided: Number, fcrResolved: Number,
+  csatResponses: Number, csatSum: Number, csatSatisfied: Number,
+  firstResponse: Schema.Types.Mixed, response: Schema.Types.Mixed, queue: Schema.Types.Mixed, handle: Schema.Types.Mixed,
+};
+const kpiHourlySchema = new Schema<KpiBucketDoc>(kpiBucketFields, { ...options, collection: 'kpi_hourly' });
+const kpiDailySchema = new Schema<KpiBucketDoc>(kpiBucketFields, { ...options, collection: 'kpi_daily' });
+// A report: one agent key (an agent, or * for all), the teams it may see, a range of periods.
+for (const schema of [kpiHourlySchema, kpiDailySchema]) {
+  schema.index({ agentId: 1, teamId: 1, period: 1 });
+  schema.index({ agentId: 1, period: 1 });
+}
+
 export interface Models {
   Patient: Model<PatientDoc>;
   Identity: Model<IdentityDoc>;
@@ -425,6 +456,9 @@ export interface Models {
   IdentitySuggestion: Model<IdentitySuggestionDoc>;
   PatientClaim: Model<PatientClaimDoc>;
   CsatSurvey: Model<CsatSurveyDoc>;
+  KpiConversation: Model<KpiConversationDoc>;
+  KpiHourly: Model<KpiBucketDoc>;
+  KpiDaily: Model<KpiBucketDoc>;
 }
 
 export function bindModels(connection: Connection): Models {
@@ -447,6 +481,9 @@ export function bindModels(connection: Connection): Models {
     HubSetting: connection.model<HubSettingDoc>('HubSetting', hubSettingSchema),
     IdentitySuggestion: connection.model<IdentitySuggestionDoc>('IdentitySuggestion', identitySuggestionSchema),
     PatientClaim: connection.model<PatientClaimDoc>('PatientClaim', patientClaimSchema),
+    KpiConversation: connection.model<KpiConversationDoc>('KpiConversation', kpiConversationSchema),
+    KpiHourly: connection.model<KpiBucketDoc>('KpiHourly', kpiHourlySchema),
+    KpiDaily: connection.model<KpiBucketDoc>('KpiDaily', kpiDailySchema),
     CsatSurvey: connection.model<CsatSurveyDoc>('CsatSurvey', csatSurveySchema),
   };
 }

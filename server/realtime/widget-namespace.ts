@@ -28,8 +28,16 @@ import type { AgentsRealtime } from './agents-namespace.ts';
 import {
   WIDGET_LANGUAGES,
   type WidgetClientToServerEvents,
+  type WidgetCsatRequest,
   type WidgetServerToClientEvents,
 } from './widget-events.ts';
+import type { PatientDoc } from '../db/documents.ts';
+
+/** The chat's satisfaction survey (server/csat/csat-surveys.ts): its answer, and the one still waiting when a widget connects. */
+export interface WidgetCsat {
+  answerFromWidget(patientId: string, payload: unknown): Promise<Record<never, never>>;
+  pendingFor(patient: PatientDoc): Promise<WidgetCsatRequest | null>;
+}
 
 interface WidgetSocketData {
   visitorId: string;
@@ -83,6 +91,8 @@ export class WidgetRealtime implements TimelineEvents {
   private readonly nsp: WidgetNamespace;
   /** The visitor the handshake loaded, handed to the connection so it is not read twice. */
   private readonly handshaken = new Map<string, Visitor>();
+  /** Satisfaction surveys in the chat (server/csat/; set by the hub). */
+  csat: WidgetCsat | undefined;
 
   constructor(io: Server, private readonly deps: WidgetRealtimeDeps) {
     this.nsp = io.of('/widget') as WidgetNamespace;
@@ -127,6 +137,11 @@ export class WidgetRealtime implements TimelineEvents {
 
   conversationUpdated(): void {}
 
+  /** "How did we do?" in the patient's open chats, on every node (the patient's room). */
+  csatRequest(patientId: string, request: WidgetCsatRequest): void {
+    this.nsp.to(rooms.patient(patientId)).emit('csat:request', request);
+  }
+
   conversationMerged(): void {}
 
   private async onConnection(socket: WidgetSocket): Promise<void> {
@@ -160,6 +175,13 @@ export class WidgetRealtime implements TimelineEvents {
         return { session: await this.resync(visitor.identity._id) };
       }),
     );
+    socket.on('csat:answer', (payload, ack) =>
+      this.guard(ack, async () => {
+        if (!this.csat) throw new AppError('NOT_FOUND', 'No survey is waiting for an answer in this chat');
+        // The socket's own patient only: a visitor can answer nobody else's survey, whatever it sends.
+        return this.csat.answerFromWidget(socket.data.patientId, payload);
+      }),
+    );
     socket.on('session:end', (ack) =>
       this.guard(ack, async () => {
         const visitor = await this.visitorOf(socket);
@@ -178,6 +200,9 @@ export class WidgetRealtime implements TimelineEvents {
       const visitor = this.handshaken.get(socket.id) ?? (await this.deps.visitors.load(socket.data.visitorId));
       this.handshaken.delete(socket.id);
       await this.enter(socket, visitor);
+      // A survey still waiting for this chat's answer is shown again (a reload, a dropped connection).
+      const survey = await this.csat?.pendingFor(visitor.patient);
+      if (survey) socket.emit('csat:request', survey);
       if (visitor.identity.linkedBy) {
         await ctx.audit.record({ action: 'widget.messages.read', via: 'widget', ip, patientId: visitor.patient._id, conversationId: socket.data.conversationId });
       }

@@ -305,6 +305,35 @@ export function closedPeriodKey(hours: TeamHours, at: Date): string | null {
   return next === null ? 'never' : new Date(next).toISOString();
 }
 
+/**
+ * How long the team is open between two instants (closed time, weekends and
+ * holidays excluded), in milliseconds; the whole span when `hours` is null
+ * (always open). Each local day's spans become instants the way openAt reads
+ * them: a start the clock skips opens when the gap ends, a span ending in a
+ * repeated hour ends at its second occurrence. The contact-center figures
+ * count first response times with it (server/reports/).
+ */
+export function openMillisBetween(hours: TeamHours | null, from: Date, to: Date): number {
+  const a = from.getTime();
+  const b = to.getTime();
+  if (!(b > a)) return 0;
+  if (!hours) return b - a;
+  const p = prepare(hours);
+  const lastDay = localTime(b, p.timeZone).day;
+  let total = 0;
+  for (let day = localTime(a, p.timeZone).day; day <= lastDay; day += DAY) {
+    const ranges = p.ranges[new Date(day).getUTCDay()]!;
+    if (ranges.length === 0 || p.holidays.has(dateKey(day))) continue;
+    const offsets = dayOffsets(day, p.timeZone);
+    for (const [fromMinute, toMinute] of ranges) {
+      const start = instantsOf(day, fromMinute, offsets)[0]!;
+      const end = toMinute >= 24 * 60 ? instantsOf(day + DAY, 0, dayOffsets(day + DAY, p.timeZone))[0]! : instantsOf(day, toMinute, offsets).at(-1)!;
+      total += Math.max(0, Math.min(end, b) - Math.max(start, a));
+    }
+  }
+  return total;
+}
+
 // --- wording ----------------------------------------------------------------
 
 const WORDS = {

@@ -92,7 +92,10 @@ export async function resolveConversation(ctx: TimelineContext, actor: Actor, co
     ),
   );
   if (!updated) throw new AppError('CONVERSATION_RESOLVED', 'The conversation is already resolved');
-  return recordEvent(ctx, actor, updated, 'Conversation resolved');
+  const record = await recordEvent(ctx, actor, updated, 'Conversation resolved');
+  // "How did we do?" after the channel's delay (server/csat/); never fails the resolve.
+  await ctx.csat?.conversationResolved(updated);
+  return record;
 }
 
 export async function reopenConversation(ctx: TimelineContext, actor: Actor, conversation: ConversationDoc): Promise<ConversationRecord> {

@@ -43,6 +43,8 @@ export interface TimelineContext {
   importMedia?(messageId: string): void;
   /** The contact-center figures (server/reports/): told of the moments KPIs are made of. */
   kpis?: import('../reports/kpi-sink.ts').KpiSink;
+  /** Satisfaction surveys (server/csat/): scheduled at a resolve; a text answering one is not a new request. */
+  csat?: import('../csat/csat-surveys.ts').CsatTimelineHooks;
   /** Told of every newly stored inbound message (e.g. to answer a first text with the clinic's card). */
   onInbound?(stored: { channel: string; patientId: string; conversationId: string; newPatient: boolean; impliesConsent: boolean }): void;
 }

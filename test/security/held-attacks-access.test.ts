@@ -135,7 +135,7 @@ describe('security: held attacks on tokens, team boundaries and web visitors', (
     it('refuses every route that is not public without a token, or with a forged one, before reading anything (401)', async () => {
       const forged = jwt.sign({ sub: agentB.agent.id, sid: sidOf(agentB.token), role: 'admin', teamIds: ['team-a', 'team-b'] }, 'not-the-hub-secret', { expiresIn: 600 });
       // What may be reached without a token is a short, known list: a route made public by mistake fails here.
-      const PUBLIC = /^(\/api\/auth\/(login|refresh)|\/api\/openapi\.json|\/api\/widget\/.*|\/webhooks\/(twilio|sendgrid)\/.*|\/(healthz|readyz|chat|widget\.js|widget\/verify)|\/inbox\/.*|\/(m|media)\/:token)$/;
+      const PUBLIC = /^(\/api\/auth\/(login|refresh)|\/api\/openapi\.json|\/api\/widget\/.*|\/webhooks\/(twilio|sendgrid)\/.*|\/(healthz|readyz|chat|widget\.js|widget\/verify)|\/inbox\/.*|\/(m|media|csat)\/:token)$/;
       expect(t.hub.routes.filter((r) => r.auth === 'public' && !PUBLIC.test(r.path)).map((r) => r.path)).to.deep.equal([]);
       const guarded = t.hub.routes.filter((r) => r.auth !== 'public');
       expect(guarded.length, 'guarded routes found').to.be.at.least(60);

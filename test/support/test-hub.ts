@@ -26,6 +26,8 @@ export const TEST_ENV: Record<string, string> = {
   // Automatic contact cards would add messages to every test's first text; test/integration/vcard turns them on.
   CONTACT_CARD_ON_FIRST_SMS: 'false',
   CONTACT_CARD_ON_CHANGE: 'false',
+  // Satisfaction surveys would follow every resolve (and read the next text as a score); test/integration/csat turns them on.
+  CSAT_SURVEYS: 'off',
   // Every test shares one loopback IP: the abuse ceilings are tested with their own low values (test/security).
   WIDGET_NEW_CHATS_PER_IP_PER_HOUR: '100000',
   WIDGET_MESSAGES_PER_IP_PER_MINUTE: '100000',

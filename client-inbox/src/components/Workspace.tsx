@@ -47,6 +47,9 @@ export interface Directory {
 
 const HASH_PREFIX = '#/conversations/';
 const PATIENT_HASH_PREFIX = '#/patients/';
+/** The supervisor dashboard (supervisors and admins), loaded on demand with its charts. */
+const DASHBOARD_HASH = '#/dashboard';
+type DashboardView = (typeof import('./Dashboard.tsx'))['Dashboard'];
 
 function conversationFromHash(): string | null {
   return location.hash.startsWith(HASH_PREFIX) ? decodeURIComponent(location.hash.slice(HASH_PREFIX.length)) || null : null;
@@ -100,6 +103,10 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
   const lastWriteTo = useRef<{ id: string; name: string | null }>({ id: '', name: null });
   if (writeTo) lastWriteTo.current = writeTo;
   const [showShortcuts, setShowShortcuts] = useState(false);
+  const mayDashboard = agent.role !== 'agent';
+  const [dashboard, setDashboard] = useState(() => mayDashboard && location.hash === DASHBOARD_HASH);
+  const [DashboardView, setDashboardView] = useState<DashboardView | null>(null);
+  const [dashboardError, setDashboardError] = useState<string | null>(null);
   const [showSavedReplies, setShowSavedReplies] = useState(false);
   const [showFaq, setShowFaq] = useState(false);
   const [unreadByView, setUnreadByView] = useState<Partial<Record<string, number>>>({});
@@ -216,6 +223,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
     (id: string | null) => {
       setOpenId(id);
       setPatientOpen(null);
+      setDashboard(false);
       savedOpen.set(agent.id, id);
       const hash = id ? `${HASH_PREFIX}${encodeURIComponent(id)}` : '';
       // Each opened conversation is a history entry, so the browser's back and forward move between them.
@@ -229,6 +237,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
     (id: string, notice: string | null = null) => {
       setOpenId(null);
       setPatientOpen({ id, notice });
+      setDashboard(false);
       savedOpen.set(agent.id, null);
       const hash = `${PATIENT_HASH_PREFIX}${encodeURIComponent(id)}`;
       if (location.hash !== hash) history.pushState(null, '', hash);
@@ -242,6 +251,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
       const patientId = id ? null : patientFromHash();
       setOpenId(id);
       setPatientOpen(patientId ? { id: patientId, notice: null } : null);
+      setDashboard(mayDashboard && location.hash === DASHBOARD_HASH);
       savedOpen.set(agent.id, id);
     };
     window.addEventListener('popstate', onPop);
@@ -407,6 +417,20 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
     return null;
   }, []);
 
+  // The dashboard's code (and Chart.js) is fetched the first time it is shown.
+  useEffect(() => {
+    if (!dashboard || DashboardView) return;
+    import('./Dashboard.tsx').then(
+      (module) => setDashboardView(() => module.Dashboard),
+      () => setDashboardError('The dashboard could not be loaded; check the connection and try again'),
+    );
+  }, [dashboard, DashboardView]);
+  const showDashboard = useCallback(() => {
+    setDashboardError(null);
+    setDashboard(true);
+    if (location.hash !== DASHBOARD_HASH) history.pushState(null, '', DASHBOARD_HASH);
+  }, []);
+
   const views = viewsFor(agent);
   const openInList = shownItems.find((c) => c.id === openId) ?? null;
   const setMyStatus = useCallback(
@@ -420,9 +444,22 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
 
   return (
     <div class={`shell${openId ? ' has-open' : ''}`}>
-      <a class="skip-link" href="#conversation-main">
-        Skip to the conversation
-      </a>
+      {dashboard ? (
+        <a
+          class="skip-link"
+          href="#dashboard-main"
+          onClick={(e) => {
+            e.preventDefault();
+            document.getElementById('dashboard-main')?.focus();
+          }}
+        >
+          Skip to the dashboard
+        </a>
+      ) : (
+        <a class="skip-link" href="#conversation-main">
+          Skip to the conversation
+        </a>
+      )}
       <header class="topbar">
         <h1 class="brand">CareThread Inbox</h1>
         <span class={`connection connection-${connection}`} role="status">
@@ -436,6 +473,11 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
         </button>
         <span class="spacer" />
         <StatusSelect api={api} agent={agent} status={agents.get(agent.id)?.status} onChanged={setMyStatus} />
+        {mayDashboard && (
+          <button type="button" class="ghost" aria-pressed={dashboard} onClick={() => (dashboard ? open(openId) : showDashboard())}>
+            Dashboard
+          </button>
+        )}
         {agent.role === 'admin' && (
           <button type="button" class="ghost" onClick={() => setShowTeamSettings(true)}>
             Team settings
@@ -473,64 +515,76 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
         }}
         onDismiss={(alert) => setAlerts((list) => list.filter((a) => alertKey(a) !== alertKey(alert)))}
       />
-      <div class="panes">
-        <InboxList
-          views={views}
-          unreadByView={unreadByView}
-          view={view}
-          onView={setView}
-          filters={filters}
-          onFilters={setFilters}
-          items={items}
-          urgent={urgent}
-          loading={loading}
-          complete={complete}
-          error={listError}
-          onMore={loadMore}
-          onRetry={reload}
-          openId={openId}
-          onOpen={open}
-          directory={directory}
-        />
-        <main id="conversation-main" class="conversation-pane" tabIndex={-1}>
-          {openId && realtime ? (
-            <Conversation
-              key={openId}
-              id={openId}
-              api={api}
-              agent={agent}
-              realtime={realtime}
-              directory={directory}
-              canned={canned}
-              listed={openInList}
-              commands={commands}
-              onOpen={open}
-              onOpenPatient={(id) => openPatient(id)}
-              onClose={() => open(null)}
-              onLocalUpdate={upsertLive}
-            />
-          ) : !openId && patientOpen ? (
-            <PatientPage
-              key={patientOpen.id}
-              api={api}
-              patientId={patientOpen.id}
-              role={agent.role}
-              notice={patientOpen.notice}
-              onOpen={open}
-              onOpenPatient={(id) => openPatient(id)}
-              onClose={() => open(null)}
-            />
+      {dashboard ? (
+        <main id="dashboard-main" class="dashboard-pane" tabIndex={-1} aria-labelledby="dashboard-title">
+          {DashboardView ? (
+            <DashboardView api={api} agent={agent} teams={teams} realtime={realtime} onOpenConversation={open} />
           ) : (
-            <div class="empty-state">
-              <h2>No conversation open</h2>
-              <p>Pick a conversation from the list, or press j and k to move through it. Press ? for all shortcuts.</p>
-              <p>
-                To find a patient or add one, press <kbd>Ctrl+K</kbd>.
-              </p>
-            </div>
+            <p id="dashboard-title" class={dashboardError ? 'error' : 'hint'} role={dashboardError ? 'alert' : undefined}>
+              {dashboardError ?? 'Loading the dashboard…'}
+            </p>
           )}
         </main>
-      </div>
+      ) : (
+        <div class="panes">
+          <InboxList
+            views={views}
+            unreadByView={unreadByView}
+            view={view}
+            onView={setView}
+            filters={filters}
+            onFilters={setFilters}
+            items={items}
+            urgent={urgent}
+            loading={loading}
+            complete={complete}
+            error={listError}
+            onMore={loadMore}
+            onRetry={reload}
+            openId={openId}
+            onOpen={open}
+            directory={directory}
+          />
+          <main id="conversation-main" class="conversation-pane" tabIndex={-1}>
+            {openId && realtime ? (
+              <Conversation
+                key={openId}
+                id={openId}
+                api={api}
+                agent={agent}
+                realtime={realtime}
+                directory={directory}
+                canned={canned}
+                listed={openInList}
+                commands={commands}
+                onOpen={open}
+                onOpenPatient={(id) => openPatient(id)}
+                onClose={() => open(null)}
+                onLocalUpdate={upsertLive}
+              />
+            ) : !openId && patientOpen ? (
+              <PatientPage
+                key={patientOpen.id}
+                api={api}
+                patientId={patientOpen.id}
+                role={agent.role}
+                notice={patientOpen.notice}
+                onOpen={open}
+                onOpenPatient={(id) => openPatient(id)}
+                onClose={() => open(null)}
+              />
+            ) : (
+              <div class="empty-state">
+                <h2>No conversation open</h2>
+                <p>Pick a conversation from the list, or press j and k to move through it. Press ? for all shortcuts.</p>
+                <p>
+                  To find a patient or add one, press <kbd>Ctrl+K</kbd>.
+                </p>
+              </div>
+            )}
+          </main>
+        </div>
+      )}
       <PatientSearchDialog
         open={showSearch}
         onClose={() => setShowSearch(false)}

@@ -57,6 +57,12 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
   // A web visitor proven to be another patient: finish that merge if it was interrupted, and write there.
   const patient = resolved.patient.mergedInto ? await currentPatientFor(ctx, resolved.patient._id) : resolved.patient;
   if (inbound.impliesConsent !== false && fromThePatient) await recordPatientInitiatedConsent(ctx, patient, inbound.channel);
+  // Satisfaction survey (server/csat/): the patient's next text within 24 h of an SMS survey, when it reads as a score
+  // ("5 great service"), is the survey's answer: stored as a `csat` event in the resolved conversation and returned
+  // here, so it reopens nothing, opens nothing, counts no unread and is not routed. Anything else (late, "7", unclear,
+  // a comment with a triage signal) goes on below as an ordinary message. Free when no survey waits (patient as read).
+  const surveyAnswer = await ctx.csat?.answerInbound(patient, inbound, { identity: resolved.identity, fromThePatient });
+  if (surveyAnswer) return { ...surveyAnswer, newPatient: created };
   const found = await findOrOpenConversation(ctx, patient, { allowReopen: !inbound.isAutomated && authenticated });
   let conversation = found.conversation;
   if (found.reopened) {

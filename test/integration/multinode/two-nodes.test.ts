@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import type { AgentClientToServerEvents, AgentServerToClientEvents } from '../../../server/realtime/events.ts';
+import type { AgentClientToServerEvents, AgentServerToClientEvents, QueueStats } from '../../../server/realtime/events.ts';
 import type { MessageRecord } from '../../../server/timeline/records.ts';
 import type { WidgetMessage } from '../../../server/realtime/widget-events.ts';
 import { testDatabaseUri, uniqueDatabaseName } from '../../support/embedded-db.ts';
@@ -192,6 +192,20 @@ describe('several hub nodes: Socket.IO over Redis', function () {
     expect(moved.status, JSON.stringify(moved.body)).to.be.oneOf([200, 201]);
     expect((await closed).reason).to.equal('access_lost');
     onB.disconnect();
+  });
+
+  it('tells the live queue on node A that it moved through node B (queue:stats to a watcher on A)', async () => {
+    // Nobody waiting first: A then has no tick of its own that would notice the new conversation.
+    const waiting = await a.api.get('/api/conversations?assignee=unassigned&status=open&limit=100', adminToken);
+    for (const c of waiting.body.items as { id: string }[]) expect((await a.api.post(`/api/conversations/${c.id}/resolve`, undefined, adminToken)).status).to.equal(200);
+    const onA = agentSocket(a, adminToken);
+    const initial = nextEvent<QueueStats>(onA, 'queue:stats', (s) => s.teamId === 'front-desk');
+    await connected(onA);
+    expect((await initial).waiting).to.equal(0);
+    const moved = nextEvent<QueueStats>(onA, 'queue:stats', (s) => s.teamId === 'front-desk' && s.waiting === 1);
+    await texts(b, newNumber(), 'Is anyone at the front desk?');
+    await moved;
+    onA.disconnect();
   });
 
   it('(c) without Redis each node serves its own sockets; when Redis is back, cross-node pushes resume', async () => {

@@ -26,6 +26,7 @@ import { buildHub, type Hub } from '../server/hub.ts';
 import { createLogger } from '../server/logger.ts';
 import { bucketWrites, toBucketDocument, type BucketWrite } from '../server/reports/kpi-buckets.ts';
 import { contributionKey, type Contribution } from '../server/reports/kpi-contributions.ts';
+import { BENCH_ENV } from './bench-env.ts';
 
 const CONVERSATIONS = Number(process.env.BENCH_KPI_CONVERSATIONS ?? 200_000);
 /** Runs per query: 10 on MongoDB; 3 on the embedded store, where each one scans a whole collection (minutes for the hours). */
@@ -35,19 +36,7 @@ const AGENTS_PER_TEAM = 10;
 const YEAR_START = Date.parse('2025-01-01T00:00:00Z');
 const DAY = 24 * 3600_000;
 
-const ENV: Record<string, string> = {
-  NODE_ENV: 'test',
-  JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnop',
-  PHI_ENCRYPTION_KEY: `b1:${Buffer.alloc(32, 7).toString('base64')}`,
-  PHI_BLIND_INDEX_KEY: Buffer.alloc(32, 9).toString('base64'),
-  AUDIT_CHAIN_KEY: `a1:${Buffer.alloc(32, 5).toString('base64')}`,
-  TWILIO_AUTH_TOKEN: 'bench-twilio-auth-token-0123',
-  SENDGRID_INBOUND_SECRET: 'bench-inbound-secret-0123',
-  WIDGET_IDENTITY_SECRET: 'bench-widget-identity-secret-0123456789abcd',
-  BOOTSTRAP_ADMIN_EMAIL: 'admin@bench.local',
-  BOOTSTRAP_ADMIN_PASSWORD: 'admin-password-123',
-  LOG_LEVEL: 'warn',
-};
+const ENV: Record<string, string> = { ...BENCH_ENV };
 
 /** A deterministic pseudo-random sequence, so two runs seed the same year. */
 function random(seed: number): () => number {

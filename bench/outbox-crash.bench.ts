@@ -55,7 +55,7 @@ try {
     results.push(result);
     console.log(
       `run ${String(run).padStart(2)}: killed at ${result.killedAt.join(', ')}; ${result.duplicates.length} duplicated, ${result.missing.length} missing, ` +
-        `${result.notSent} not sent, ${result.reclaimed} taken over; ${result.burstPerSecond.toFixed(0)} msg/s before the first kill, ` +
+        `${result.notSent.length} not sent, ${result.reclaimed} taken over; ${result.burstPerSecond.toFixed(0)} msg/s before the first kill, ` +
         `burst done in ${(result.totalSendMs / 1000).toFixed(1)} s`,
     );
     if (externalUri) continue;
@@ -66,7 +66,7 @@ try {
   const kills = results.reduce((n, r) => n + r.killedAt.length, 0);
   const duplicates = results.reduce((n, r) => n + r.duplicates.length, 0);
   const runsWithDuplicates = results.filter((r) => r.duplicates.length > 0).length;
-  const missing = results.reduce((n, r) => n + r.missing.length + r.notSent, 0);
+  const missing = results.reduce((n, r) => n + r.missing.length + r.notSent.length, 0);
   const rates = results.map((r) => r.burstPerSecond).sort((a, b) => a - b);
   console.log('');
   console.log(`in all: ${duplicates} duplicate(s) in ${runsWithDuplicates} of ${results.length} runs, after ${kills} kill -9 (${((100 * duplicates) / kills).toFixed(1)}% of kills); ${missing} message(s) lost or unsent`);

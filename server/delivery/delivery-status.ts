@@ -30,24 +30,75 @@ export async function advanceDeliveryStatus(
   ctx: TimelineContext,
   messageId: string,
   status: DeliveryStatus,
-  extra: { error?: DeliveryError | null; providerMessageId?: string; errorCode?: string } = {},
+  extra: StatusExtra = {},
 ): Promise<MessageDoc | null> {
-  const at = ctx.clock();
+  const update = statusUpdate(status, ctx.clock(), extra);
   const updated = await ctx.locks.run(`message:${messageId}`, () => ctx.models.Message.findOneAndUpdate(
     { _id: messageId, 'delivery.status': { $in: lowerThan(status) } },
-    {
-      $set: {
-        'delivery.status': status,
-        ...(extra.error !== undefined ? { 'delivery.error': extra.error } : {}),
-        ...(extra.providerMessageId ? { providerMessageId: extra.providerMessageId } : {}),
-      },
-      $push: { 'delivery.history': { status, at, ...(extra.errorCode ? { errorCode: extra.errorCode } : {}) } },
-    },
+    { $set: update.set, $push: update.push },
     { returnDocument: 'after', lean: true },
   ));
-  if (updated) await publishMessageUpdate(ctx, updated);
-  if (updated && (status === 'failed' || status === 'undelivered')) ctx.onDeliveryFailed?.(updated);
+  if (updated) await statusChanged(ctx, updated, status);
   return updated;
+}
+
+/**
+ * Takes a message out of the outbox (`set`, under the claim's `where`) and
+ * moves its status forward in the same single-document write, so a crash
+ * can never leave a message out of the outbox but still "queued": sent, and
+ * shown as waiting forever. When the status is not forward (`from`, the
+ * status the caller last read, says so already, or a provider's callback
+ * came first), only `set` is written. Returns the message (its `attempts`
+ * as stored) and whether the status moved, or null when `where` no longer
+ * holds. Publishes a change agents can see.
+ */
+export async function leaveOutbox(
+  ctx: TimelineContext,
+  message: Pick<MessageDoc, '_id' | 'delivery'>,
+  where: Record<string, unknown>,
+  set: Record<string, unknown>,
+  status: DeliveryStatus,
+  extra: StatusExtra = {},
+): Promise<{ message: MessageDoc; advanced: boolean } | null> {
+  const { Message } = ctx.models;
+  const update = statusUpdate(status, ctx.clock(), extra);
+  const result = await ctx.locks.run(`message:${message._id}`, async () => {
+    if (RANK[message.delivery.status] < RANK[status]) {
+      const forward = await Message.findOneAndUpdate(
+        { _id: message._id, ...where, 'delivery.status': { $in: lowerThan(status) } },
+        { $set: { ...set, ...update.set }, $push: update.push },
+        { returnDocument: 'after', lean: true },
+      );
+      if (forward) return { message: forward, advanced: true };
+    }
+    const before = await Message.findOneAndUpdate({ _id: message._id, ...where }, { $set: set }, { returnDocument: 'before', lean: true });
+    return before ? { message: before, advanced: false } : null;
+  });
+  if (result?.advanced) await statusChanged(ctx, result.message, status);
+  else if (result?.message.delivery.error && set['delivery.error'] === null) {
+    // Still "queued" (Twilio queues before sending): agents must see the retry state is over all the same.
+    const current = await Message.findById(message._id).lean();
+    if (current) await publishMessageUpdate(ctx, current);
+  }
+  return result;
+}
+
+type StatusExtra = { error?: DeliveryError | null; providerMessageId?: string; errorCode?: string };
+
+function statusUpdate(status: DeliveryStatus, at: Date, extra: StatusExtra) {
+  return {
+    set: {
+      'delivery.status': status,
+      ...(extra.error !== undefined ? { 'delivery.error': extra.error } : {}),
+      ...(extra.providerMessageId ? { providerMessageId: extra.providerMessageId } : {}),
+    },
+    push: { 'delivery.history': { status, at, ...(extra.errorCode ? { errorCode: extra.errorCode } : {}) } },
+  };
+}
+
+async function statusChanged(ctx: TimelineContext, message: MessageDoc, status: DeliveryStatus): Promise<void> {
+  await publishMessageUpdate(ctx, message);
+  if (status === 'failed' || status === 'undelivered') ctx.onDeliveryFailed?.(message);
 }
 
 export async function publishMessageUpdate(ctx: TimelineContext, message: MessageDoc): Promise<void> {

@@ -33,7 +33,7 @@ import type { ChannelId } from '../../channels/channel-id.ts';
 import type { DeliveryError, MessageDoc } from '../db/documents.ts';
 import type { TimelineContext } from '../timeline/timeline-context.ts';
 import { recordAddressConsent } from '../timeline/identity/related-contacts.ts';
-import { advanceDeliveryStatus, publishMessageUpdate } from './delivery-status.ts';
+import { leaveOutbox, publishMessageUpdate } from './delivery-status.ts';
 
 /** Decides what a provider receives for a message; the stored message keeps its real body. */
 export type OutboundContent = (message: MessageDoc, channel: ChannelId, body: string) => { body: string; subject?: string };
@@ -294,34 +294,30 @@ export class DeliveryWorker {
 
   /**
    * The provider has the message. Recorded whatever the claim's state: it
-   * went out, so nobody may send it again (`outboxDueAt: null` is the one
-   * write that matters, and goes first and by `_id` alone, to keep the window
-   * between the provider's acceptance and this record as short as the store
-   * allows). If a later claim exists the message may have been sent twice:
-   * that is logged.
+   * went out, so nobody may send it again. `outboxDueAt: null` and the new
+   * status are one write, the first after the provider's answer, to keep the
+   * window between its acceptance and this record as short as the store
+   * allows, and so a crash cannot leave a sent message showing "queued". If a
+   * later claim exists the message may have been sent twice: that is logged.
    */
   private async recordSent(message: MessageDoc, attempt: number, adapter: ChannelAdapter, outcome: Extract<SendOutcome, { ok: true }>, late?: 'late'): Promise<void> {
-    const { models, logger } = this.ctx;
-    const before = await models.Message.findOneAndUpdate(
+    const { logger } = this.ctx;
+    const recorded = await leaveOutbox(
+      this.ctx,
+      message,
       // A late answer counts only while the message still waits in the outbox: not once it failed for good
       // (its failure stands; the fallback may have sent it elsewhere) nor once another attempt was recorded.
-      late ? { _id: message._id, outboxDueAt: { $ne: null } } : { _id: message._id },
+      late ? { outboxDueAt: { $ne: null } } : {},
       // The retry state (an earlier attempt's error) goes with it: the message is with the provider now.
-      { $set: { outboxDueAt: null, providerMessageId: outcome.providerMessageId, 'delivery.error': null } },
-      { returnDocument: 'before', lean: true },
+      { outboxDueAt: null, providerMessageId: outcome.providerMessageId, 'delivery.error': null },
+      outcome.status,
     );
-    if (!before) {
+    if (!recorded) {
       logger.warn({ messageId: message._id, channel: adapter.id, attempts: attempt }, 'outbox: the provider accepted a message after the hub gave up waiting and had settled it; it may have gone out twice');
       return;
     }
-    if (before.attempts !== attempt) {
-      logger.warn({ messageId: message._id, channel: adapter.id, attempts: attempt, laterAttempts: before.attempts }, 'outbox: sent after its lease was taken over; it may have gone out twice');
-    }
-    const advanced = await advanceDeliveryStatus(this.ctx, message._id, outcome.status, { providerMessageId: outcome.providerMessageId, error: null });
-    if (!advanced && before.delivery.error) {
-      // Still "queued" (Twilio queues before sending): agents must see the retry state is over all the same.
-      const current = await models.Message.findById(message._id).lean();
-      if (current) await publishMessageUpdate(this.ctx, current);
+    if (recorded.message.attempts !== attempt) {
+      logger.warn({ messageId: message._id, channel: adapter.id, attempts: attempt, laterAttempts: recorded.message.attempts }, 'outbox: sent after its lease was taken over; it may have gone out twice');
     }
     logger.info({ messageId: message._id, channel: adapter.id, attempts: attempt, ...(late ? { late: true } : {}) }, 'message handed to provider');
     await outcome.afterRecorded?.();
@@ -369,16 +365,14 @@ export class DeliveryWorker {
   }
 
   private async fail(message: MessageDoc, attempt: number, error: SendFailure): Promise<void> {
-    const released = await this.ctx.models.Message.findOneAndUpdate(
-      { _id: message._id, attempts: attempt },
-      { $set: { outboxDueAt: null } },
-      { returnDocument: 'after', lean: true },
-    );
+    const released = await leaveOutbox(this.ctx, message, { attempts: attempt }, { outboxDueAt: null }, 'failed', {
+      error: storedError(error),
+      errorCode: error.providerCode ?? error.code,
+    });
     if (!released) {
       this.ctx.logger.warn({ messageId: message._id, attempts: attempt }, 'outbox: lease taken over before the failure was recorded');
       return;
     }
-    await advanceDeliveryStatus(this.ctx, message._id, 'failed', { error: storedError(error), errorCode: error.providerCode ?? error.code });
     this.ctx.logger.warn({ messageId: message._id, code: error.code, providerCode: error.providerCode, attempts: attempt }, 'delivery failed');
   }
 }

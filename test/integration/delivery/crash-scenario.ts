@@ -94,8 +94,8 @@ export interface CrashRunResult {
   reclaimed: number;
   /** Hub warnings "the last attempt ended without an outcome" (a message taken over after a crash). */
   takenOverWarnings: number;
-  /** Messages still queued or failed at the end (must be none). */
-  notSent: number;
+  /** Messages still queued or failed at the end (must be none), with their status and whether they left the outbox. */
+  notSent: { messageId: string; status: string; inOutbox: boolean }[];
   seedMs: number;
   /** Outbox entries per second while the first hub ran (from its first entry to its kill). */
   burstPerSecond: number;
@@ -165,7 +165,7 @@ export async function runOutboxCrash(options: CrashRunOptions): Promise<CrashRun
     const entries = await db.models.DevOutbox.find({}, { messageId: 1 }).lean();
     const copies = new Map<string, number>();
     for (const e of entries) copies.set(e.messageId, (copies.get(e.messageId) ?? 0) + 1);
-    const messages = await db.models.Message.find({ _id: { $in: messageIds } }, { attempts: 1, delivery: 1 }).lean();
+    const messages = await db.models.Message.find({ _id: { $in: messageIds } }, { attempts: 1, delivery: 1, outboxDueAt: 1 }).lean();
     const attemptsOf = new Map(messages.map((m) => [m._id, m.attempts]));
     const result: CrashRunResult = {
       messages: messageIds.length,
@@ -176,7 +176,9 @@ export async function runOutboxCrash(options: CrashRunOptions): Promise<CrashRun
       leasedAtKill,
       reclaimed: messages.filter((m) => m.attempts > 1).length,
       takenOverWarnings: hubs.reduce((sum, h) => sum + (h.output().match(/the last attempt ended without an outcome/g)?.length ?? 0), 0),
-      notSent: messages.filter((m) => !['sent', 'delivered'].includes(m.delivery.status)).length,
+      notSent: messages
+        .filter((m) => !['sent', 'delivered'].includes(m.delivery.status))
+        .map((m) => ({ messageId: m._id, status: m.delivery.status, inOutbox: m.outboxDueAt != null })),
       seedMs,
       burstPerSecond,
       totalSendMs,

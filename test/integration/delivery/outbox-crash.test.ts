@@ -38,7 +38,8 @@ describe('outbox crash safety: kill -9 mid-burst, restart, every message sent', 
     const killedAt = result.killedAt[0]!;
     expect(killedAt, 'the kill came mid-burst').to.be.above(0).and.below(BURST);
     expect(result.missing, 'messages never sent').to.deep.equal([]);
-    expect(result.notSent, 'messages not sent or failed').to.equal(0);
+    // A message out of the outbox but still "queued" is one a crash cut between two writes (sent, shown waiting).
+    expect(result.notSent, 'messages not sent or failed').to.deep.equal([]);
     // At least once: a message is recorded twice only if the killed hub had claimed it (it is then claimed again).
     for (const d of result.duplicates) expect(d.attempts, `duplicate ${d.messageId} was taken over`).to.be.at.least(2);
     expect(result.duplicates.length, 'at most the one message the killed hub had with the provider').to.be.at.most(result.killedAt.length);

@@ -22,7 +22,9 @@ export const COMMAND_BUDGET = {
   // bulk $inc to the hour buckets and one to the day buckets.
   'inbound SMS (known patient, open conversation)': 13,
   'agent reply, handed to Twilio': 18,
-  'status callback (delivered)': 4,
+  // +1 (4 → 5) for the sending number's reputation (server/delivery/number-health.ts): the callback that moves a text
+  // to delivered adds one $inc to that number's hour bucket. (The reply's count of the text sent fits in its 18.)
+  'status callback (delivered)': 5,
   'inbox first page (25)': 4,
 } as const;
 

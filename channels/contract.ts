@@ -53,6 +53,8 @@ export interface NormalizedInbound {
   receptionNote?: string;
   /** The sender asked to stop in words that are not a keyword ("stop texting me"): flagged for an agent, consent unchanged. */
   possibleOptOut?: boolean;
+  /** The clinic's address it was sent to (SMS: the number the patient texted, Twilio's `To`, E.164). */
+  to?: string;
 }
 
 export interface InboundAttachment {
@@ -76,6 +78,8 @@ export interface OutboundEnvelope {
   channel: ChannelId;
   /** E.164 phone, lowercased email or web visitor id. */
   to: string;
+  /** SMS: the clinic number to send from (the patient's sticky sender, chosen by the hub); absent: the channel's default. */
+  from?: string;
   body: string;
   subject?: string;
   /** Public URLs of media to attach (MMS). */
@@ -220,6 +224,11 @@ export interface ConsentChange {
   status: 'opted_in' | 'opted_out';
   /** Why, for the consent history (e.g. `sms_keyword:STOP`, `sendgrid_unsubscribe`). */
   source: string;
+  /**
+   * A keyword text's first delivery (not a provider's retry): the clinic number it was sent to, so an opt-out
+   * counts once against that number's reputation.
+   */
+  receivedOn?: string;
 }
 
 /** Anything that may tie an inbound email to a thread; the hub only trusts references it issued. */

@@ -25,6 +25,15 @@ export interface ChannelPortsOptions {
   background: BackgroundWork;
   /** The hub's own loopback address once it listens (sandbox webhooks are posted there). */
   selfUrl(): string | null;
+  /** The sending numbers' reputation (server/delivery/number-health.ts): told of outcomes and STOPs per clinic number. */
+  numbers?: NumberEvents;
+}
+
+export interface NumberEvents {
+  /** A clinic number of the hub's (sending or inbound-only). */
+  isClinicNumber(number: string): boolean;
+  outcome(number: string, status: 'delivered' | 'undelivered' | 'failed', errorCode?: string): Promise<void>;
+  optOut(number: string): Promise<void>;
 }
 
 export class ChannelPorts implements HubPorts {
@@ -90,6 +99,10 @@ export class ChannelPorts implements HubPorts {
         ...(failed && update.failure ? { error: storedFailure(update.failure) } : {}),
       });
       applied = updated !== null;
+      // Counted once per message and terminal status: only the callback that moved it there counts.
+      if (updated?.fromNumber && update.channel === 'sms' && (update.status === 'delivered' || failed)) {
+        await this.countForNumber(() => this.options.numbers?.outcome(updated.fromNumber!, update.status as 'delivered' | 'undelivered' | 'failed', update.failure?.providerCode));
+      }
     }
     if (applied && update.recipientUndeliverable && message.recipientIdentityId) await markIdentityUndeliverable(ctx, message.recipientIdentityId, update.recipientUndeliverable);
     return { ...known, duplicate: false, applied };
@@ -118,6 +131,19 @@ export class ChannelPorts implements HubPorts {
 
   async recordConsent(change: ConsentChange): Promise<void> {
     await recordAddressConsent(this.ctx(), change.patientId, change.identityId, change.channel, change.status, change.source);
+    const on = change.receivedOn;
+    if (on && change.channel === 'sms' && change.status === 'opted_out' && this.options.numbers?.isClinicNumber(on)) {
+      await this.countForNumber(() => this.options.numbers?.optOut(on));
+    }
+  }
+
+  /** A number's figures are bookkeeping: their failure is logged, never the provider's problem (the event is applied). */
+  private async countForNumber(work: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.ctx().logger.error({ err: error }, 'number reputation: counting an event failed');
+    }
   }
 
   async findThread(reference: { recipients: string[]; messageIds: string[] }): Promise<{ patientId: string } | null> {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { parseBusinessHours, type OpeningSpan } from './routing/business-hours.ts';
 import { loadClinicCardSettings, type ClinicCardSettings } from '../channels/vcard/card-settings.ts';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './outreach/quiet-hours.ts';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -38,6 +39,8 @@ const phiKeyList = z.string().transform((raw, ctx) => {
 });
 
 const optionalText = z.string().trim().min(1).optional();
+/** A phone number written exactly in E.164 (+ country code and number, nothing else), as Twilio names its numbers. */
+const isE164 = (value: string) => /^\+[1-9]\d{6,14}$/.test(value) && parsePhoneNumberFromString(value)?.number === value;
 const csv = z
   .string()
   .optional()
@@ -65,6 +68,18 @@ const envSchema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(16),
   TWILIO_FROM_NUMBER: optionalText,
   TWILIO_MESSAGING_SERVICE_SID: optionalText,
+  // More sending numbers (sticky sender, server/delivery/sender-pool.ts): comma-separated E.164, joined with TWILIO_FROM_NUMBER.
+  TWILIO_FROM_NUMBERS: z.string().optional().transform((v, ctx) => {
+    const numbers = (v ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+    for (const n of numbers) if (!isE164(n)) ctx.addIssue({ code: 'custom', message: `"${n}" is not an E.164 number such as +14155550100` });
+    return [...new Set(numbers)];
+  }),
+  // Sending numbers' reputation (server/delivery/number-health.ts): judged over a rolling window, once it holds MIN_SENT texts.
+  NUMBER_HEALTH_WINDOW_DAYS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(90, 'must be at most 90').default(7),
+  NUMBER_HEALTH_MIN_SENT: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(100),
+  NUMBER_HEALTH_MIN_DELIVERY_RATE: z.coerce.number({ error: 'must be a number between 0 and 1' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.85),
+  NUMBER_HEALTH_MAX_FILTERED_PER_1000: z.coerce.number({ error: 'must be a number' }).min(0, 'must be 0 or more').max(1000, 'must be at most 1000').default(20),
+  NUMBER_HEALTH_MAX_OPTOUTS_PER_1000: z.coerce.number({ error: 'must be a number' }).min(0, 'must be 0 or more').max(1000, 'must be at most 1000').default(20),
   SANDBOX_SLOW_DELIVERY_SECONDS: z.coerce.number().int().min(0).max(3600).default(20),
   TWILIO_DELETE_MEDIA_AFTER_IMPORT: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   TWILIO_ADVANCED_OPT_OUT: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
@@ -102,6 +117,12 @@ const envSchema = z.object({
       return z.NEVER;
     }
   }),
+  // Scheduled outreach (server/outreach/scheduled/): kinds that skip the quiet hours, how long a reminder's reply is read.
+  OUTREACH_URGENT_KINDS: csv.pipe(z.array(z.enum(['reminder', 'follow_up', 'results_ready'], { error: 'kinds are reminder, follow_up, results_ready' }))),
+  REMINDER_REPLY_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  // The clinic's scheduling system hears of confirmations and cancellations here (server/outreach/outbound-webhook.ts).
+  OUTBOUND_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OUTBOUND_WEBHOOK_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   // Satisfaction surveys after a resolve (server/csat/).
   CSAT_SURVEYS: z.enum(['on', 'off']).default('on').transform((v) => v === 'on'),
   CSAT_SURVEY_INTERVAL_DAYS: z.coerce.number().min(0).max(365).default(7),
@@ -203,7 +224,13 @@ export interface Config {
   /** Keys the audit chain's HMACs (kept outside the database); first signs, all verify. */
   readonly auditKeys: readonly { id: string; key: Buffer }[];
   readonly bootstrapAdmin: { email: string; password: string } | undefined;
-  readonly twilio: { accountSid?: string; authToken: string; fromNumber?: string; messagingServiceSid?: string; advancedOptOut: boolean; deleteMediaAfterImport: boolean };
+  readonly twilio: {
+    accountSid?: string; authToken: string; fromNumber?: string; messagingServiceSid?: string; advancedOptOut: boolean; deleteMediaAfterImport: boolean;
+    /** The sending pool: TWILIO_FROM_NUMBER and TWILIO_FROM_NUMBERS (union, in that order); empty with a Messaging Service alone. */
+    fromNumbers: readonly string[];
+  };
+  /** When a sending number is taken out of the pool for new patients (NUMBER_HEALTH_*); rates per 1,000 texts sent. */
+  readonly numberHealth: { windowMs: number; minSent: number; minDeliveryRate: number; maxFilteredPer1000: number; maxOptOutsPer1000: number };
   readonly sendgrid: { apiKey?: string; fromEmail: string; inboundSecret: string; eventPublicKey?: string; inboundDomain: string };
   readonly widget: {
     identitySecret: string;
@@ -225,6 +252,10 @@ export interface Config {
   readonly clinicLanguage: 'en' | 'es' | 'it';
   /** The local hours outreach (surveys) waits out; null: none. */
   readonly quietHours: QuietHours | null;
+  /** Scheduled messages: kinds that skip quiet hours; how long a reminder's reply is read as an answer. */
+  readonly outreach: { urgentKinds: readonly ('reminder' | 'follow_up' | 'results_ready')[]; replyWindowMs: number };
+  /** Where confirmations and cancellations are posted, signed with the secret (HMAC-SHA256); null: nowhere. */
+  readonly outboundWebhook: { url: string; secret: string } | null;
   /** Satisfaction surveys: on or off, at most one per patient per interval, sent this long after a resolve per channel. */
   readonly csat: { enabled: boolean; intervalMs: number; delayMs: Record<'sms' | 'email' | 'webchat', number> };
   /** Emergency triage: its rules (TRIAGE_RULES_FILE or the default), who else is alerted, who is paged (no PHI). */
@@ -290,9 +321,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const e = parsed.data;
   const problems: string[] = [];
+  if (e.OUTBOUND_WEBHOOK_URL && !e.OUTBOUND_WEBHOOK_SECRET) problems.push('OUTBOUND_WEBHOOK_SECRET: required with OUTBOUND_WEBHOOK_URL (the receiver checks each call’s signature with it)');
+  if (e.OUTBOUND_WEBHOOK_URL && !webhookUrlAllowed(e.OUTBOUND_WEBHOOK_URL)) problems.push('OUTBOUND_WEBHOOK_URL: must be https (plain http only to this machine: localhost, 127.0.0.1, ::1)');
+  if (e.TWILIO_FROM_NUMBER && !isE164(e.TWILIO_FROM_NUMBER)) problems.push(`TWILIO_FROM_NUMBER: "${e.TWILIO_FROM_NUMBER}" is not an E.164 number such as +14155550100`);
+  const fromNumbers = [...new Set([...(e.TWILIO_FROM_NUMBER ? [e.TWILIO_FROM_NUMBER] : []), ...e.TWILIO_FROM_NUMBERS])];
   let cardSettings: ClinicCardSettings | null = null;
   try {
-    cardSettings = loadClinicCardSettings(e.CLINIC_CARD_FILE, { clinicName: e.CLINIC_NAME, smsNumber: e.TWILIO_FROM_NUMBER, email: e.SENDGRID_FROM_EMAIL });
+    cardSettings = loadClinicCardSettings(e.CLINIC_CARD_FILE, { clinicName: e.CLINIC_NAME, smsNumber: fromNumbers[0], email: e.SENDGRID_FROM_EMAIL });
   } catch (error) {
     problems.push(`CLINIC_CARD_FILE: ${(error as Error).message}`);
   }
@@ -304,6 +339,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   if (e.TWILIO_FROM_NUMBER && cardSettings?.inboundOnlyNumbers.includes(e.TWILIO_FROM_NUMBER)) {
     problems.push('TWILIO_FROM_NUMBER: that number is marked inboundOnly in CLINIC_CARD_FILE; the hub never sends from an inbound-only number');
+  }
+  for (const n of e.TWILIO_FROM_NUMBERS.filter((n) => cardSettings?.inboundOnlyNumbers.includes(n))) {
+    problems.push(`TWILIO_FROM_NUMBERS: ${n} is marked inboundOnly in CLINIC_CARD_FILE; the hub never sends from an inbound-only number`);
   }
   if (e.NODE_ENV === 'production') {
     if (!e.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production');
@@ -368,10 +406,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     twilio: {
       accountSid: e.TWILIO_ACCOUNT_SID,
       authToken: e.TWILIO_AUTH_TOKEN,
-      fromNumber: e.TWILIO_FROM_NUMBER,
+      fromNumber: e.TWILIO_FROM_NUMBER ?? fromNumbers[0],
       messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
       advancedOptOut: e.TWILIO_ADVANCED_OPT_OUT,
       deleteMediaAfterImport: e.TWILIO_DELETE_MEDIA_AFTER_IMPORT,
+      fromNumbers,
+    },
+    numberHealth: {
+      windowMs: e.NUMBER_HEALTH_WINDOW_DAYS * 24 * 3600_000,
+      minSent: e.NUMBER_HEALTH_MIN_SENT,
+      minDeliveryRate: e.NUMBER_HEALTH_MIN_DELIVERY_RATE,
+      maxFilteredPer1000: e.NUMBER_HEALTH_MAX_FILTERED_PER_1000,
+      maxOptOutsPer1000: e.NUMBER_HEALTH_MAX_OPTOUTS_PER_1000,
     },
     sendgrid: {
       apiKey: e.SENDGRID_API_KEY,
@@ -397,6 +443,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     clinicLanguage: e.CLINIC_LANGUAGE,
     quietHours: e.QUIET_HOURS,
+    outreach: { urgentKinds: e.OUTREACH_URGENT_KINDS, replyWindowMs: e.REMINDER_REPLY_WINDOW_HOURS * 3600_000 },
+    outboundWebhook: e.OUTBOUND_WEBHOOK_URL && e.OUTBOUND_WEBHOOK_SECRET ? { url: e.OUTBOUND_WEBHOOK_URL, secret: e.OUTBOUND_WEBHOOK_SECRET } : null,
     csat: {
       enabled: e.CSAT_SURVEYS,
       intervalMs: e.CSAT_SURVEY_INTERVAL_DAYS * 24 * 3600_000,
@@ -443,4 +491,10 @@ function fillDevelopmentSecrets(raw: Record<string, string>): string | undefined
     chmodSync(file, 0o600);
   }
   return file;
+}
+
+/** Patient-related events leave the hub only encrypted, except to a receiver on this very machine. */
+function webhookUrlAllowed(raw: string): boolean {
+  const url = new URL(raw);
+  return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }

@@ -54,6 +54,9 @@ import { MediaLinks } from './delivery/media-links.ts';
 import { purposeKey } from './crypto/purpose-keys.ts';
 import { outboundFiles } from './delivery/outbound-files.ts';
 import { ContactCards } from './delivery/contact-cards.ts';
+import { NumberHealth } from './delivery/number-health.ts';
+import { SenderPool } from './delivery/sender-pool.ts';
+import { numberRoutes } from './http/routes/number-routes.ts';
 import { MAX_STORED_ATTACHMENT_BYTES } from './attachments/attachment-store.ts';
 import { DEFAULT_MEDIA_IMPORT, MediaImport, type MediaImportOptions } from './attachments/media-import.ts';
 import { InboundRouting } from './routing/inbound-routing.ts';
@@ -75,6 +78,10 @@ import { VisitorTokens } from './widget/visitor-tokens.ts';
 import { WidgetVisitors } from './widget/widget-visitors.ts';
 import { AbuseLimits } from './widget/abuse-limits.ts';
 import type { Clock, TimelineContext, TimelineEvents } from './timeline/timeline-context.ts';
+import { outreachRoutes } from './http/routes/outreach-routes.ts';
+import { OutboundWebhook } from './outreach/outbound-webhook.ts';
+import { ScheduledMessages } from './outreach/scheduled/scheduled-messages.ts';
+import { MessageTemplates } from './outreach/templates/message-templates.ts';
 
 export const HUB_VERSION = '0.1.0';
 
@@ -156,7 +163,14 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   const background = new BackgroundWork(logger);
   const replyAddresses = new ReplyAddresses(`${config.sendgrid.inboundSecret}:reply`, config.sendgrid.inboundDomain);
   let listeningOn: string | null = null;
-  const ports = new ChannelPorts(() => timeline!, { replyAddresses, background, selfUrl: () => listeningOn });
+  // Several clinic numbers: each patient's sticky sender, and each number's reputation (server/delivery/).
+  const numberHealth = new NumberHealth(() => timeline!, config.numberHealth, (flag) => realtime.numberFlagged(flag));
+  const senders = new SenderPool(() => timeline!, config.twilio.fromNumbers, numberHealth);
+  const clinicNumbers = new Set([...config.twilio.fromNumbers, ...(config.contactCard.settings?.inboundOnlyNumbers ?? [])]);
+  const ports = new ChannelPorts(() => timeline!, {
+    replyAddresses, background, selfUrl: () => listeningOn,
+    numbers: { isClinicNumber: (n) => clinicNumbers.has(n), outcome: (n, status, code) => numberHealth.outcome(n, status, code), optOut: (n) => numberHealth.optOut(n) },
+  });
   const channels = createChannels(
     {
       sms: { ...config.twilio, publicBaseUrl: config.publicBaseUrl, helpText: config.smsHelpText, sandboxSlowDeliveryMs: config.sandbox.slowDeliveryMs, sendTimeoutMs: config.outbox.sendTimeoutMs },
@@ -199,6 +213,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     routeInbound: (inbound) => routing.route(inbound),
     onDeliveryFailed: (message) => fallback.failed(message),
     kpis,
+    ...(senders.enabled ? { smsSenders: senders } : {}),
     onInbound: (stored) => {
       if (stored.channel !== 'sms' || !stored.newPatient || !stored.impliesConsent) return;
       background.start('first-contact card', () => contactCards.onFirstSms(stored.conversationId));
@@ -234,7 +249,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   let routingSweep: NodeJS.Timeout | undefined;
   const mediaImport = new MediaImport(() => timeline!, adapters, (what, work) => background.start(what, work), options.mediaImport ?? DEFAULT_MEDIA_IMPORT);
   const contactCards = new ContactCards(timeline, config.contactCard.settings, {
-    uidSeed: config.publicBaseUrl, onFirstSms: config.contactCard.onFirstSms, onChange: config.contactCard.onChange,
+    uidSeed: config.publicBaseUrl, onFirstSms: config.contactCard.onFirstSms, onChange: config.contactCard.onChange, senders: config.twilio.fromNumbers,
   });
   const housekeeping = new Housekeeping(timeline, { unattachedUploadMs: config.abuseLimits.unattachedUploadMs });
   const limits = new AbuseLimits(timeline, config.abuseLimits, `${config.jwtSecret}:ip-keys`);
@@ -255,12 +270,21 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   timeline.csat = csat;
   widgetRealtime.csat = csat;
   const secureLinks = new SecureMessageLinks(purposeKey(config.jwtSecret, 'secure-message-links'), config.publicBaseUrl, config.secureLinkTtlMs, clock);
+  // Scheduled outreach (server/outreach/): templates, reminders and their answers, the scheduling system's webhook.
+  const templates = new MessageTemplates(db.models, { clinicName: config.clinicName, clinicLanguage: config.clinicLanguage, phiSafe: config.phiSafeNotifications });
+  const outboundWebhook = new OutboundWebhook(() => timeline!, config.outboundWebhook);
+  const scheduled = new ScheduledMessages(() => timeline!, {
+    clinicName: config.clinicName, clinicTimeZone: config.clinicTimeZone, clinicLanguage: config.clinicLanguage, quietHours: config.quietHours,
+    urgentKinds: config.outreach.urgentKinds, replyWindowMs: config.outreach.replyWindowMs,
+  }, templates, outboundWebhook, (conversationId, patientId) => secureLinks.create(conversationId, patientId));
+  timeline.outreach = scheduled;
   const mediaLinks = new MediaLinks(purposeKey(config.jwtSecret, 'media-links'), config.publicBaseUrl, clock);
   worker = new DeliveryWorker(timeline, adapters, {
     pollIntervalMs: options.deliveryPollMs ?? 1000,
     ...config.outbox, // lease, max attempts, provider timeout, longest retry wait (OUTBOX_*)
     // During a database outage every claim would fail: the worker waits, and is kicked when the database is back.
     paused: () => !db.health.available,
+    ...(senders.enabled ? { smsSender: { from: (message) => senders.forMessage(message), sent: (number) => numberHealth.sent(number) } } : {}),
     extras: async (message, channel) => ({
       ...(channel === 'email' ? { email: await emailThreadFor(timeline!, message, replyAddresses, config.clinicName) } : {}),
       // With PHI-safe notifications only the notice leaves the hub: files too wait behind the secure chat (a contact card holds no PHI).
@@ -309,6 +333,8 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     }),
     ...reportQueueRoutes(services, liveQueue),
     ...reportRoutes(services, kpis),
+    ...outreachRoutes(services, scheduled, templates),
+    ...numberRoutes(services, { health: numberHealth, senders: config.twilio.fromNumbers, inboundOnly: config.contactCard.settings?.inboundOnlyNumbers ?? [] }),
   ].filter((r) => r.enabled?.() ?? true);
   const openApiRoute = defineRoute({
     method: 'get', path: '/api/openapi.json', tag: 'meta', auth: 'public',
@@ -351,6 +377,8 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       });
       worker!.start();
       if (config.csat.enabled) csat.start(options.deliveryPollMs ?? 1000);
+      scheduled.start(options.deliveryPollMs ?? 1000);
+      outboundWebhook.start(options.deliveryPollMs ?? 1000);
       // Every start signs an entry with the current audit key: the chain always ends with a keyed entry.
       await audit.record({ action: 'hub.start', via: 'system', details: { version: HUB_VERSION, auditKey: config.auditKeys[0]!.id } });
       background.start('contact card rollout', () => contactCards.rollOut());
@@ -366,7 +394,9 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       // Background work may queue messages, and sending them may start more: until both are quiet.
       for (;;) {
         await background.settled();
+        await scheduled.idle();
         await worker!.idle();
+        await outboundWebhook.idle();
         if (background.idle) return;
       }
     },
@@ -376,6 +406,8 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       clearInterval(routingSweep);
       await background.settled();
       await csat.stop();
+      await scheduled.stop();
+      await outboundWebhook.stop();
       await worker!.stop();
       realtime.stop();
       liveQueue.stop();

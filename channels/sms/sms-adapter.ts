@@ -37,11 +37,17 @@ export interface SmsAdapterHooks {
 
 
 
-/** The form fields of messages.create, as Twilio receives them. */
+/**
+ * The form fields of messages.create, as Twilio receives them. The hub's choice of number (`envelope.from`, the
+ * patient's sticky sender) wins; with a Messaging Service it goes as From next to MessagingServiceSid (Twilio takes
+ * both: the number must be in the service's sender pool). A Messaging Service without a number of ours leaves the
+ * choice to Twilio (its own Sticky Sender feature).
+ */
 function createRequest(config: SmsAdapterConfig, envelope: OutboundEnvelope) {
   return {
     to: envelope.to,
-    ...(config.messagingServiceSid ? { messagingServiceSid: config.messagingServiceSid } : { from: config.fromNumber ?? '+15005550006' }),
+    ...(config.messagingServiceSid ? { messagingServiceSid: config.messagingServiceSid } : {}),
+    ...(envelope.from ? { from: envelope.from } : config.messagingServiceSid ? {} : { from: config.fromNumber ?? '+15005550006' }),
     body: envelope.body,
     ...(envelope.mediaUrls?.length ? { mediaUrl: envelope.mediaUrls } : {}),
     statusCallback: `${config.publicBaseUrl}/webhooks/twilio/status`,
@@ -133,7 +139,8 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
         messageId: envelope.messageId,
         request: {
           To: request.to,
-          ...('messagingServiceSid' in request ? { MessagingServiceSid: request.messagingServiceSid } : { From: request.from }),
+          ...('messagingServiceSid' in request ? { MessagingServiceSid: request.messagingServiceSid } : {}),
+          ...('from' in request ? { From: request.from } : {}),
           Body: request.body,
           ...(request.mediaUrl ? { MediaUrl: request.mediaUrl } : {}),
           StatusCallback: request.statusCallback,

@@ -94,13 +94,19 @@ async function receiveSms(config: SmsWebhookConfig, ports: HubPorts, f: Record<s
     })).filter((a) => a.ref.startsWith('https://')),
     impliesConsent: keyword === null,
     ...(keyword === null && looksLikeOptOutRequest(f.Body ?? '') ? { possibleOptOut: true } : {}),
+    // The clinic number texted: the patient's sticky sender if they have none (the hub decides).
+    ...(f.To ? { to: f.To } : {}),
   };
   // A retry (duplicate) applies the keyword again: the first try may have stopped between storing and consent.
   const stored = await ports.ingest(inbound);
   // STOP from a guardian's number opts out the guardian, not the patient.
   const source = `sms_keyword:${(f.OptOutType || f.Body || '').trim().toUpperCase().slice(0, 20)}`;
   if (keyword === 'opt_out' || keyword === 'opt_in') {
-    await ports.recordConsent({ patientId: stored.patientId, identityId: stored.senderIdentityId, channel: 'sms', status: keyword === 'opt_out' ? 'opted_out' : 'opted_in', source });
+    await ports.recordConsent({
+      patientId: stored.patientId, identityId: stored.senderIdentityId, channel: 'sms', status: keyword === 'opt_out' ? 'opted_out' : 'opted_in', source,
+      // Counted against the number once: not again when Twilio retries the webhook.
+      ...(f.To && !stored.duplicate ? { receivedOn: f.To } : {}),
+    });
   }
   if (keyword !== 'help' || !answersHelp(config, f)) return null;
   // The HELP answer goes back in the TwiML response; the thread shows it as sent (once per inbound message).

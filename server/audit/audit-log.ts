@@ -69,7 +69,17 @@ export type AuditAction =
   | 'totp.enable'
   | 'totp.disable'
   | 'csat.answer'
-  | 'csat.comments.read';
+  | 'csat.comments.read'
+  | 'scheduled.create'
+  | 'scheduled.read'
+  | 'scheduled.withdraw'
+  | 'scheduled.feed'
+  | 'reminder.reply'
+  | 'template.update'
+  | 'template.preview'
+  | 'numbers.read'
+  | 'number.flag'
+  | 'number.restore';
 
 export interface AuditInput {
   action: AuditAction;

@@ -41,6 +41,7 @@ import { toConversationRecord, toMessageRecord, type ConversationRecord, type Me
 import { unavailability } from '../timeline/reply/choose-reply-channel.ts';
 import { loadReachability, queueOutbound, replyFacts } from '../timeline/reply/send-reply.ts';
 import type { TimelineContext } from '../timeline/timeline-context.ts';
+import { LeasedQueue } from '../leased-queue.ts';
 import { parseInput } from '../validation.ts';
 import { CSAT_LINK_TTL_MS, type CsatLinks } from './csat-links.ts';
 import { MAX_CSAT_COMMENT_LENGTH, parseCsatReply } from './csat-reply.ts';
@@ -52,7 +53,6 @@ export const CSAT_ANSWER_WINDOW_MS = 24 * 3600_000;
 const LEASE_MS = 60_000;
 /** Claims before a survey that keeps failing is given up. */
 const MAX_ATTEMPTS = 5;
-const CLAIM_CANDIDATES = 20;
 
 export interface CsatOptions {
   /** CSAT_SURVEYS: off schedules no new survey; answers to surveys already sent are still taken. */
@@ -109,10 +109,8 @@ export interface CsatCommentsQuery {
 
 export class CsatSurveys implements CsatTimelineHooks {
   private readonly triage: TriageMatcher;
-  private timer: NodeJS.Timeout | undefined;
-  private draining: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  /** Due surveys, claimed by one node at a time. */
+  private readonly worker: LeasedQueue<CsatSurveyDoc>;
   widget: CsatWidgetPort | undefined;
 
   constructor(
@@ -121,6 +119,15 @@ export class CsatSurveys implements CsatTimelineHooks {
     private readonly links: CsatLinks,
   ) {
     this.triage = createTriageMatcher(options.triageRules);
+    this.worker = new LeasedQueue({
+      name: 'csat: the survey worker',
+      model: () => this.ctx().models.CsatSurvey,
+      claimable: { status: 'scheduled' },
+      leaseMs: LEASE_MS,
+      clock: () => this.ctx().clock(),
+      logger: () => this.ctx().logger,
+      handle: (survey) => this.process(survey),
+    });
   }
 
   // --- scheduling ------------------------------------------------------------
@@ -173,66 +180,20 @@ export class CsatSurveys implements CsatTimelineHooks {
   // --- the worker ------------------------------------------------------------
 
   start(pollMs: number): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), pollMs);
-    this.timer.unref();
-    this.kick();
+    this.worker.start(pollMs);
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.draining) {
-      this.again = true;
-      return;
-    }
-    this.draining = this.drain()
-      .catch((error) => this.ctx().logger.error({ err: error }, 'csat: the survey worker failed'))
-      .finally(() => {
-        this.draining = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.worker.kick();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.draining;
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
   /** Resolves when no survey is being handled now. */
-  async idle(): Promise<void> {
-    while (this.draining) await this.draining;
-  }
-
-  private async drain(): Promise<void> {
-    const ctx = this.ctx();
-    while (!this.stopped) {
-      const due = await ctx.models.CsatSurvey.find({ dueAt: { $lte: ctx.clock() } }, { _id: 1 }).sort({ dueAt: 1 }).limit(CLAIM_CANDIDATES).lean();
-      let claimedAny = false;
-      for (const { _id } of due) {
-        if (this.stopped) return;
-        const survey = await this.claim(_id);
-        if (!survey) continue; // another node has it
-        claimedAny = true;
-        await this.process(survey).catch((error) =>
-          ctx.logger.error({ err: error, surveyId: _id }, 'csat: handling a survey failed; it is tried again after its lease'),
-        );
-      }
-      if (!claimedAny) return;
-    }
-  }
-
-  /** One node wins a due survey: still scheduled and due, its due time pushed a lease ahead, the claim counted. */
-  private claim(_id: string): Promise<CsatSurveyDoc | null> {
-    const now = this.ctx().clock();
-    return this.ctx().models.CsatSurvey.findOneAndUpdate(
-      { _id, status: 'scheduled', dueAt: { $lte: now } },
-      { $set: { dueAt: new Date(now.getTime() + LEASE_MS) }, $inc: { attempts: 1 } },
-      { returnDocument: 'after', lean: true },
-    );
+  idle(): Promise<void> {
+    return this.worker.idle();
   }
 
   private async process(survey: CsatSurveyDoc): Promise<void> {

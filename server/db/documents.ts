@@ -36,6 +36,8 @@ export interface PatientDoc {
   mergedInto: string | null;
   /** The revision of the clinic's contact card last sent to this patient (automatic sends go once per revision). */
   contactCardRevision?: string | null;
+  /** The clinic number this patient hears from (sticky sender, server/delivery/sender-pool.ts); missing: none yet. */
+  smsSender?: { number: string; assignedAt: Date } | null;
   /** Sealed YYYY-MM-DD, and the clinic's medical record number (trimmed, uppercased). */
   dateOfBirthEnc?: string | null;
   mrnEnc?: string | null;
@@ -53,6 +55,8 @@ export interface PatientDoc {
   createdBy?: string | null;
   /** Satisfaction surveys (server/csat/): the last one sent, and the one whose answer is awaited by text or in the chat. */
   csat?: PatientCsat | null;
+  /** Scheduled outreach (server/outreach/scheduled/): the reminder whose reply (confirm, cancel, reschedule) is awaited. */
+  outreach?: { awaiting: ReminderAwaiting | null } | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -63,6 +67,14 @@ export interface PatientCsat {
   lastSentAt: Date | null;
   /** The patient's next text (or the chat's stars) until `until` may answer this survey. */
   awaiting: { surveyId: string; channel: 'sms' | 'webchat'; until: Date } | null;
+}
+
+export interface ReminderAwaiting {
+  scheduledMessageId: string;
+  /** The patient's next text (or email) on this channel until `until` is read as an answer. */
+  channel: 'sms' | 'email';
+  sentAt: Date;
+  until: Date;
 }
 
 export interface IdentityDoc {
@@ -176,8 +188,9 @@ export interface MessageDoc {
   /**
    * `automatic_reply`: mail a machine wrote (RFC 3834), shown as an event, never as the patient's words.
    * `csat`: the patient's answer to a satisfaction survey (a system event: never unread, never reopens).
+   * `reminder_reply`: a reply that confirmed or cancelled a reminder (a system event with the patient's words, sealed).
    */
-  kind: 'text' | 'vcard' | 'event' | 'automatic_reply' | 'csat';
+  kind: 'text' | 'vcard' | 'event' | 'automatic_reply' | 'csat' | 'reminder_reply';
   bodyEnc: string;
   attachments: AttachmentDoc[];
   author: { type: 'patient' | 'agent' | 'system'; agentId: string | null };
@@ -196,6 +209,8 @@ export interface MessageDoc {
   receptionNote?: string | null;
   /** Outbound email: the random part of its Message-ID header (128 bits); replies thread by it, never by a database id. */
   emailMessageId?: string | null;
+  /** Outbound SMS: the clinic number it was sent from (its status callbacks count against that number's reputation). */
+  fromNumber?: string | null;
   delivery: {
     status: DeliveryStatus;
     history: { status: DeliveryStatus; at: Date; errorCode?: string }[];
@@ -451,4 +466,82 @@ export interface CsatSurveyDoc {
   commentEnc: string | null;
   hasComment: boolean;
   createdAt: Date;
+}
+
+/** A named message template of the clinic's (server/outreach/templates/); no PHI. `_id` is the name. */
+export interface MessageTemplateDoc {
+  _id: string;
+  kind: 'reminder' | 'follow_up' | 'results_ready';
+  description: string;
+  bodies: Partial<Record<'en' | 'es' | 'it', string>>;
+  phiFreeBodies: Partial<Record<'en' | 'es' | 'it', string>>;
+  subjects: Partial<Record<'en' | 'es' | 'it', string>>;
+  expectsReply: boolean;
+  updatedBy: string;
+  updatedAt: Date;
+}
+
+export type ScheduledStatus = 'scheduled' | 'sent' | 'confirmed' | 'cancelled' | 'reschedule_requested' | 'withdrawn' | 'skipped' | 'failed';
+
+/**
+ * A message the clinic schedules for a patient (server/outreach/scheduled/):
+ * claimed by one hub node with a lease on `dueAt` (like the outbox), deferred
+ * past the patient's quiet hours, queued through the outbox once under the
+ * provider key `scheduled:<_id>`, and, for a reminder, answered by the
+ * patient's reply (`confirmed`, `cancelled`, `reschedule_requested`).
+ */
+export interface ScheduledMessageDoc {
+  _id: string;
+  patientId: string;
+  /** The scheduling agent's team (supervisors list their teams'). */
+  teamId: string;
+  kind: 'reminder' | 'follow_up' | 'results_ready';
+  template: string | null;
+  language: 'en' | 'es' | 'it';
+  requestedChannel: 'auto' | 'sms' | 'email';
+  /** Rendered at scheduling, sealed; `{{link}}` stays until it goes out. */
+  bodyEnc: string;
+  subject: string | null;
+  phiFree: boolean;
+  sendAt: Date;
+  /** The zone its quiet hours were judged in (the patient's, else the clinic's). */
+  timeZone: string;
+  /** Kinds in OUTREACH_URGENT_KINDS skip the quiet hours. */
+  urgent: boolean;
+  expectsReply: boolean;
+  /** The clinic's own reference (its appointment id): given back in listings and webhooks. */
+  externalRef: string | null;
+  status: ScheduledStatus;
+  statusChangedAt: Date;
+  /** While scheduled: when it may go out next (a claim pushes it a lease ahead). Null once settled. */
+  dueAt: Date | null;
+  /** Set when quiet hours moved it: the instant it then waited for. */
+  deferredUntil: Date | null;
+  attempts: number;
+  /** Why it was skipped or failed (no PHI): no_consent, no_verified_identity, opted_out, patient_merged, gave_up… */
+  reason: string | null;
+  channel: 'sms' | 'email' | null;
+  conversationId: string | null;
+  messageId: string | null;
+  sentAt: Date | null;
+  /** Replies are read until then. */
+  replyUntil: Date | null;
+  reply: { messageId: string; at: Date; channel: 'sms' | 'email' } | null;
+  createdBy: string;
+  withdrawnBy: string | null;
+  createdAt: Date;
+}
+
+/** An outgoing webhook call (OUTBOUND_WEBHOOK_URL), kept until delivered: retried with backoff, by one node at a time. */
+export interface WebhookDeliveryDoc {
+  _id: string;
+  event: string;
+  /** The JSON body, exactly as signed and sent (ids and statuses: no PHI). */
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  dueAt: Date | null;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
 }

@@ -17,6 +17,9 @@ import type {
   IdentitySuggestionDoc,
   PatientClaimDoc,
   CsatSurveyDoc,
+  MessageTemplateDoc,
+  ScheduledMessageDoc,
+  WebhookDeliveryDoc,
   AuditEventDoc,
   ConversationDoc,
   DevOutboxDoc,
@@ -30,6 +33,7 @@ import type {
   VerificationChallengeDoc,
 } from './documents.ts';
 import type { KpiBucketDoc, KpiConversationDoc } from '../reports/kpi-documents.ts';
+import type { SmsNumberDoc, SmsNumberStatsDoc } from '../delivery/number-documents.ts';
 
 const options = { versionKey: false as const, minimize: false, strict: 'throw' as const, autoIndex: false, autoCreate: false };
 
@@ -58,6 +62,7 @@ const patientSchema = new Schema<PatientDoc>(
     claimedContacts: { type: [{ kind: String, valueEnc: String, at: Date, _id: false }], default: [] },
     mergedInto: { type: String, default: null },
     contactCardRevision: { type: String, default: null },
+    smsSender: { type: new Schema({ number: String, assignedAt: Date }, { _id: false }), default: null },
     dateOfBirthEnc: { type: String, default: null },
     mrnEnc: { type: String, default: null },
     searchKeys: { type: [String], default: [] },
@@ -76,6 +81,13 @@ const patientSchema = new Schema<PatientDoc>(
       ),
       default: null,
     },
+    outreach: {
+      type: new Schema(
+        { awaiting: { type: new Schema({ scheduledMessageId: String, channel: String, sentAt: Date, until: Date }, { _id: false }), default: null } },
+        { _id: false },
+      ),
+      default: null,
+    },
     createdAt: Date,
     updatedAt: Date,
   },
@@ -88,6 +100,8 @@ patientSchema.index({ mrnKey: 1 });
 patientSchema.index({ nameDobKey: 1 });
 // The contact card rollout finds patients sent an older card.
 patientSchema.index({ contactCardRevision: 1 });
+// How many patients hear from each sending number (GET /api/numbers/health).
+patientSchema.index({ 'smsSender.number': 1 });
 
 const identitySchema = new Schema<IdentityDoc>(
   {
@@ -197,6 +211,7 @@ const messageSchema = new Schema<MessageDoc>(
     originalEnc: { type: String, default: null },
     receptionNote: { type: String, default: null },
     emailMessageId: { type: String, default: null },
+    fromNumber: { type: String, default: null },
     delivery: {
       status: String,
       history: { type: [{ status: String, at: Date, errorCode: String, _id: false }], default: [] },
@@ -436,6 +451,60 @@ for (const schema of [kpiHourlySchema, kpiDailySchema]) {
   schema.index({ agentId: 1, period: 1 });
 }
 
+// Outreach (server/outreach/): the clinic's templates, scheduled messages, outgoing webhook calls.
+const messageTemplateSchema = new Schema<MessageTemplateDoc>(
+  {
+    _id: String, kind: String, description: String, bodies: Schema.Types.Mixed, phiFreeBodies: Schema.Types.Mixed, subjects: Schema.Types.Mixed,
+    expectsReply: Boolean, updatedBy: String, updatedAt: Date,
+  },
+  { ...options, collection: 'message_templates' },
+);
+const scheduledMessageSchema = new Schema<ScheduledMessageDoc>(
+  {
+    _id: String, patientId: String, teamId: String, kind: String, template: { type: String, default: null }, language: String,
+    requestedChannel: String, bodyEnc: String, subject: { type: String, default: null }, phiFree: Boolean, sendAt: Date, timeZone: String,
+    urgent: Boolean, expectsReply: Boolean, externalRef: { type: String, default: null }, status: String, statusChangedAt: Date,
+    dueAt: { type: Date, default: null }, deferredUntil: { type: Date, default: null }, attempts: { type: Number, default: 0 },
+    reason: { type: String, default: null }, channel: { type: String, default: null }, conversationId: { type: String, default: null },
+    messageId: { type: String, default: null }, sentAt: { type: Date, default: null }, replyUntil: { type: Date, default: null },
+    reply: { type: new Schema({ messageId: String, at: Date, channel: String }, { _id: false }), default: null },
+    createdBy: String, withdrawnBy: { type: String, default: null }, createdAt: Date,
+  },
+  { ...options, collection: 'scheduled_messages' },
+);
+// The worker: due ones, earliest first.
+scheduledMessageSchema.index({ dueAt: 1 });
+// A patient's scheduled messages, by send time.
+scheduledMessageSchema.index({ patientId: 1, sendAt: 1 });
+// The scheduling system's feed: changes since, of one status (or all), in the teams it may see.
+scheduledMessageSchema.index({ status: 1, statusChangedAt: 1 });
+scheduledMessageSchema.index({ statusChangedAt: 1 });
+scheduledMessageSchema.index({ teamId: 1, status: 1, statusChangedAt: 1 });
+scheduledMessageSchema.index({ teamId: 1, statusChangedAt: 1 });
+const webhookDeliverySchema = new Schema<WebhookDeliveryDoc>(
+  {
+    _id: String, event: String, payload: String, status: String, dueAt: { type: Date, default: null }, attempts: { type: Number, default: 0 },
+    lastError: { type: String, default: null }, createdAt: Date, deliveredAt: { type: Date, default: null },
+  },
+  { ...options, collection: 'webhook_deliveries' },
+);
+webhookDeliverySchema.index({ dueAt: 1 });
+
+// Sending numbers' reputation (server/delivery/number-health.ts): a flag per number, counters per number and UTC hour.
+const smsNumberSchema = new Schema<SmsNumberDoc>(
+  { _id: String, flaggedAt: { type: Date, default: null }, flagReason: { type: String, default: null }, restoredAt: { type: Date, default: null }, restoredBy: { type: String, default: null }, updatedAt: Date },
+  { ...options, collection: 'sms_numbers' },
+);
+const smsNumberStatsSchema = new Schema<SmsNumberStatsDoc>(
+  {
+    _id: String, number: String, hour: Date,
+    sent: Number, delivered: Number, undelivered: Number, failed: Number, e30007: Number, e30003: Number, e30005: Number, e30006: Number, optOuts: Number,
+  },
+  { ...options, collection: 'sms_number_stats' },
+);
+// A window of one or all numbers: equality on the number(s), a range of hours.
+smsNumberStatsSchema.index({ number: 1, hour: 1 });
+
 export interface Models {
   Patient: Model<PatientDoc>;
   Identity: Model<IdentityDoc>;
@@ -456,9 +525,14 @@ export interface Models {
   IdentitySuggestion: Model<IdentitySuggestionDoc>;
   PatientClaim: Model<PatientClaimDoc>;
   CsatSurvey: Model<CsatSurveyDoc>;
+  MessageTemplate: Model<MessageTemplateDoc>;
+  ScheduledMessage: Model<ScheduledMessageDoc>;
+  WebhookDelivery: Model<WebhookDeliveryDoc>;
   KpiConversation: Model<KpiConversationDoc>;
   KpiHourly: Model<KpiBucketDoc>;
   KpiDaily: Model<KpiBucketDoc>;
+  SmsNumber: Model<SmsNumberDoc>;
+  SmsNumberStats: Model<SmsNumberStatsDoc>;
 }
 
 export function bindModels(connection: Connection): Models {
@@ -484,7 +558,12 @@ export function bindModels(connection: Connection): Models {
     KpiConversation: connection.model<KpiConversationDoc>('KpiConversation', kpiConversationSchema),
     KpiHourly: connection.model<KpiBucketDoc>('KpiHourly', kpiHourlySchema),
     KpiDaily: connection.model<KpiBucketDoc>('KpiDaily', kpiDailySchema),
+    SmsNumber: connection.model<SmsNumberDoc>('SmsNumber', smsNumberSchema),
+    SmsNumberStats: connection.model<SmsNumberStatsDoc>('SmsNumberStats', smsNumberStatsSchema),
     CsatSurvey: connection.model<CsatSurveyDoc>('CsatSurvey', csatSurveySchema),
+    MessageTemplate: connection.model<MessageTemplateDoc>('MessageTemplate', messageTemplateSchema),
+    ScheduledMessage: connection.model<ScheduledMessageDoc>('ScheduledMessage', scheduledMessageSchema),
+    WebhookDelivery: connection.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema),
   };
 }
 

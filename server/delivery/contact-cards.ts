@@ -6,7 +6,7 @@
  * every patient who saved an earlier revision (CONTACT_CARD_ON_FIRST_SMS,
  * CONTACT_CARD_ON_CHANGE), at most once per revision, never without consent.
  */
-import { cardRevision, cardUid, renderVCard, vcardFileName } from '../../channels/vcard/clinic-card.ts';
+import { cardRevision, cardUid, renderVCard, vcardFileName, type ClinicCard } from '../../channels/vcard/clinic-card.ts';
 import type { ClinicCardSettings } from '../../channels/vcard/card-settings.ts';
 import { AppError } from '../errors.ts';
 import type { ConversationDoc } from '../db/documents.ts';
@@ -21,7 +21,7 @@ export class ContactCards {
   constructor(
     private readonly ctx: TimelineContext,
     private readonly settings: ClinicCardSettings | null,
-    private readonly options: { uidSeed: string; onFirstSms: boolean; onChange: boolean },
+    private readonly options: { uidSeed: string; onFirstSms: boolean; onChange: boolean; senders?: readonly string[] },
   ) {}
 
   /** The card to send now; CONFLICT when the clinic has none configured. */
@@ -73,7 +73,27 @@ export class ContactCards {
     } else if (typeof stored.value.previous === 'string') {
       changedFrom = stored.value.previous; // a restart during a rollout finishes it (sends are once per revision)
     }
-    const vcf = renderVCard(settings.card, { version: settings.version, uid: cardUid(this.options.uidSeed), rev: revisedAt });
-    return { organization: settings.card.organization, revision, fileName: vcardFileName(settings.card.organization), vcf, changedFrom };
+    const render = (card: ClinicCard) => renderVCard(card, { version: settings.version, uid: cardUid(this.options.uidSeed), rev: revisedAt });
+    const vcf = render(settings.card);
+    const senders = this.options.senders ?? [];
+    // Several sending numbers: each patient's card names theirs (the same card otherwise, so the same UID and revision).
+    const perSender = new Map<string, string>();
+    const forSender = (number: string) => {
+      if (!perSender.has(number)) perSender.set(number, render(withTextingNumber(settings.card, number, senders)));
+      return perSender.get(number)!;
+    };
+    return { organization: settings.card.organization, revision, fileName: vcardFileName(settings.card.organization), vcf, changedFrom, ...(senders.length > 1 ? { forSender } : {}) };
   }
+}
+
+/**
+ * The card with `number` as the clinic's texting number: the pool's numbers on the card become that one
+ * entry (in the first one's place, with its types and label), so a patient never saves a number they will not
+ * hear from; a card that lists none of them gets it first, as a work and text number.
+ */
+export function withTextingNumber(card: ClinicCard, number: string, senders: readonly string[]): ClinicCard {
+  const first = card.phones.findIndex((p) => senders.includes(p.number));
+  if (first < 0) return { ...card, phones: [{ number, types: ['work', 'text'] }, ...card.phones] };
+  const phones = card.phones.flatMap((p, i) => (i === first ? [{ ...p, number }] : senders.includes(p.number) ? [] : [p]));
+  return { ...card, phones };
 }

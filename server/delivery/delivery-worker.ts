@@ -60,6 +60,11 @@ export interface DeliveryWorkerOptions {
   random?: () => number;
   /** True while nothing can be sent (the database is unreachable): the worker neither polls nor claims. */
   paused?: () => boolean;
+  /**
+   * SMS with several clinic numbers (server/delivery/sender-pool.ts): the number a message goes from (the patient's
+   * sticky sender), stored on it with the provider's id; and told of each text handed over from a number (its reputation).
+   */
+  smsSender?: { from(message: MessageDoc): Promise<string | null>; sent(number: string): Promise<void> };
 }
 
 export const OUTBOX_DEFAULTS = { leaseMs: 60_000, maxAttempts: 6, sendTimeoutMs: 15_000, backoffBaseMs: 1000, backoffMaxMs: 5 * 60_000 } as const;
@@ -100,6 +105,7 @@ export class DeliveryWorker {
   private readonly paused: () => boolean;
   private readonly content: OutboundContent;
   private readonly extras: EnvelopeExtras;
+  private readonly smsSender: DeliveryWorkerOptions['smsSender'];
   /** Provider calls the worker stopped waiting for that may still answer (their outcome is recorded if it can be). */
   private readonly lateAnswers = new Set<Promise<void>>();
 
@@ -122,6 +128,7 @@ export class DeliveryWorker {
     }
     this.content = options.content ?? ((_message, _channel, body) => ({ body }));
     this.extras = options.extras ?? (async () => ({}));
+    this.smsSender = options.smsSender;
   }
 
   start(): void {
@@ -226,6 +233,9 @@ export class DeliveryWorker {
       await this.fail(message, attempt, { code: 'NO_RECIPIENT', message: 'The recipient address is gone', retryable: false });
       return;
     }
+    // The clinic number it goes from (SMS with a pool): kept with the message from here on, recorded when it is sent.
+    const from = adapter.id === 'sms' ? await this.smsSender?.from(message) : null;
+    if (from) message = { ...message, fromNumber: from };
     const content = this.content(message, adapter.id, cipher.decrypt(message.bodyEnc));
     const extras = await this.extras(message, adapter.id);
     // Call the provider only with lease enough for the whole call and for recording its outcome after it
@@ -242,6 +252,7 @@ export class DeliveryWorker {
       conversationId: message.conversationId,
       channel: adapter.id,
       to: cipher.decrypt(identity.valueEnc),
+      ...(from ? { from } : {}),
       ...content,
     };
     const result = await this.callProvider(adapter, envelope);
@@ -309,7 +320,8 @@ export class DeliveryWorker {
       // (its failure stands; the fallback may have sent it elsewhere) nor once another attempt was recorded.
       late ? { outboxDueAt: { $ne: null } } : {},
       // The retry state (an earlier attempt's error) goes with it: the message is with the provider now.
-      { outboxDueAt: null, providerMessageId: outcome.providerMessageId, 'delivery.error': null },
+      // The number it went from, so its status callbacks count against that number's reputation.
+      { outboxDueAt: null, providerMessageId: outcome.providerMessageId, 'delivery.error': null, ...(adapter.id === 'sms' && message.fromNumber ? { fromNumber: message.fromNumber } : {}) },
       outcome.status,
     );
     if (!recorded) {
@@ -320,6 +332,10 @@ export class DeliveryWorker {
       logger.warn({ messageId: message._id, channel: adapter.id, attempts: attempt, laterAttempts: recorded.message.attempts }, 'outbox: sent after its lease was taken over; it may have gone out twice');
     }
     logger.info({ messageId: message._id, channel: adapter.id, attempts: attempt, ...(late ? { late: true } : {}) }, 'message handed to provider');
+    if (adapter.id === 'sms' && message.fromNumber && this.smsSender) {
+      // Bookkeeping: the message is sent whatever happens to its count.
+      await this.smsSender.sent(message.fromNumber).catch((error) => logger.error({ err: error, messageId: message._id }, 'outbox: counting a sent text against its number failed'));
+    }
     await outcome.afterRecorded?.();
   }
 

@@ -206,6 +206,11 @@ export class AgentsRealtime implements TimelineEvents, LiveQueueHost {
     this.nsp.to(rooms).emit('triage:alert', alert);
   }
 
+  /** A sending number was flagged for its reputation: the admins are told (Numbers panel). */
+  numberFlagged(flag: { number: string; reason: string; at: string }): void {
+    this.nsp.to(AGENT_ROOMS.admins).emit('number:flagged', flag);
+  }
+
   escalation(alert: { conversationId: string; teamId: string; waitedMinutes: number; at: string }): void {
     this.nsp.to([AGENT_ROOMS.supervisors(alert.teamId), AGENT_ROOMS.admins]).emit('queue:escalation', alert);
   }

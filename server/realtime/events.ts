@@ -38,6 +38,11 @@ export interface AgentServerToClientEvents {
    * waits, so `longestWaitSeconds` moves).
    */
   'queue:stats': (payload: QueueStats) => void;
+  /**
+   * A sending number crossed a reputation threshold (server/delivery/number-health.ts) and gets no new patients
+   * until an admin restores it (to the admins). Clinic numbers only, no PHI.
+   */
+  'number:flagged': (payload: { number: string; reason: string; at: string }) => void;
   /** An agent's status changed (online, away, offline). */
   'agent:status': (payload: { agentId: string; status: 'online' | 'away' | 'offline' }) => void;
   /** The session ended (logout, idle timeout, revoked, account disabled); the socket is closed after it. */

@@ -212,6 +212,18 @@ function instantsOf(day: number, minute: number, offsets: ReturnType<typeof dayO
   return found.length ? found : [offsets.change];
 }
 
+/**
+ * The instant a local wall-clock time (`2027-03-14`, minute of the day) names
+ * in a time zone: its first occurrence when the clock repeats it (fall back),
+ * the end of the gap when the clock skips it (spring forward). Scheduled
+ * messages given as local times use it.
+ */
+export function instantOfLocalTime(date: string, minute: number, timeZone: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const day = Date.UTC(y, m - 1, d);
+  return new Date(instantsOf(day, minute, dayOffsets(day, timeZone))[0]!);
+}
+
 function dateKey(day: number): string {
   return new Date(day).toISOString().slice(0, 10);
 }

@@ -40,6 +40,8 @@ export interface NewMessage {
   queueForDelivery?: boolean;
   /** Channel fallback: the failed message this one stands in for, stored with it (never a moment without the link). */
   fallback?: MessageDoc['fallback'];
+  /** Outbound SMS: the patient's sticky number as known when queued (the worker then needs no read). */
+  fromNumber?: string | null;
 }
 
 export interface AppendResult {
@@ -91,6 +93,7 @@ export async function appendMessage(ctx: TimelineContext, conversation: Conversa
       ...(input.original && (input.original.text || input.original.html) ? { originalEnc: cipher.encrypt(JSON.stringify(input.original)) } : {}),
       ...(input.receptionNote ? { receptionNote: input.receptionNote } : {}),
       ...(input.fallback ? { fallback: input.fallback } : {}),
+      ...(input.fromNumber ? { fromNumber: input.fromNumber } : {}),
       delivery: { status: input.deliveryStatus, history: [{ status: input.deliveryStatus, at: now }], error: null },
       outboxDueAt: input.queueForDelivery ? now : null,
       attempts: 0,

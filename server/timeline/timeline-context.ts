@@ -45,6 +45,10 @@ export interface TimelineContext {
   kpis?: import('../reports/kpi-sink.ts').KpiSink;
   /** Satisfaction surveys (server/csat/): scheduled at a resolve; a text answering one is not a new request. */
   csat?: import('../csat/csat-surveys.ts').CsatTimelineHooks;
+  /** Scheduled outreach (server/outreach/scheduled/): a short reply to a reminder is its answer, not a new request. */
+  outreach?: import('../outreach/scheduled/scheduled-messages.ts').OutreachTimelineHooks;
+  /** Sticky sender (server/delivery/sender-pool.ts): the clinic number each patient hears from. */
+  smsSenders?: import('../delivery/sender-pool.ts').SenderPool;
   /** Told of every newly stored inbound message (e.g. to answer a first text with the clinic's card). */
   onInbound?(stored: { channel: string; patientId: string; conversationId: string; newPatient: boolean; impliesConsent: boolean }): void;
 }

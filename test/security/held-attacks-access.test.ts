@@ -194,10 +194,12 @@ describe('security: held attacks on tokens, team boundaries and web visitors', (
         algorithm: 'HS256', subject: victim.agent.id, issuer: 'carethread', expiresIn: 600,
       });
       expect((await t.api.get('/api/auth/me', claimsAdmin)).body.role).to.equal('agent');
-      for (const path of ['/api/audit', '/api/dev/outbox', '/api/audit/verify']) {
+      for (const path of ['/api/audit', '/api/dev/outbox', '/api/audit/verify', '/api/numbers/health']) {
         const res = await t.api.get(path, claimsAdmin);
         expect(res.status, path).to.equal(403);
       }
+      // Only admins put a flagged sending number back in the pool.
+      expect((await t.api.post('/api/numbers/%2B15555550100/restore', undefined, claimsAdmin)).status).to.equal(403);
       expect((await t.api.get(`/api/conversations/${b.conversationId}`, claimsAdmin)).status).to.be.oneOf([403, 404]);
     });
 
@@ -248,6 +250,7 @@ describe('security: held attacks on tokens, team boundaries and web visitors', (
         'POST /api/conversations/{id}/contact-card': {},
         'POST /api/conversations/{id}/break-glass': { reason: 'I would like to read this conversation' },
         'PATCH /api/patients/{id}/preferences': { language: 'es', channel: 'email' },
+        'POST /api/patients/{id}/scheduled-messages': { body: 'Come in tomorrow at 9', kind: 'follow_up', sendAt: '2030-01-02T15:00:00Z' },
         'POST /api/patients/{id}/merge': { intoPatientId: a.patientId, reason: 'same person as my team patient' },
         'POST /api/patients/{id}/identities/{identityId}/detach': { reason: 'not this patient, detach it' },
         'POST /api/patients/{id}/identities/{identityId}/verify': { reason: 'patient confirmed on the phone' },

@@ -124,6 +124,7 @@ const SCANS_BY_DESIGN: { collection: string; site?: RegExp; reason: string }[] =
   { collection: 'agents', reason: 'the staff directory: hundreds of documents at most' },
   { collection: 'faq_entries', reason: 'the FAQ admins write: tens of documents, read once and cached' },
   { collection: 'canned_responses', reason: 'canned replies admins write: hundreds at most' },
+  { collection: 'message_templates', reason: 'message templates supervisors write: tens at most' },
   { collection: 'patients', site: /patient-import\.ts/, reason: 'an import that touches a large share of the directory reads it once instead of in chunks' },
   { collection: 'identities', site: /patient-import\.ts/, reason: 'as above, for the phone numbers and emails of an import' },
 ];

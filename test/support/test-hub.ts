@@ -174,6 +174,9 @@ export class ApiClient {
   put(path: string, body?: unknown, token?: string) {
     return this.request('PUT', path, body, token);
   }
+  delete(path: string, token?: string) {
+    return this.request('DELETE', path, undefined, token);
+  }
   async request(method: string, path: string, body?: unknown, token?: string): Promise<ApiResponse> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,

@@ -14,6 +14,7 @@ import type { ChannelId, ConversationRecord, MessageRecord, Page, PatientProfile
 import { ConsentDialog } from './ConsentDialog.tsx';
 import { NewConversationDialog } from './NewConversationDialog.tsx';
 import { PatientFormDialog } from './PatientFormDialog.tsx';
+import { ScheduledMessages } from './ScheduledMessages.tsx';
 
 type IdentityRecord = PatientProfile['identities'][number];
 
@@ -351,6 +352,7 @@ export function PatientPanel(props: {
             )}
           </section>
           <Preferences api={api} patient={patient} onSaved={(prefs) => props.onPatient({ ...patient, preferences: prefs })} />
+          <ScheduledMessages api={api} patient={patient} idPrefix={page ? 'sm-page' : 'sm'} open={props.open} version={props.version} />
         </>
       )}
       <section aria-labelledby="pp-conversations">

@@ -25,6 +25,7 @@ import type { AgentStatus, AgentSummary, CannedResponse, ConversationRecord, Pag
 import { AlertBanners, alertKey, DatabaseBanner, pushAlert } from './AlertBanners.tsx';
 import { Conversation, type ConversationCommands } from './Conversation.tsx';
 import { FaqDialog } from './FaqDialog.tsx';
+import { NumbersDialog } from './NumbersDialog.tsx';
 import { InboxList } from './InboxList.tsx';
 import { NewConversationDialog } from './NewConversationDialog.tsx';
 import { PatientFormDialog } from './PatientFormDialog.tsx';
@@ -109,6 +110,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
   const [dashboardError, setDashboardError] = useState<string | null>(null);
   const [showSavedReplies, setShowSavedReplies] = useState(false);
   const [showFaq, setShowFaq] = useState(false);
+  const [showNumbers, setShowNumbers] = useState(false);
   const [unreadByView, setUnreadByView] = useState<Partial<Record<string, number>>>({});
   const countsTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   // The views' unread numbers: loaded once, then again (at most every second) as live changes arrive.
@@ -483,6 +485,11 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
             Team settings
           </button>
         )}
+        {agent.role === 'admin' && (
+          <button type="button" class="ghost" onClick={() => setShowNumbers(true)}>
+            Numbers
+          </button>
+        )}
         {agent.role !== 'agent' && (
           <button type="button" class="ghost" onClick={() => setShowSavedReplies(true)}>
             Saved replies
@@ -650,6 +657,7 @@ export function Workspace(props: { api: Api; agent: AgentSummary; onSessionEnded
         />
       <ShortcutsDialog open={showShortcuts} onClose={() => setShowShortcuts(false)} />
       {agent.role === 'admin' && <TeamSettingsDialog open={showTeamSettings} onClose={() => setShowTeamSettings(false)} api={api} teams={teams} />}
+      {agent.role === 'admin' && <NumbersDialog open={showNumbers} onClose={() => setShowNumbers(false)} api={api} />}
       {agent.role !== 'agent' && (
         <SavedRepliesDialog
           open={showSavedReplies}

@@ -57,12 +57,22 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
   // A web visitor proven to be another patient: finish that merge if it was interrupted, and write there.
   const patient = resolved.patient.mergedInto ? await currentPatientFor(ctx, resolved.patient._id) : resolved.patient;
   if (inbound.impliesConsent !== false && fromThePatient) await recordPatientInitiatedConsent(ctx, patient, inbound.channel);
+  // Sticky sender: the clinic number a patient texts becomes theirs if they have none (free when they have one).
+  if (inbound.channel === 'sms') await ctx.smsSenders?.claimInbound(patient, inbound.to);
   // Satisfaction survey (server/csat/): the patient's next text within 24 h of an SMS survey, when it reads as a score
   // ("5 great service"), is the survey's answer: stored as a `csat` event in the resolved conversation and returned
   // here, so it reopens nothing, opens nothing, counts no unread and is not routed. Anything else (late, "7", unclear,
   // a comment with a triage signal) goes on below as an ordinary message. Free when no survey waits (patient as read).
-  const surveyAnswer = await ctx.csat?.answerInbound(patient, inbound, { identity: resolved.identity, fromThePatient });
-  if (surveyAnswer) return { ...surveyAnswer, newPatient: created };
+  // A reminder awaiting an answer (server/outreach/scheduled/): "C", "sí", "annulla"… confirm or cancel it the same way
+  // (an event, nothing reopened); a request to reschedule is recorded and goes on below to an agent. When a survey and
+  // a reminder both wait (a "1" could answer either), the one sent last is asked first.
+  const sender = { identity: resolved.identity, fromThePatient };
+  const reminderFirst = new Date(patient.outreach?.awaiting?.sentAt ?? 0).getTime() > new Date(patient.csat?.lastSentAt ?? 0).getTime();
+  const answers = reminderFirst ? [ctx.outreach, ctx.csat] : [ctx.csat, ctx.outreach];
+  for (const hooks of answers) {
+    const answer = await hooks?.answerInbound(patient, inbound, sender);
+    if (answer) return { ...answer, newPatient: created };
+  }
   const found = await findOrOpenConversation(ctx, patient, { allowReopen: !inbound.isAutomated && authenticated });
   let conversation = found.conversation;
   if (found.reopened) {

@@ -20,6 +20,8 @@ export interface ContactCardFile {
   revision: string;
   fileName: string;
   vcf: string;
+  /** The card with this number as the clinic's texting number (several sending numbers: the patient's own). */
+  forSender?(number: string): string;
 }
 
 /** What the card's message says: what it is, and the promise that protects patients from impostors. */
@@ -44,13 +46,18 @@ export async function sendContactCard(
     if (automatic && error instanceof AppError) return null; // no consent on that channel: nothing goes out by itself
     throw error;
   }
-  const ref = await storeAttachment(ctx, Buffer.from(card.vcf, 'utf8'), 'text/vcard', { name: card.fileName, uploadedBy: 'hub' });
+  // The card carries the number this patient hears from (chosen now if none yet), whatever channel it goes by,
+  // so the contact they save matches every text that follows.
+  const fromNumber = (await ctx.smsSenders?.ensure(patient)) ?? null;
+  const vcf = fromNumber && card.forSender ? card.forSender(fromNumber) : card.vcf;
+  const ref = await storeAttachment(ctx, Buffer.from(vcf, 'utf8'), 'text/vcard', { name: card.fileName, uploadedBy: 'hub' });
   // Sent by the hub itself (first text, card change): the thread says so, not "chosen by the agent".
   const reason = automatic ? (patient.contactCardRevision ? 'automatic_contact_card_update' : 'automatic_contact_card') : choice.reason;
   const { message, duplicate } = await queueOutbound(ctx, conversation, identities, { ...choice, reason }, {
     kind: 'vcard',
     body: contactCardText(card.organization),
-    attachments: [{ name: card.fileName, contentType: 'text/vcard', size: Buffer.byteLength(card.vcf), ref }],
+    attachments: [{ name: card.fileName, contentType: 'text/vcard', size: Buffer.byteLength(vcf), ref }],
+    ...(choice.channel === 'sms' ? { fromNumber } : {}),
     author: sender ? { type: 'agent', agentId: sender.agentId } : { type: 'system', agentId: null },
     ...(automatic ? { providerKey: `contact-card:${patient._id}:${card.revision}` } : {}),
   });

@@ -50,6 +50,8 @@ export async function sendReply(ctx: TimelineContext, actor: Actor, conversation
     attachments,
     author: { type: 'agent', agentId: actor.agentId },
     clientId: input.clientId ?? null,
+    // The patient's sticky number, known already: the delivery worker need not read the patient again.
+    ...(channel === 'sms' ? { fromNumber: ctx.smsSenders?.stickyOf(patient) ?? null } : {}),
     // A client id makes a resent reply (after a dropped connection) land once.
     ...(input.clientId ? { providerKey: `client:${actor.agentId}:${input.clientId}` } : {}),
   });
@@ -88,7 +90,7 @@ export async function queueOutbound(
   conversation: ConversationDoc,
   identities: IdentityDoc[],
   choice: { channel: ChannelId; reason: string; recipient?: IdentityDoc },
-  content: Pick<NewMessage, 'body' | 'kind' | 'attachments' | 'author' | 'clientId' | 'providerKey' | 'fallback'>,
+  content: Pick<NewMessage, 'body' | 'kind' | 'attachments' | 'author' | 'clientId' | 'providerKey' | 'fallback' | 'fromNumber'>,
 ): Promise<{ message: MessageRecord; duplicate: boolean }> {
   const appended = await appendMessage(ctx, conversation, {
     ...content,

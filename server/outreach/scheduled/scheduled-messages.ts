@@ -241,8 +241,9 @@ export class ScheduledMessages implements OutreachTimelineHooks {
     const patient = await loadPatientFor(ctx.models, actor, patientId);
     const now = ctx.clock();
     const withdrawn = await ctx.models.ScheduledMessage.findOneAndUpdate(
-      // Not while a node holds it (its lease is in the future and attempts were made): it may be with the provider.
-      { _id: id, patientId: patient._id, status: 'scheduled', $or: [{ attempts: 0 }, { dueAt: { $lte: now } }] },
+      // Not while a node holds it (claimed, its lease still running): it may be on its way. Never claimed, due, or
+      // waiting for quiet hours to end (a claim only comes once that wait is over) are all free to withdraw.
+      { _id: id, patientId: patient._id, status: 'scheduled', $or: [{ attempts: 0 }, { dueAt: { $lte: now } }, { deferredUntil: { $gt: now } }] },
       { $set: { status: 'withdrawn', statusChangedAt: now, dueAt: null, withdrawnBy: actor.agentId } },
       { returnDocument: 'after', lean: true },
     );

@@ -107,6 +107,11 @@ describe('scheduled messages: reminders on the patient’s channel, in their lan
     expect(deferred.status).to.equal('scheduled');
     expect(deferred.deferredUntil!.toISOString()).to.equal('2027-03-14T12:00:00.000Z');
     expect(await smsTo(t, phone)).to.have.length(0);
+    // Waiting for the morning is not "on its way": it can still be withdrawn (here a second one, deferred alike).
+    const other = await schedule(t, patientId, { body: 'Your second kit has shipped.', kind: 'follow_up', sendAt: '2027-03-14T04:00:00Z' });
+    await settled(t, other.body.id, (d) => d.deferredUntil !== null);
+    const withdrawn = await t.api.delete(`/api/patients/${patientId}/scheduled-messages/${other.body.id}`, (await t.admin()).token);
+    expect(withdrawn.status, JSON.stringify(withdrawn.body)).to.equal(200);
     t.clock.setTo(new Date('2027-03-14T12:00:05Z'));
     expect((await settled(t, res.body.id)).status).to.equal('sent');
     await t.hub.settled();

@@ -8,6 +8,7 @@
  */
 import { savedSession } from './storage.ts';
 import type { AgentSummary, LoginAnswer } from './types.ts';
+import type { PreviewRequest, ScheduledMessage, ScheduleRequest, TemplateCatalogue, TemplatePreview } from './outreach.ts';
 
 /** A failed request: `status` 0 means the hub could not be reached. */
 export class ApiError extends Error {
@@ -99,6 +100,31 @@ export class Api {
   }
   patch<T>(path: string, body?: unknown): Promise<T> {
     return this.request<T>('PATCH', path, body);
+  }
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
+  // --- scheduled messages (issue #22) ---
+
+  /** The message templates (the clinic's and the built-in ones), and whether the PHI-free variants are sent. */
+  templates(): Promise<TemplateCatalogue> {
+    return this.get<TemplateCatalogue>('/api/templates');
+  }
+  /** The exact text a template (or a body) becomes for the patient, with its SMS segments; a 400 names a missing variable. */
+  previewTemplate(request: PreviewRequest): Promise<TemplatePreview> {
+    return this.post<TemplatePreview>('/api/templates/preview', request);
+  }
+  /** The patient's scheduled messages, every status, soonest first. */
+  async scheduledMessages(patientId: string): Promise<ScheduledMessage[]> {
+    return (await this.get<{ items: ScheduledMessage[] }>(`/api/patients/${encodeURIComponent(patientId)}/scheduled-messages`)).items;
+  }
+  scheduleMessage(patientId: string, request: ScheduleRequest): Promise<ScheduledMessage> {
+    return this.post<ScheduledMessage>(`/api/patients/${encodeURIComponent(patientId)}/scheduled-messages`, request);
+  }
+  /** Withdraws one that has not gone out (409 once it has). */
+  withdrawScheduled(patientId: string, scheduledId: string): Promise<ScheduledMessage> {
+    return this.delete<ScheduledMessage>(`/api/patients/${encodeURIComponent(patientId)}/scheduled-messages/${encodeURIComponent(scheduledId)}`);
   }
 
   /** An authenticated download (attachments): the file as a Blob. */

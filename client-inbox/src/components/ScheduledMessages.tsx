@@ -176,7 +176,11 @@ export function ScheduledMessages(props: {
 function ScheduledItem(props: { api: Api; message: ScheduledMessage; onChanged(m: ScheduledMessage, words: string): void; onStale(): void }) {
   const { message: m } = props;
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  // A refusal stays through the change it explains (scheduled → sent, read again after the 409) and goes with the next one.
+  const [error, setError] = useState<{ text: string; seen: string[] } | null>(null);
+  useEffect(() => {
+    setError((e) => (!e || e.seen.includes(m.status) ? e : e.seen.length >= 2 ? null : { ...e, seen: [...e.seen, m.status] }));
+  }, [m.status]);
   const badge = scheduledStatusBadge(m);
   const sendAt = zonedTime(m.sendAt, m.timeZone);
   const when = m.status === 'scheduled' ? `Sends ${sendAt}` : m.sentAt ? `Sent ${zonedTime(m.sentAt, m.timeZone)}` : `Was due ${sendAt}`;
@@ -189,7 +193,7 @@ function ScheduledItem(props: { api: Api; message: ScheduledMessage; onChanged(m
       const withdrawn = await props.api.withdrawScheduled(m.patientId, m.id);
       props.onChanged(withdrawn, `${KIND_LABELS[m.kind]} of ${sendAt} withdrawn`);
     } catch (e) {
-      setError(`Not withdrawn: ${describeError(e)}`);
+      setError({ text: `Not withdrawn: ${describeError(e)}`, seen: [m.status] });
       // It went out (or is going) meanwhile: show where it stands now.
       if (e instanceof ApiError && e.status === 409) props.onStale();
     } finally {
@@ -226,7 +230,7 @@ function ScheduledItem(props: { api: Api; message: ScheduledMessage; onChanged(m
       )}
       {error && (
         <p class="error" role="alert">
-          {error}
+          {error.text}
         </p>
       )}
     </li>
@@ -349,13 +353,12 @@ function ScheduleForm(props: { api: Api; patient: PatientProfile; idPrefix: stri
       variables: variables(),
       sendAt,
       channel: form.channel,
-      ...(own ? { expectsReply: form.expectsReply } : {}),
+      // Replies are read as answers to reminders only; a template says so itself.
+      ...(own && form.kind === 'reminder' ? { expectsReply: form.expectsReply } : {}),
     };
     setSaving(true);
     try {
-      const scheduled = await api.scheduleMessage(patient.id, request);
-      setForm(EMPTY);
-      props.onScheduled(scheduled);
+      props.onScheduled(await api.scheduleMessage(patient.id, request));
     } catch (e) {
       // By its field when the form shows it (the first name's field appears with its error).
       if (isFieldRefusal(e, ids) && (document.getElementById(ids[e.field]) || e.field === 'variables.firstName')) {
@@ -422,9 +425,11 @@ function ScheduleForm(props: { api: Api; patient: PatientProfile; idPrefix: stri
             <textarea id={ids.body} rows={4} maxLength={1600} value={form.body} onInput={edit('body')} {...described('body')} />
             {fieldError('body')}
           </div>
-          <label class="check">
-            <input type="checkbox" checked={form.expectsReply} onChange={edit('expectsReply')} /> Read the patient’s reply as confirm, cancel or reschedule
-          </label>
+          {form.kind === 'reminder' && (
+            <label class="check">
+              <input type="checkbox" checked={form.expectsReply} onChange={edit('expectsReply')} /> Read the patient’s reply as confirm, cancel or reschedule
+            </label>
+          )}
         </>
       )}
       <p id={zoneHint} class="hint">
@@ -472,14 +477,17 @@ function ScheduleForm(props: { api: Api; patient: PatientProfile; idPrefix: stri
       </div>
       <div class="pf-field">
         <label for={ids.channel}>Send by</label>
-        <select id={ids.channel} value={form.channel} onChange={edit('channel')} {...described('channel')}>
-          <option value="auto">Auto (preferred, then last used channel)</option>
+        <select id={ids.channel} value={form.channel} onChange={edit('channel')} {...described('channel', `${ids.channel}-hint`)}>
+          <option value="auto">Auto</option>
           <option value="sms">SMS</option>
           <option value="email">Email</option>
         </select>
+        <p id={`${ids.channel}-hint`} class="hint">
+          Auto: the patient’s preferred channel, else the one they last wrote on; checked again when it goes out.
+        </p>
         {fieldError('channel')}
       </div>
-      <PreviewBox id={`${props.idPrefix}-preview`} preview={current?.answer ?? null} problem={current?.problem ?? null} pending={previewRequest !== null && current === null} />
+      <PreviewBox id={`${props.idPrefix}-preview`} channel={form.channel} preview={current?.answer ?? null} problem={current?.problem ?? null} pending={previewRequest !== null && current === null} />
       {formError && (
         <p class="error" role="alert">
           {formError}
@@ -498,14 +506,14 @@ function ScheduleForm(props: { api: Api; patient: PatientProfile; idPrefix: stri
 }
 
 /** The exact text and its SMS facts; the hub's reason when it cannot render yet (a variable still missing). */
-function PreviewBox(props: { id: string; preview: TemplatePreview | null; problem: string | null; pending: boolean }) {
+function PreviewBox(props: { id: string; channel: OutreachChannel; preview: TemplatePreview | null; problem: string | null; pending: boolean }) {
   const { preview } = props;
   return (
     <div class="schedule-preview" role="group" aria-labelledby={`${props.id}-title`} data-testid="schedule-preview">
       <h5 id={`${props.id}-title`}>Preview</h5>
       {preview ? (
         <>
-          {preview.subject && <p class="hint">Email subject: {preview.subject}</p>}
+          {preview.subject && props.channel !== 'sms' && <p class="hint">Email subject: {preview.subject}</p>}
           <p class="scheduled-body">{preview.body}</p>
           <p class={`hint${preview.sms.tooLong ? ' error' : ''}`}>
             {plural(preview.sms.segments, 'SMS segment')} ({preview.sms.encoding}) · {plural(preview.sms.characters, 'character')}

@@ -20,11 +20,15 @@ export const COMMAND_BUDGET = {
   // +1 (12 → 13) and +3 (15 → 18) for the contact-center figures (server/reports/kpi-recorder.ts): the conversation's
   // facts document is written once per message (read from the recorder's cache), and a reply's response time adds one
   // bulk $inc to the hour buckets and one to the day buckets.
-  'inbound SMS (known patient, open conversation)': 13,
-  'agent reply, handed to Twilio': 18,
+  // Then cut (issue #23): 13 → 9 (routing takes the message and conversation ingest just wrote instead of reading them
+  // three times; appending a message trusts the conversation its caller read, re-reading only when the conditional
+  // update says it changed), 18 → 17 (the same), 5 → 4 (a status callback's event id is remembered in the same write
+  // that moves the status).
+  'inbound SMS (known patient, open conversation)': 9,
+  'agent reply, handed to Twilio': 17,
   // +1 (4 → 5) for the sending number's reputation (server/delivery/number-health.ts): the callback that moves a text
-  // to delivered adds one $inc to that number's hour bucket. (The reply's count of the text sent fits in its 18.)
-  'status callback (delivered)': 5,
+  // to delivered adds one $inc to that number's hour bucket. (The reply's count of the text sent fits in its budget.)
+  'status callback (delivered)': 4,
   'inbox first page (25)': 4,
 } as const;
 

@@ -7,7 +7,7 @@ import type { ConsentChange, DeliveryReceipt, DeliveryUpdate, HubPorts, IngestRe
 import { ACCEPTED_ATTACHMENT_TYPES, MAX_STORED_ATTACHMENT_BYTES, canonicalType, sniffAttachment, storeAttachment } from './attachments/attachment-store.ts';
 import { plainFileName, safeFileName } from './attachments/safe-file-name.ts';
 import type { BackgroundWork } from './background-work.ts';
-import { advanceDeliveryStatus } from './delivery/delivery-status.ts';
+import { advanceDeliveryStatus, trimEventIds } from './delivery/delivery-status.ts';
 import { ourEmailMessageId, type ReplyAddresses } from './delivery/email-thread.ts';
 import { AppError } from './errors.ts';
 import { appendMessage } from './timeline/append-message.ts';
@@ -90,14 +90,18 @@ export class ChannelPorts implements HubPorts {
     const message = await ctx.models.Message.findOne(filter, { patientId: 1, recipientIdentityId: 1, channel: 1, direction: 1 }).lean();
     if (!message || message.channel !== update.channel || message.direction !== 'outbound') return { known: false, duplicate: false, applied: false };
     const known = { known: true, patientId: message.patientId, recipientIdentityId: message.recipientIdentityId ?? null };
-    if (update.eventId && !(await this.firstTimeSeen(message._id, update.eventId))) return { ...known, duplicate: true, applied: false };
+    const duplicate = { ...known, duplicate: true, applied: false };
     let applied = !update.status;
+    if (!update.status && update.eventId && !(await this.firstTimeSeen(message._id, update.eventId))) return duplicate;
     if (update.status) {
       const failed = update.status === 'failed' || update.status === 'undelivered';
+      // The usual callback (new, and forward) is one write: the status with its event id. Only when that writes
+      // nothing is the event id looked at alone, to tell a re-post (duplicate) from a late, backward status.
       const updated = await advanceDeliveryStatus(ctx, message._id, update.status, {
         ...(update.failure?.providerCode ? { errorCode: update.failure.providerCode } : {}),
         ...(failed && update.failure ? { error: storedFailure(update.failure) } : {}),
-      });
+      }, update.eventId ? { id: update.eventId, keep: APPLIED_EVENT_IDS_KEPT } : undefined);
+      if (!updated && update.eventId && !(await this.firstTimeSeen(message._id, update.eventId))) return duplicate;
       applied = updated !== null;
       // Counted once per message and terminal status: only the callback that moved it there counts.
       if (updated?.fromNumber && update.channel === 'sms' && (update.status === 'delivered' || failed)) {
@@ -119,12 +123,7 @@ export class ChannelPorts implements HubPorts {
         { returnDocument: 'after', lean: true },
       );
       if (!updated) return false;
-      // FerretDB 1.24 ignores $push's $slice (measured): trimmed here, under the same lock (ARCHITECTURE.md).
-      const ids = updated.delivery.eventIds ?? [];
-      // Only over the list as read (MongoDB honours $slice, so this never runs there; on any store it cannot drop an id pushed meanwhile).
-      if (ids.length > APPLIED_EVENT_IDS_KEPT) {
-        await ctx.models.Message.updateOne({ _id: messageId, 'delivery.eventIds': ids }, { $set: { 'delivery.eventIds': ids.slice(-APPLIED_EVENT_IDS_KEPT) } });
-      }
+      await trimEventIds(ctx, updated, APPLIED_EVENT_IDS_KEPT);
       return true;
     });
   }

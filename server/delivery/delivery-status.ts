@@ -31,15 +31,33 @@ export async function advanceDeliveryStatus(
   messageId: string,
   status: DeliveryStatus,
   extra: StatusExtra = {},
+  /**
+   * A provider's event id (a status callback): the change is written only if the event was not applied before, and
+   * the id is remembered with it (the newest `keep`), in the same write. Null then also when it was seen before.
+   */
+  event?: { id: string; keep: number },
 ): Promise<MessageDoc | null> {
   const update = statusUpdate(status, ctx.clock(), extra);
-  const updated = await ctx.locks.run(`message:${messageId}`, () => ctx.models.Message.findOneAndUpdate(
-    { _id: messageId, 'delivery.status': { $in: lowerThan(status) } },
-    { $set: update.set, $push: update.push },
-    { returnDocument: 'after', lean: true },
-  ));
+  const updated = await ctx.locks.run(`message:${messageId}`, async () => {
+    const written = await ctx.models.Message.findOneAndUpdate(
+      { _id: messageId, 'delivery.status': { $in: lowerThan(status) }, ...(event ? { 'delivery.eventIds': { $ne: event.id } } : {}) },
+      { $set: update.set, $push: { ...update.push, ...(event ? { 'delivery.eventIds': { $each: [event.id], $slice: -event.keep } } : {}) } },
+      { returnDocument: 'after', lean: true },
+    );
+    if (written && event) await trimEventIds(ctx, written, event.keep);
+    return written;
+  });
   if (updated) await statusChanged(ctx, updated, status);
   return updated;
+}
+
+/**
+ * FerretDB 1.24 ignores $push's $slice (measured): the list is trimmed under the same lock, and only while it is as
+ * read (MongoDB honours $slice, so this never runs there; on any store it cannot drop an id pushed meanwhile).
+ */
+export async function trimEventIds(ctx: TimelineContext, message: MessageDoc, keep: number): Promise<void> {
+  const ids = message.delivery.eventIds ?? [];
+  if (ids.length > keep) await ctx.models.Message.updateOne({ _id: message._id, 'delivery.eventIds': ids }, { $set: { 'delivery.eventIds': ids.slice(-keep) } });
 }
 
 /**

@@ -71,6 +71,12 @@ export interface InboundForRouting {
   opened: boolean;
   /** The sender was not known before this message. */
   newPatient?: boolean;
+  /**
+   * The message and its conversation as ingest just wrote them: routing then reads neither again (each read is a
+   * round trip on MongoDB and a scan on the embedded store). Decisions on the conversation are written only while
+   * what they read still holds (the conditional updates below), so a copy a few milliseconds old is safe.
+   */
+  stored?: { message: MessageDoc; conversation: ConversationDoc };
 }
 
 export class InboundRouting {
@@ -87,15 +93,20 @@ export class InboundRouting {
 
   async route(inbound: InboundForRouting): Promise<void> {
     const ctx = this.ctx();
-    const message = await ctx.models.Message.findById(inbound.messageId).lean();
+    const message = inbound.stored?.message ?? (await ctx.models.Message.findById(inbound.messageId).lean());
     if (!message || message.direction !== 'inbound' || message.channel === 'internal') return;
     const text = ctx.cipher.decrypt(message.bodyEnc);
     const match = this.matcher.match(text);
     let transferred = false;
     if (match) await this.triage(message, match);
     else {
-      transferred = await this.department(message, text, inbound);
-      await this.afterHours(message, text);
+      let conversation = inbound.stored?.conversation ?? (await ctx.models.Conversation.findById(message.conversationId).lean());
+      if (!conversation) return;
+      const moved = await this.department(conversation, message, text, inbound);
+      transferred = moved !== null;
+      // After hours are the team's where the conversation now is.
+      conversation = moved ?? conversation;
+      await this.afterHours(conversation, message, text);
     }
     if (inbound.opened || transferred) await this.assignment.assignNew(inbound.conversationId);
   }
@@ -143,33 +154,32 @@ export class InboundRouting {
     ctx.logger.warn({ conversationId: claimed._id, messageId: message._id, category: match.category, channel: message.channel }, 'triage: emergency signal, safety reply queued');
   }
 
-  /** Routes to the department the patient chose; true when the conversation moved to another team. */
-  private async department(message: MessageDoc, text: string, inbound: InboundForRouting): Promise<boolean> {
+  /** Routes to the department the patient chose; the conversation as moved to another team, or null when it stays. */
+  private async department(conversation: ConversationDoc, message: MessageDoc, text: string, inbound: InboundForRouting): Promise<ConversationDoc | null> {
     const ctx = this.ctx();
-    const conversation = await ctx.models.Conversation.findById(message.conversationId).lean();
     // Only a conversation still where new ones start is routed: one an agent placed (or a retry finds moved) stays put.
-    if (!conversation || conversation.assigneeId || conversation.teamId !== ctx.settings.defaultTeamId) return false;
+    if (conversation.assigneeId || conversation.teamId !== ctx.settings.defaultTeamId) return null;
     if (message.channel === 'webchat' && inbound.opened) {
       const sender = message.senderIdentityId ? await ctx.models.Identity.findById(message.senderIdentityId, { routeToTeamId: 1 }).lean() : null;
       if (sender?.routeToTeamId) return this.transfer(conversation, sender.routeToTeamId, 'the patient chose it in the chat');
-      return false;
+      return null;
     }
-    if (message.channel !== 'sms') return false;
+    if (message.channel !== 'sms') return null;
     if (conversation.awaitingDepartment) {
       // The menu is answered once: of two texts handled at once (two nodes), the one that clears the flag reads its digit.
       const cleared = await ctx.locks.run(`conversation:${conversation._id}`, () =>
         ctx.models.Conversation.updateOne({ _id: conversation._id, awaitingDepartment: true }, { $set: { awaitingDepartment: null } }),
       );
-      if (cleared.matchedCount !== 1) return false;
+      if (cleared.matchedCount !== 1) return null;
       const digit = /^\s*([1-9])\s*[.)!]?\s*$/.exec(text)?.[1];
       const team = digit ? (await ctx.models.Team.find({}, { department: 1 }).lean()).find((t) => t.department?.smsKey === digit) : undefined;
-      return team ? this.transfer(conversation, team._id, `the patient replied ${digit} to the menu`) : false;
+      return team ? this.transfer(conversation, team._id, `the patient replied ${digit} to the menu`) : null;
     }
-    if (!this.options.smsDepartmentMenu || !inbound.opened || !inbound.newPatient) return false;
+    if (!this.options.smsDepartmentMenu || !inbound.opened || !inbound.newPatient) return null;
     const offered = (await ctx.models.Team.find({}, { department: 1 }).lean())
       .flatMap((t) => (t.department?.smsKey ? [{ key: t.department.smsKey, label: t.department.label }] : []))
       .sort((a, b) => a.key.localeCompare(b.key));
-    if (offered.length === 0) return false;
+    if (offered.length === 0) return null;
     const language = await this.languageFor(message, null);
     const reply = { en: 'Reply', es: 'Responda', it: 'Risponda' }[language];
     const choices = offered.map((o) => `${o.key} ${{ en: 'for', es: 'para', it: 'per' }[language]} ${o.label}`).join(', ');
@@ -177,16 +187,17 @@ export class InboundRouting {
     const offering = await ctx.locks.run(`conversation:${conversation._id}`, () =>
       ctx.models.Conversation.updateOne({ _id: conversation._id, assigneeId: null, teamId: conversation.teamId }, { $set: { awaitingDepartment: true } }),
     );
-    if (offering.matchedCount !== 1) return false;
+    if (offering.matchedCount !== 1) return null;
     await this.answer(conversation, message, `${this.options.clinicName}: ${reply} ${choices}.`, 'department_menu', `department-menu:${conversation._id}`, { consent: true });
-    return false;
+    return null;
   }
 
-  private async transfer(conversation: ConversationDoc, teamId: string, why: string): Promise<boolean> {
+  /** Moves the conversation to the team; the conversation as moved, or null when it did not move. */
+  private async transfer(conversation: ConversationDoc, teamId: string, why: string): Promise<ConversationDoc | null> {
     const ctx = this.ctx();
-    if (teamId === conversation.teamId) return false;
+    if (teamId === conversation.teamId) return null;
     const team = await ctx.models.Team.findById(teamId, { name: 1 }).lean();
-    if (!team) return false;
+    if (!team) return null;
     // Only while it is still unassigned in the team it was routed from: an agent's transfer or assignment meanwhile stands.
     const moved = await ctx.locks.run(`conversation:${conversation._id}`, () =>
       ctx.models.Conversation.findOneAndUpdate(
@@ -195,7 +206,7 @@ export class InboundRouting {
         { returnDocument: 'after', lean: true },
       ),
     );
-    if (!moved) return false;
+    if (!moved) return null;
     const event = await appendMessage(ctx, moved, {
       direction: 'system', channel: 'internal', kind: 'event', author: { type: 'system', agentId: null }, deliveryStatus: 'none',
       body: `Routed to ${team.name}: ${why}`,
@@ -203,13 +214,11 @@ export class InboundRouting {
     const record = toConversationRecord(event.conversation, ctx.cipher);
     ctx.events.messageCreated(toMessageRecord(event.message, ctx.cipher), record);
     ctx.events.conversationUpdated(record);
-    return true;
+    return event.conversation;
   }
 
-  private async afterHours(message: MessageDoc, text: string): Promise<void> {
+  private async afterHours(conversation: ConversationDoc, message: MessageDoc, text: string): Promise<void> {
     const ctx = this.ctx();
-    const conversation = await ctx.models.Conversation.findById(message.conversationId).lean();
-    if (!conversation) return;
     const team = await ctx.models.Team.findById(conversation.teamId).lean();
     const hours = teamHoursOf(team, this.options.defaultHours);
     if (!hours) return;

@@ -205,7 +205,9 @@ async function recordOnConversation(ctx: TimelineContext, conversation: Conversa
   const visibleToPatient = inbound || message.direction === 'outbound';
   const firstResponse = message.direction === 'outbound' && message.author.type === 'agent';
   for (let attempt = 0; attempt < MAX_RECORD_ATTEMPTS; attempt++) {
-    const current = (await models.Conversation.findById(conversation._id).lean()) ?? conversation;
+    // First as the caller read it (usually just now): the filter below holds what the decisions read, so a stale
+    // copy only costs a retry, which reads it again. The common case saves a round trip (a scan on the embedded store).
+    const current = attempt === 0 ? conversation : ((await models.Conversation.findById(conversation._id).lean()) ?? conversation);
     const isLatest = current.lastSeq < message.seq;
     const set: Partial<ConversationDoc> = { updatedAt: message.createdAt };
     if (isLatest && visibleToPatient) {

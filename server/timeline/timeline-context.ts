@@ -38,7 +38,14 @@ export interface TimelineContext {
   /** An outbound message failed for good (server/delivery/delivery-fallback.ts offers it on another channel). */
   onDeliveryFailed?(message: import('../db/documents.ts').MessageDoc): void;
   /** The routing layer (server/routing/inbound-routing.ts): triage, after hours, assignment. */
-  routeInbound?(inbound: { messageId: string; conversationId: string; opened: boolean; newPatient?: boolean }): Promise<void>;
+  routeInbound?(inbound: {
+    messageId: string;
+    conversationId: string;
+    opened: boolean;
+    newPatient?: boolean;
+    /** The message and its conversation as just written, when the caller has them (each saves routing a read). */
+    stored?: { message: import('../db/documents.ts').MessageDoc; conversation: import('../db/documents.ts').ConversationDoc };
+  }): Promise<void>;
   /** Imports a new message's provider-hosted attachments into the hub, in the background (media-import.ts). */
   importMedia?(messageId: string): void;
   /** The contact-center figures (server/reports/): told of the moments KPIs are made of. */

@@ -132,7 +132,12 @@ export async function ingestInbound(ctx: TimelineContext, inbound: NormalizedInb
     });
     ctx.events.messageCreated(message, conversationRecord);
     // Triage, after-hours answer, assignment: before the provider is answered, so a failure makes it retry.
-    if (!automatic) await ctx.routeInbound?.({ messageId: appended.message._id, conversationId: appended.conversation._id, opened: found.opened || found.reopened, newPatient: created });
+    if (!automatic) {
+      await ctx.routeInbound?.({
+        messageId: appended.message._id, conversationId: appended.conversation._id, opened: found.opened || found.reopened, newPatient: created,
+        stored: { message: appended.message, conversation: appended.conversation },
+      });
+    }
     if (!automatic) ctx.onInbound?.({ channel: inbound.channel, patientId: patient._id, conversationId: conversationRecord.id, newPatient: created, impliesConsent: inbound.impliesConsent !== false });
   }
   ctx.logger.info(

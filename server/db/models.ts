@@ -477,10 +477,10 @@ scheduledMessageSchema.index({ dueAt: 1 });
 // A patient's scheduled messages, by send time.
 scheduledMessageSchema.index({ patientId: 1, sendAt: 1 });
 // The scheduling system's feed: changes since, of one status (or all), in the teams it may see.
-scheduledMessageSchema.index({ status: 1, statusChangedAt: 1 });
-scheduledMessageSchema.index({ statusChangedAt: 1 });
-scheduledMessageSchema.index({ teamId: 1, status: 1, statusChangedAt: 1 });
-scheduledMessageSchema.index({ teamId: 1, statusChangedAt: 1 });
+scheduledMessageSchema.index({ status: 1, statusChangedAt: 1, _id: 1 });
+scheduledMessageSchema.index({ statusChangedAt: 1, _id: 1 });
+scheduledMessageSchema.index({ teamId: 1, status: 1, statusChangedAt: 1, _id: 1 });
+scheduledMessageSchema.index({ teamId: 1, statusChangedAt: 1, _id: 1 });
 const webhookDeliverySchema = new Schema<WebhookDeliveryDoc>(
   {
     _id: String, event: String, payload: String, status: String, dueAt: { type: Date, default: null }, attempts: { type: Number, default: 0 },

@@ -15,7 +15,7 @@ import type { ScheduledStatus } from '../../db/documents.ts';
 import { AppError, forbidden } from '../../errors.ts';
 import type { HubServices } from '../../hub-services.ts';
 import { knownTimeZone } from '../../outreach/quiet-hours.ts';
-import { scheduledRecordSchema, scheduleInputSchema, type ScheduledMessages } from '../../outreach/scheduled/scheduled-messages.ts';
+import { feedRecordSchema, scheduledRecordSchema, scheduleInputSchema, type ScheduledMessages } from '../../outreach/scheduled/scheduled-messages.ts';
 import { SCHEDULED_KINDS } from '../../outreach/templates/default-templates.ts';
 import { smsFacts, templateInputSchema, TEMPLATE_NAME, type MessageTemplates } from '../../outreach/templates/message-templates.ts';
 import { TEMPLATE_VARIABLES } from '../../outreach/templates/template-text.ts';
@@ -61,14 +61,16 @@ export function outreachRoutes(hub: HubServices, scheduled: ScheduledMessages, t
     }),
     defineRoute({
       method: 'get', path: '/api/scheduled-messages', tag: 'outreach', auth: 'agent', audit: 'scheduled.feed',
-      summary: 'Scheduled messages whose status changed after `since` (e.g. status=confirmed), oldest change first: the scheduling system’s feed',
+      summary: 'Scheduled messages whose status changed after `since` (e.g. status=confirmed), oldest change first, without their text: the scheduling system’s feed',
       query: z.object({
         status: z.enum(STATUSES).optional(),
         since: z.iso.datetime({ offset: true, error: 'an ISO 8601 instant, e.g. 2027-03-15T00:00:00Z' }).optional(),
+        cursor: z.string().min(1).max(200).optional(),
         limit: z.coerce.number().int().min(1).max(500).default(100),
       }),
-      responses: { 200: { description: 'Changes, and the `since` of the next page (null: none yet)', schema: z.object({ items: z.array(scheduledRecordSchema), next: z.string().nullable() }) } },
-      handler: async ({ actor, query }) => scheduled.feed(actor, { status: query.status, since: query.since ? new Date(query.since) : undefined, limit: query.limit }),
+      responses: { 200: { description: 'Changes, and the cursor of the next page (null: none yet)', schema: z.object({ items: z.array(feedRecordSchema), next: z.string().nullable() }) } },
+      handler: async ({ actor, query }) =>
+        scheduled.feed(actor, { status: query.status, since: query.since ? new Date(query.since) : undefined, cursor: query.cursor, limit: query.limit }),
     }),
     defineRoute({
       method: 'get', path: '/api/templates', tag: 'outreach', auth: 'agent',

@@ -136,7 +136,22 @@ export interface ReminderAnswer {
 export interface FeedQuery {
   status?: ScheduledStatus | undefined;
   since?: Date | undefined;
+  /** The `next` of the previous page (then `since` is not needed). */
+  cursor?: string | undefined;
   limit: number;
+}
+
+export const feedRecordSchema = scheduledRecordSchema.omit({ body: true });
+export type FeedRecord = z.infer<typeof feedRecordSchema>;
+
+function decodeFeedCursor(cursor: string): { at: Date; id: string } {
+  try {
+    const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof ms === 'number' && Number.isFinite(ms) && typeof id === 'string') return { at: new Date(ms), id };
+  } catch {
+    // fall through to the error below
+  }
+  throw new AppError('INVALID_CURSOR', 'cursor: not a cursor this API returned', { field: 'cursor' });
 }
 
 export class ScheduledMessages implements OutreachTimelineHooks {
@@ -256,22 +271,35 @@ export class ScheduledMessages implements OutreachTimelineHooks {
 
   /**
    * The scheduling system's feed: messages whose status changed after
-   * `since` (one status, or all), oldest change first, so the last item's
-   * `statusChangedAt` is the next call's `since`. Supervisors see their teams'.
+   * `since` (one status, or all), oldest change first, a page at a time: the
+   * answer's `next` is the cursor of the following page (a keyset on the
+   * change's time and the id, so changes at the same instant are neither
+   * skipped nor repeated). Supervisors see their teams'. Without the text
+   * (the minimum necessary: statuses, ids and the clinic's own reference).
    */
-  async feed(actor: Actor, query: FeedQuery): Promise<{ items: ScheduledRecord[]; next: string | null }> {
+  async feed(actor: Actor, query: FeedQuery): Promise<{ items: FeedRecord[]; next: string | null }> {
     if (actor.role !== 'admin' && actor.role !== 'supervisor') throw forbidden('Only supervisors and administrators (or the scheduling system’s account) read the feed');
     const ctx = this.ctx();
+    const after = query.cursor ? decodeFeedCursor(query.cursor) : null;
     const docs = await ctx.models.ScheduledMessage.find({
       ...(actor.role === 'admin' ? {} : { teamId: { $in: [...actor.teamIds] } }),
       ...(query.status ? { status: query.status } : {}),
-      statusChangedAt: { $gt: query.since ?? new Date(0) },
+      ...(after
+        ? { $or: [{ statusChangedAt: { $gt: after.at } }, { statusChangedAt: after.at, _id: { $gt: after.id } }] }
+        : { statusChangedAt: { $gt: query.since ?? new Date(0) } }),
     })
-      .sort({ statusChangedAt: 1 })
+      .sort({ statusChangedAt: 1, _id: 1 })
       .limit(query.limit + 1)
       .lean();
     const page = docs.slice(0, query.limit);
-    return { items: page.map((d) => this.toRecord(d)), next: docs.length > query.limit ? page.at(-1)!.statusChangedAt.toISOString() : null };
+    const last = page.at(-1);
+    return {
+      items: page.map((d) => {
+        const { body: _body, ...record } = this.toRecord(d);
+        return record;
+      }),
+      next: docs.length > query.limit && last ? Buffer.from(JSON.stringify([last.statusChangedAt.getTime(), last._id])).toString('base64url') : null,
+    };
   }
 
   toRecord(doc: ScheduledMessageDoc): ScheduledRecord {

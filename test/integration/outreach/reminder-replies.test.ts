@@ -122,6 +122,23 @@ describe('replies to reminders: confirm, cancel, reschedule in en/es/it; the sch
       'appt-en:confirmed', 'appt-es:cancelled', 'appt-it:reschedule_requested', 'appt-unclear:sent',
     ]);
 
+    // Page by page (one item a page): every change once, none skipped where several share an instant; no text (PHI).
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 50; pages++) {
+      const res = await t.api.get(`/api/scheduled-messages?limit=1&${cursor ? `cursor=${cursor}` : `since=${encodeURIComponent(since)}`}`, (await t.admin()).token);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      for (const item of res.body.items) {
+        expect(item).not.to.have.property('body');
+        paged.push(item.id);
+      }
+      cursor = res.body.next;
+      if (!cursor) break;
+    }
+    expect(paged).to.have.members(all.body.items.map((i: { id: string }) => i.id));
+    expect(new Set(paged).size).to.equal(paged.length);
+    expect((await t.api.get('/api/scheduled-messages?cursor=not-a-cursor', (await t.admin()).token)).body.error.code).to.equal('INVALID_CURSOR');
+
     // A change of mind within the window counts; the same answer twice changes nothing.
     await texts(t, '+14155550401', 'x');
     expect(await statusOf(en.id)).to.equal('cancelled');

@@ -167,6 +167,9 @@ const envSchema = z.object({
   OUTBOX_MAX_ATTEMPTS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(50, 'must be at most 50').default(6),
   OUTBOX_LEASE_SECONDS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(2, 'must be at least 2').max(3600, 'must be at most 3600').default(60),
   OUTBOX_SEND_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(600, 'must be at most 600').default(15),
+  // How often the outbox looks for messages it was not told of (another node's, a stopped node's lease); unset: every
+  // second on MongoDB, every 30 s on the embedded store (one node; each look scans every message there).
+  OUTBOX_POLL_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).min(0.1, 'must be at least 0.1').max(3600, 'must be at most 3600').optional(),
   OUTBOX_BACKOFF_MAX_SECONDS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(86_400, 'must be at most 86400 (a day)').default(300),
   AGENT_AWAY_AFTER_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(5),
   DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as US').default('US'),
@@ -264,6 +267,8 @@ export interface Config {
   readonly deliveryFallback: readonly ('sms' | 'email' | 'webchat')[];
   /** The outbox: provider calls per message at most, a claim's lease, how long one provider call may take, the longest retry wait. */
   readonly outbox: { maxAttempts: number; leaseMs: number; sendTimeoutMs: number; backoffMaxMs: number };
+  /** OUTBOX_POLL_SECONDS in ms; null: chosen by the store (1 s on MongoDB, 30 s on the embedded store). */
+  readonly outboxPollMs: number | null;
   /** Answer a first text from a new number with the department menu ("reply 1 for appointments…"). */
   readonly smsDepartmentMenu: boolean;
   /** An agent online but inactive this long counts as away for assignment. */
@@ -435,6 +440,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     agentAwayAfterMs: e.AGENT_AWAY_AFTER_MINUTES * 60_000,
     smsDepartmentMenu: e.SMS_DEPARTMENT_MENU,
     deliveryFallback: e.DELIVERY_FALLBACK,
+    outboxPollMs: e.OUTBOX_POLL_SECONDS === undefined ? null : Math.round(e.OUTBOX_POLL_SECONDS * 1000),
     outbox: {
       maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
       leaseMs: e.OUTBOX_LEASE_SECONDS * 1000,

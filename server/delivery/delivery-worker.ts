@@ -108,6 +108,8 @@ export class DeliveryWorker {
   private readonly smsSender: DeliveryWorkerOptions['smsSender'];
   /** Provider calls the worker stopped waiting for that may still answer (their outcome is recorded if it can be). */
   private readonly lateAnswers = new Set<Promise<void>>();
+  /** Kicks set for the retries this worker scheduled, so they go out on time however slowly it polls. */
+  private readonly wakeUps = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly ctx: TimelineContext,
@@ -176,6 +178,8 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    for (const wake of this.wakeUps) clearTimeout(wake);
+    this.wakeUps.clear();
     await this.draining;
     await Promise.all(this.lateAnswers);
   }
@@ -376,8 +380,19 @@ export class DeliveryWorker {
       logger.warn({ messageId: message._id, attempts: attempt }, 'outbox: lease taken over before the failure was recorded');
       return;
     }
+    this.wakeAt(dueAt);
     await publishMessageUpdate(this.ctx, updated);
     logger.warn({ messageId: message._id, channel: adapter.id, code: error.code, providerCode: error.providerCode, attempts: attempt, retryInMs: dueAt.getTime() - now }, 'delivery will be retried');
+  }
+
+  /** A kick when `at` comes (a retry this worker scheduled): the poll is then only the safety net. */
+  private wakeAt(at: Date): void {
+    const wake = setTimeout(() => {
+      this.wakeUps.delete(wake);
+      this.kick();
+    }, Math.max(0, at.getTime() - this.ctx.clock().getTime()) + 5);
+    wake.unref();
+    this.wakeUps.add(wake);
   }
 
   private async fail(message: MessageDoc, attempt: number, error: SendFailure): Promise<void> {

@@ -52,6 +52,8 @@ const CRASH_ENV: Record<string, string> = {
   CONTACT_CARD_ON_CHANGE: 'false',
   // info: one line per message handed to the provider (ids only), which is how the scenario follows the burst.
   LOG_LEVEL: 'info',
+  // A killed hub's leased message is found by the next hub's poll: every second, not the embedded store's 30 s.
+  OUTBOX_POLL_SECONDS: '1',
 };
 
 export interface CrashRunOptions {

@@ -328,3 +328,41 @@ describe('outbox over @sendgrid/mail (HTTP intercepted)', function () {
     expect(seen.requests).to.equal(1);
   });
 });
+
+describe('outbox: a retry goes out when due, not at the next poll', function () {
+  this.timeout(60_000);
+  let t: TestHub;
+  let admin: Session;
+  before(async () => {
+    // The embedded store's outbox polls rarely (every look scans every message); this hub effectively never does.
+    t = await startTestHub({
+      label: 'outbox-wake',
+      deliveryPollMs: 600_000,
+      env: { TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_FROM_NUMBER: '+15555550100', PUBLIC_BASE_URL: 'https://hub.example.com' },
+    });
+    admin = await t.admin();
+  });
+  after(() => {
+    nock.cleanAll();
+    return t.close();
+  });
+
+  it('wakes itself for the retry it scheduled (Twilio 500, then 201)', async () => {
+    const seen = counter();
+    nock('https://api.twilio.com')
+      .post(TWILIO_MESSAGES)
+      .reply(() => (seen.requests++, [500, { code: 20500, message: 'Internal Server Error', status: 500 }]))
+      .post(TWILIO_MESSAGES)
+      .reply(() => (seen.requests++, seen.accepted++, [201, { sid: 'SM60060060060060060060060060060060', status: 'queued' }]));
+    const inbound = await patientWrites(t, { channel: 'sms', from: '+14155552091', body: 'hello' });
+    const res = await t.api.post(`/api/conversations/${inbound.conversation.id}/messages`, { body: 'See you at 3.', channel: 'sms' }, admin.token);
+    expect(res.status).to.equal(201);
+    // The first retry waits at most 2 s (full jitter over base·2); the poll would come in 10 minutes.
+    const sent = await waitFor(async () => {
+      const m = await stored(t, res.body.id);
+      return m.providerMessageId ? m : null;
+    }, 10_000);
+    expect(sent).to.deep.include({ attempts: 2, outboxDueAt: null, providerMessageId: 'SM60060060060060060060060060060060' });
+    expect(seen).to.deep.equal({ requests: 2, accepted: 1 });
+  });
+});

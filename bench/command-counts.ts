@@ -12,8 +12,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import nock from 'nock';
+import mongoose from 'mongoose';
 import twilio from 'twilio';
 import type { Hub } from '../server/hub.ts';
+import { IN_LOCK_CHECK_COMMENT } from '../server/db/serialized-models.ts';
+
+const { BSON } = mongoose.mongo;
+
+const IN_LOCK_SUFFIX = ' (in-lock check)';
+
+/**
+ * The commands a budget counts: the hub's own, not the embedded store's in-lock reads of a conditional write's
+ * document (on MongoDB there are none; the condition is in the write's filter).
+ */
+export function budgeted(commands: readonly string[]): number {
+  return commands.filter((c) => !c.endsWith(IN_LOCK_SUFFIX)).length;
+}
 
 /** What one operation may cost, from its request until the hub is settled. Raise only on purpose, with the reason in the commit. */
 export const COMMAND_BUDGET = {
@@ -38,6 +52,18 @@ export interface CommandCount {
   operation: Operation;
   budget: number;
   commands: string[];
+  /**
+   * With `keepDocuments`: each command as the driver sent it (BSON, in order, same length as `commands`;
+   * deserialize for a fresh copy), for bench/share.bench.ts to replay.
+   */
+  documents?: Buffer[];
+  /** How many of `commands` started before the hub answered the operation's request (the rest ran after: off the caller's critical path). */
+  beforeAnswer: number;
+}
+
+export interface CountOptions {
+  /** Also keep every command document (bench/share.bench.ts replays them). */
+  keepDocuments?: boolean;
 }
 
 export interface CountTarget {
@@ -49,12 +75,13 @@ export interface CountTarget {
 
 const sid = () => `SM${randomBytes(16).toString('hex')}`;
 
-export async function countCommandsPerOperation({ hub, url, adminToken }: CountTarget): Promise<CommandCount[]> {
+export async function countCommandsPerOperation({ hub, url, adminToken }: CountTarget, options: CountOptions = {}): Promise<CommandCount[]> {
   const { config } = hub.services;
   const account = config.twilio.accountSid;
   if (!account) throw new Error('countCommandsPerOperation needs a hub with TWILIO_ACCOUNT_SID (Twilio is intercepted)');
   // Every send Twilio receives (replies, and a contact card the hub may send a new patient) is accepted.
   nock('https://api.twilio.com').persist().post(`/2010-04-01/Accounts/${account}/Messages.json`).reply(201, () => ({ sid: sid(), status: 'queued' }));
+  let answered = -1;
   const signedPost = async (path: string, params: Record<string, string>) => {
     const signature = twilio.getExpectedTwilioSignature(config.twilio.authToken, `${config.publicBaseUrl}${path}`, params);
     const res = await fetch(`${url}${path}`, {
@@ -63,6 +90,7 @@ export async function countCommandsPerOperation({ hub, url, adminToken }: CountT
       body: new URLSearchParams(params).toString(),
     });
     if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+    answered = counting?.length ?? -1;
   };
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${url}${path}`, {
@@ -71,6 +99,7 @@ export async function countCommandsPerOperation({ hub, url, adminToken }: CountT
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}`);
+    answered = counting?.length ?? -1;
     return (await res.json()) as Record<string, any>;
   };
   const inbound = (from: string, messageSid: string, body: string) => ({
@@ -79,7 +108,15 @@ export async function countCommandsPerOperation({ hub, url, adminToken }: CountT
   });
 
   let counting: string[] | null = null;
-  const listener = (event: { commandName: string; command: Record<string, unknown> }) => counting?.push(`${event.commandName} ${String(event.command[event.commandName])}`);
+  let documents: Buffer[] = [];
+  const listener = (event: { commandName: string; command: Record<string, unknown> }) => {
+    if (!counting) return;
+    // The embedded store checks a conditional write's condition by reading the document under its lock
+    // (server/db/serialized-models.ts): a pushed-down read by _id, not a command of the hub's own design.
+    const inLock = event.command.comment === IN_LOCK_CHECK_COMMENT;
+    counting.push(`${event.commandName} ${String(event.command[event.commandName])}${inLock ? IN_LOCK_SUFFIX : ''}`);
+    if (options.keepDocuments) documents.push(Buffer.from(BSON.serialize(event.command)));
+  };
   const client = hub.services.db.connection.getClient();
   client.on('commandStarted', listener);
   const results: CommandCount[] = [];
@@ -91,9 +128,12 @@ export async function countCommandsPerOperation({ hub, url, adminToken }: CountT
   const count = async (operation: Operation, work: () => Promise<void>) => {
     await hub.settled();
     counting = [];
+    documents = [];
+    answered = -1;
     await work();
     await hub.settled();
-    results.push({ operation, budget: COMMAND_BUDGET[operation], commands: counting.slice(0, counting.length - settleCost) });
+    const kept = counting.length - settleCost;
+    results.push({ operation, budget: COMMAND_BUDGET[operation], commands: counting.slice(0, kept), beforeAnswer: Math.min(kept, answered), ...(options.keepDocuments ? { documents: documents.slice(0, kept) } : {}) });
     counting = null;
   };
 

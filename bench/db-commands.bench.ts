@@ -19,7 +19,7 @@ import { startEmbeddedFerretDb, type EmbeddedDatabase } from '../server/db/embed
 import { buildHub, type Hub } from '../server/hub.ts';
 import { createLogger } from '../server/logger.ts';
 import { BENCH_ENV } from './bench-env.ts';
-import { countCommandsPerOperation, summarizeCommands } from './command-counts.ts';
+import { budgeted, countCommandsPerOperation, summarizeCommands } from './command-counts.ts';
 
 const ENV: Record<string, string> = {
   ...BENCH_ENV,
@@ -50,7 +50,9 @@ async function main(): Promise<void> {
     const width = Math.max(...counts.map((c) => c.operation.length));
     console.log(`${'operation'.padEnd(width)}  commands  budget`);
     for (const c of counts) {
-      console.log(`${c.operation.padEnd(width)}  ${String(c.commands.length).padStart(8)}  ${String(c.budget).padStart(6)}${c.commands.length > c.budget ? '  OVER' : ''}`);
+      const own = budgeted(c.commands);
+      const inLock = c.commands.length - own;
+      console.log(`${c.operation.padEnd(width)}  ${String(own).padStart(8)}  ${String(c.budget).padStart(6)}${own > c.budget ? '  OVER' : ''}${inLock ? `  (+${inLock} in-lock reads on this store)` : ''}`);
       console.log(`${''.padEnd(width)}  ${summarizeCommands(c.commands)}`);
     }
     if (externalUri) await hub.services.db.connection.dropDatabase();

@@ -41,7 +41,8 @@ export async function connectDatabase(uri: string, databaseName: string, options
   const capabilities = await detectStoreCapabilities(connection.db!);
   // On MongoDB the locks only check nesting order; writes that do not name one document are refused on both stores alike.
   const locks = new DocumentLocks(!capabilities.isolatedUpdates);
-  for (const model of Object.values(models) as Model<unknown>[]) serializeWrites(model, locks);
+  // On the embedded store a conditional write is checked under its lock and written by _id (serialized-models.ts).
+  for (const model of Object.values(models) as Model<unknown>[]) serializeWrites(model, locks, { conditionsInLock: !capabilities.isolatedUpdates });
   await ensureIndexes(models);
   return {
     connection,

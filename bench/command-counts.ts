@@ -36,10 +36,11 @@ export const COMMAND_BUDGET = {
   // bulk $inc to the hour buckets and one to the day buckets.
   // Then cut (issue #23): 13 → 9 (routing takes the message and conversation ingest just wrote instead of reading them
   // three times; appending a message trusts the conversation its caller read, re-reading only when the conditional
-  // update says it changed), 18 → 17 (the same), 5 → 4 (a status callback's event id is remembered in the same write
-  // that moves the status).
+  // update says it changed), 18 → 17 (the same) → 15 (the outbox claims the reply it was told of by _id instead of
+  // looking for every due message twice), 5 → 4 (a status callback's event id is remembered in the same write that
+  // moves the status).
   'inbound SMS (known patient, open conversation)': 9,
-  'agent reply, handed to Twilio': 17,
+  'agent reply, handed to Twilio': 15,
   // +1 (4 → 5) for the sending number's reputation (server/delivery/number-health.ts): the callback that moves a text
   // to delivered adds one $inc to that number's hour bucket. (The reply's count of the text sent fits in its budget.)
   'status callback (delivered)': 4,

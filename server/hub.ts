@@ -208,7 +208,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     logger,
     settings: { defaultPhoneRegion: config.defaultPhoneRegion, reopenWindowMs: config.reopenWindowMs, defaultTeamId: DEFAULT_TEAM.id },
     isWidgetConnected: async (patientId) => (await widgetRealtime?.isConnected(patientId)) ?? false,
-    kickDelivery: () => worker?.kick(),
+    kickDelivery: (messageId) => worker?.kick(messageId),
     importMedia: (messageId) => mediaImport.schedule(messageId),
     routeInbound: (inbound) => routing.route(inbound),
     onDeliveryFailed: (message) => fallback.failed(message),

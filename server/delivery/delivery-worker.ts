@@ -108,6 +108,10 @@ export class DeliveryWorker {
   private readonly smsSender: DeliveryWorkerOptions['smsSender'];
   /** Provider calls the worker stopped waiting for that may still answer (their outcome is recorded if it can be). */
   private readonly lateAnswers = new Set<Promise<void>>();
+  /** Messages queued in this process since the last drain: claimed by `_id`, without a look for due ones. */
+  private readonly hinted = new Set<string>();
+  /** A look for every due message is wanted (a poll, a wake-up, a kick without an id, a full page). */
+  private lookNeeded = false;
   /** Kicks set for the retries this worker scheduled, so they go out on time however slowly it polls. */
   private readonly wakeUps = new Set<NodeJS.Timeout>();
 
@@ -139,9 +143,19 @@ export class DeliveryWorker {
     this.kick();
   }
 
-  /** Drains the outbox now (coalesces concurrent kicks). */
-  kick(): void {
+  /**
+   * Works the outbox now (coalesces concurrent kicks). Given the id of a message just queued, the worker claims
+   * that one by `_id`; without one (a poll, a wake-up, the database back) it looks for every due message, which is
+   * an index seek on MongoDB but a scan of every message on the embedded store, so a reply costs no such look.
+   */
+  kick(messageId?: string): void {
     if (this.stopped || this.paused()) return;
+    if (messageId) this.hinted.add(messageId);
+    else this.lookNeeded = true;
+    this.run();
+  }
+
+  private run(): void {
     if (this.draining) {
       this.again = true;
       return;
@@ -152,7 +166,7 @@ export class DeliveryWorker {
         this.draining = undefined;
         if (this.again) {
           this.again = false;
-          this.kick();
+          if (!this.stopped && (this.hinted.size > 0 || this.lookNeeded)) this.run();
         }
       });
   }
@@ -185,25 +199,32 @@ export class DeliveryWorker {
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped) {
-      const now = this.ctx.clock();
-      const due = await this.ctx.models.Message.find({ outboxDueAt: { $lte: now } }, { _id: 1 })
-        .sort({ outboxDueAt: 1 })
-        .limit(CLAIM_CANDIDATES)
-        .lean();
-      let claimedAny = false;
-      for (const { _id } of due) {
-        if (this.stopped) return;
-        const claim = await this.claim(_id);
-        if (!claim) continue; // another node (or a retry's backoff) has it
-        claimedAny = true;
-        // One message's trouble (a store error while recording) must not stall the others: it is retried after its lease.
-        await this.deliver(claim.message, claim.leaseUntil).catch((error) =>
-          this.ctx.logger.error({ err: error, messageId: _id }, 'outbox: delivering a message failed; it is tried again after its lease'),
-        );
+    while (!this.stopped && !this.paused()) {
+      const hinted = [...this.hinted];
+      this.hinted.clear();
+      for (const _id of hinted) await this.claimAndDeliver(_id);
+      if (this.lookNeeded) {
+        this.lookNeeded = false;
+        const due = await this.ctx.models.Message.find({ outboxDueAt: { $lte: this.ctx.clock() } }, { _id: 1 })
+          .sort({ outboxDueAt: 1 })
+          .limit(CLAIM_CANDIDATES)
+          .lean();
+        for (const { _id } of due) await this.claimAndDeliver(_id);
+        // A full page: more may be due behind it. (Fewer: every message due at the look was in it.)
+        if (due.length === CLAIM_CANDIDATES) this.lookNeeded = true;
       }
-      if (!claimedAny) return;
+      if (this.hinted.size === 0 && !this.lookNeeded) return;
     }
+  }
+
+  private async claimAndDeliver(_id: string): Promise<void> {
+    if (this.stopped) return;
+    const claim = await this.claim(_id);
+    if (!claim) return; // another node (or a retry's backoff) has it
+    // One message's trouble (a store error while recording) must not stall the others: it is retried after its lease.
+    await this.deliver(claim.message, claim.leaseUntil).catch((error) =>
+      this.ctx.logger.error({ err: error, messageId: _id }, 'outbox: delivering a message failed; it is tried again after its lease'),
+    );
   }
 
   /**
@@ -248,6 +269,7 @@ export class DeliveryWorker {
     if (leaseLeft < this.deadlineMs + (this.leaseMs - this.deadlineMs) / 4) {
       await models.Message.updateOne({ _id: message._id, attempts: attempt }, { $set: { outboxDueAt: this.ctx.clock() } });
       logger.warn({ messageId: message._id, attempts: attempt, leaseLeftMs: leaseLeft }, 'outbox: too little lease left to call the provider; released');
+      this.hinted.add(message._id); // claimed again with a whole lease in this drain
       return;
     }
     const envelope: OutboundEnvelope = {
@@ -380,16 +402,16 @@ export class DeliveryWorker {
       logger.warn({ messageId: message._id, attempts: attempt }, 'outbox: lease taken over before the failure was recorded');
       return;
     }
-    this.wakeAt(dueAt);
+    this.wakeAt(dueAt, message._id);
     await publishMessageUpdate(this.ctx, updated);
     logger.warn({ messageId: message._id, channel: adapter.id, code: error.code, providerCode: error.providerCode, attempts: attempt, retryInMs: dueAt.getTime() - now }, 'delivery will be retried');
   }
 
-  /** A kick when `at` comes (a retry this worker scheduled): the poll is then only the safety net. */
-  private wakeAt(at: Date): void {
+  /** A kick for the message when `at` comes (a retry this worker scheduled): the poll is then only the safety net. */
+  private wakeAt(at: Date, messageId: string): void {
     const wake = setTimeout(() => {
       this.wakeUps.delete(wake);
-      this.kick();
+      this.kick(messageId);
     }, Math.max(0, at.getTime() - this.ctx.clock().getTime()) + 5);
     wake.unref();
     this.wakeUps.add(wake);

@@ -34,7 +34,8 @@ export interface TimelineContext {
   /** True while the patient has the web chat widget open on any hub node (the /widget namespace answers it; asking other nodes is async). */
   isWidgetConnected(patientId: string): boolean | Promise<boolean>;
   /** Wakes the delivery worker after a message is queued. */
-  kickDelivery(): void;
+  /** Tells the outbox to work now; with the id of a message just queued, it claims that one without looking for others. */
+  kickDelivery(messageId?: string): void;
   /** An outbound message failed for good (server/delivery/delivery-fallback.ts offers it on another channel). */
   onDeliveryFailed?(message: import('../db/documents.ts').MessageDoc): void;
   /** The routing layer (server/routing/inbound-routing.ts): triage, after hours, assignment. */

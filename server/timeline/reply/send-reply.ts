@@ -106,7 +106,7 @@ export async function queueOutbound(
   const message = toMessageRecord(appended.message, ctx.cipher);
   if (!appended.duplicate) {
     ctx.events.messageCreated(message, toConversationRecord(appended.conversation, ctx.cipher));
-    ctx.kickDelivery();
+    ctx.kickDelivery(appended.message._id);
   }
   return { message, duplicate: appended.duplicate };
 }

@@ -529,8 +529,8 @@ function backgroundNotes(ctx: BenchContext, measured: Measured[]): string[] {
   if (outbox.length) {
     const last = outbox.at(-1)!;
     notes.push(
-      `Background: the delivery worker polls the outbox every second (Message.find({outboxDueAt: {$lte: now}})); at ${last.size.toLocaleString('en-US')} conversations (${last.messages.toLocaleString('en-US')} messages): ${last.v!.text}. ` +
-        (ctx.store.embedded ? 'On the embedded store that poll competes with every read measured here.' : ''),
+      `Background: the delivery worker's look for due messages (Message.find({outboxDueAt: {$lte: now}})), every second on MongoDB and every 30 s on the embedded store (OUTBOX_POLL_SECONDS); at ${last.size.toLocaleString('en-US')} conversations (${last.messages.toLocaleString('en-US')} messages): ${last.v!.text}. ` +
+        (ctx.store.embedded ? 'The idle hub\'s store CPU above also includes its start-up reads of whole collections (resuming media imports, the contact-card rollout) and the routing sweep every 30 s, each a scan there.' : ''),
     );
   }
   notes.push('Scanned counts on FerretDB are the collection sizes when its explain reports no filter pushdown (FerretDB 1.x reports no documents-examined figure); on MongoDB, executionStats.totalDocsExamined. The request also reads the session and writes an audit entry (small collections, not counted).');

@@ -1,16 +1,7 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../server/config.ts';
+import { loadConfig } from '../../server/config.ts';
+import { configProblems as problems } from '../support/config-problems.ts';
 import { TEST_ENV } from '../support/test-hub.ts';
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ ...TEST_ENV, ...env });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('outreach settings (OUTREACH_URGENT_KINDS, REMINDER_REPLY_WINDOW_HOURS, OUTBOUND_WEBHOOK_*)', () => {
   it('defaults: no urgent kind, replies read for 72 hours, no webhook (empty values as in .env.example)', () => {

@@ -1,16 +1,7 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../../server/config.ts';
+import { loadConfig } from '../../../server/config.ts';
+import { configProblems as problems } from '../../support/config-problems.ts';
 import { TEST_ENV } from '../../support/test-hub.ts';
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ ...TEST_ENV, ...env });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('outbox settings (OUTBOX_*)', () => {
   it('defaults: 6 attempts, a 60 s lease, a 15 s provider timeout, retries at most 5 minutes apart', () => {

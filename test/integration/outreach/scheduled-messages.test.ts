@@ -180,3 +180,71 @@ describe('scheduled messages: reminders on the patient’s channel, in their lan
     expect(new Set(docs.map((d) => d.messageId)).size).to.equal(ids.length);
   });
 });
+
+describe('scheduled messages and templates, tried as an attacker', function () {
+  this.timeout(60_000);
+  let t: TestHub;
+  before(async () => {
+    t = await startOutreachHub('outreach-attacks');
+    const admin = await t.admin();
+    expect((await t.api.post('/api/teams', { id: 'billing', name: 'Billing' }, admin.token)).status).to.equal(201);
+  });
+  after(async () => t?.close());
+
+  it('refuses no token, another team, a plain agent on the feed, and oversized input, and leaks nothing', async () => {
+    const { patientId } = await newPatient(t, '+14155550601', 'Hidden Patient');
+    const admin = await t.admin();
+    const scheduledRes = await schedule(t, patientId, { body: 'Secret-Marker-7781 your biopsy', kind: 'follow_up', sendAt: '2027-03-12T15:00:00Z', externalRef: 'appt-x' });
+    expect(scheduledRes.status).to.equal(201);
+    const id = scheduledRes.body.id as string;
+
+    // No token: every outreach route answers 401.
+    for (const [method, path, body] of [
+      ['GET', `/api/patients/${patientId}/scheduled-messages`, undefined],
+      ['POST', `/api/patients/${patientId}/scheduled-messages`, { body: 'x', kind: 'follow_up', sendAt: '2027-03-12T15:00:00Z' }],
+      ['DELETE', `/api/patients/${patientId}/scheduled-messages/${id}`, undefined],
+      ['GET', '/api/scheduled-messages', undefined],
+      ['GET', '/api/templates', undefined],
+      ['POST', '/api/templates/preview', { patientId, template: 'results_ready' }],
+    ] as const) {
+      const res = await t.api.request(method, path, body);
+      expect(res.status, `${method} ${path}`).to.equal(401);
+    }
+
+    // Another team's agent and supervisor: the patient (front desk's) is not theirs.
+    const outsider = await t.agent({ name: 'Billing agent', teamIds: ['billing'] });
+    const outsiderSupervisor = await t.agent({ name: 'Billing lead', role: 'supervisor', teamIds: ['billing'] });
+    for (const who of [outsider, outsiderSupervisor]) {
+      const list = await t.api.get(`/api/patients/${patientId}/scheduled-messages`, who.token);
+      expect(list.status).to.equal(404);
+      const withdraw = await t.api.delete(`/api/patients/${patientId}/scheduled-messages/${id}`, who.token);
+      expect(withdraw.status).to.equal(404);
+      const preview = await t.api.post('/api/templates/preview', { patientId, template: 'results_ready' }, who.token);
+      expect(preview.status).to.equal(404);
+      for (const res of [list, withdraw, preview]) expect(JSON.stringify(res.body)).not.to.include('Secret-Marker').and.not.to.include('Hidden');
+    }
+    // The feed: a plain agent is refused; another team's supervisor sees none of this team's messages.
+    expect((await t.api.get('/api/scheduled-messages', outsider.token)).status).to.equal(403);
+    const theirs = await t.api.get('/api/scheduled-messages?since=2000-01-01T00:00:00Z', outsiderSupervisor.token);
+    expect(theirs.status).to.equal(200);
+    expect(theirs.body.items).to.deep.equal([]);
+    const adminFeed = await t.api.get('/api/scheduled-messages?since=2000-01-01T00:00:00Z', admin.token);
+    expect(adminFeed.body.items.map((i: { id: string }) => i.id)).to.include(id);
+
+    // Forged and oversized input: 400 naming the field; nothing stored, nothing withdrawn.
+    const bad = async (body: unknown, field: string) => {
+      const res = await t.api.post(`/api/patients/${patientId}/scheduled-messages`, body, admin.token);
+      expect(res.status, JSON.stringify(res.body)).to.equal(400);
+      expect(JSON.stringify(res.body.error)).to.include(field);
+    };
+    await bad({ body: 'x', kind: 'follow_up', sendAt: '2027-03-12T15:00:00Z', externalRef: 'r'.repeat(201) }, 'externalRef');
+    await bad({ body: 'x', kind: 'follow_up', sendAt: '2027-03-12T15:00:00Z', variables: { $where: 'sleep(1000)' } }, 'variables');
+    await bad({ body: 'x', kind: 'follow_up', sendAt: { $gt: '' } }, 'sendAt');
+    await bad({ body: 'x', kind: 'follow_up', sendAt: '2027-03-12T15:00:00Z', status: 'sent' }, 'status');
+    await bad({ template: '../../etc', sendAt: '2027-03-12T15:00:00Z' }, 'template');
+    expect((await t.api.put('/api/templates/x', { kind: 'reminder', bodies: { en: 'y'.repeat(1601) } }, admin.token)).status).to.equal(400);
+    expect((await t.api.get('/api/scheduled-messages?limit=100000', admin.token)).status).to.equal(400);
+    const listed = await t.api.get(`/api/patients/${patientId}/scheduled-messages`, admin.token);
+    expect(listed.body.items.map((i: { id: string; status: string }) => `${i.id}:${i.status}`)).to.deep.equal([`${id}:scheduled`]);
+  });
+});

@@ -361,7 +361,7 @@ describe('outbox: a retry goes out when due, not at the next poll', function () 
     const sent = await waitFor(async () => {
       const m = await stored(t, res.body.id);
       return m.providerMessageId ? m : null;
-    }, 10_000);
+    }, 20_000);
     expect(sent).to.deep.include({ attempts: 2, outboxDueAt: null, providerMessageId: 'SM60060060060060060060060060060060' });
     expect(seen).to.deep.equal({ requests: 2, accepted: 1 });
   });

@@ -162,6 +162,9 @@ const envSchema = z.object({
     if (new Set(channels).size !== channels.length) ctx.addIssue({ code: 'custom', message: 'a channel is listed twice' });
     return channels as ('sms' | 'email' | 'webchat')[];
   }),
+  // With DELIVERY_FALLBACK: an SMS or email still without a delivery report this long after the provider took it
+  // falls back too (0: only messages that failed for good do).
+  DELIVERY_FALLBACK_AFTER_MINUTES: z.coerce.number({ error: 'must be a number of minutes' }).min(0, 'must be 0 (off) or more').max(7 * 24 * 60, 'must be at most 10080 (a week)').default(30),
   SMS_DEPARTMENT_MENU: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   // The outbox (server/delivery/delivery-worker.ts): the lease must outlast a provider call (checked below).
   OUTBOX_MAX_ATTEMPTS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(50, 'must be at most 50').default(6),
@@ -265,6 +268,8 @@ export interface Config {
   readonly triage: { rules: TriageRules; onCallTeamId: string | null; pageSms: readonly string[]; pageEmail: readonly string[] };
   /** Channel fallback order (empty: off): a message that failed for good is offered on the next channel. */
   readonly deliveryFallback: readonly ('sms' | 'email' | 'webchat')[];
+  /** DELIVERY_FALLBACK_AFTER_MINUTES in ms; 0: no deadline, only permanent failures fall back. */
+  readonly deliveryFallbackAfterMs: number;
   /** The outbox: provider calls per message at most, a claim's lease, how long one provider call may take, the longest retry wait. */
   readonly outbox: { maxAttempts: number; leaseMs: number; sendTimeoutMs: number; backoffMaxMs: number };
   /** OUTBOX_POLL_SECONDS in ms; null: chosen by the store (1 s on MongoDB, 30 s on the embedded store). */
@@ -440,6 +445,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     agentAwayAfterMs: e.AGENT_AWAY_AFTER_MINUTES * 60_000,
     smsDepartmentMenu: e.SMS_DEPARTMENT_MENU,
     deliveryFallback: e.DELIVERY_FALLBACK,
+    deliveryFallbackAfterMs: Math.round(e.DELIVERY_FALLBACK_AFTER_MINUTES * 60_000),
     outboxPollMs: e.OUTBOX_POLL_SECONDS === undefined ? null : Math.round(e.OUTBOX_POLL_SECONDS * 1000),
     outbox: {
       maxAttempts: e.OUTBOX_MAX_ATTEMPTS,

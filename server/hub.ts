@@ -221,7 +221,9 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
   };
   const defaultHours = clinicDefaultHours(config);
   const faq = new FaqStore(db, clock);
-  const fallback = new DeliveryFallback(() => timeline!, config.deliveryFallback, (what, work) => background.start(what, work));
+  const fallback = new DeliveryFallback(() => timeline!, {
+    policy: config.deliveryFallback, afterMs: config.deliveryFallbackAfterMs, startWork: (what, work) => background.start(what, work),
+  });
   const routing = new InboundRouting(() => timeline!, {
     clinicName: config.clinicName,
     faq: () => faq.matcher(),
@@ -288,6 +290,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
     ...config.outbox, // lease, max attempts, provider timeout, longest retry wait (OUTBOX_*)
     // During a database outage every claim would fail: the worker waits, and is kicked when the database is back.
     paused: () => !db.health.available,
+    fallbackDueAt: (message, channel) => fallback.dueAt(message, channel),
     ...(senders.enabled ? { smsSender: { from: (message) => senders.forMessage(message), sent: (number) => numberHealth.sent(number) } } : {}),
     extras: async (message, channel) => ({
       ...(channel === 'email' ? { email: await emailThreadFor(timeline!, message, replyAddresses, config.clinicName) } : {}),
@@ -382,6 +385,8 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       worker!.start();
       if (config.csat.enabled) csat.start(options.deliveryPollMs ?? 1000);
       scheduled.start(options.deliveryPollMs ?? 1000);
+      // Overdue deliveries: a minute late at most (an index range on MongoDB, a scan of the messages on the embedded store).
+      fallback.start(options.deliveryPollMs ?? Math.min(60_000, Math.max(1000, config.deliveryFallbackAfterMs / 4)));
       outboundWebhook.start(options.deliveryPollMs ?? 1000);
       // Every start signs an entry with the current audit key: the chain always ends with a keyed entry.
       await audit.record({ action: 'hub.start', via: 'system', details: { version: HUB_VERSION, auditKey: config.auditKeys[0]!.id } });
@@ -408,6 +413,7 @@ export async function buildHub(options: HubOptions): Promise<Hub> {
       housekeeping.stop();
       ports.stop();
       clearInterval(routingSweep);
+      fallback.stop();
       await background.settled();
       await csat.stop();
       await scheduled.stop();

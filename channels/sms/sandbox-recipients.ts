@@ -9,6 +9,7 @@ export type SandboxSmsBehaviour =
   | { kind: 'refused'; code: number; status: number }
   | { kind: 'undelivered'; errorCode: string }
   | { kind: 'slow' }
+  | { kind: 'silent' }
   | { kind: 'unavailable' };
 
 export const SANDBOX_SMS_RECIPIENTS: Readonly<Record<string, SandboxSmsBehaviour & { meaning: string }>> = {
@@ -19,6 +20,7 @@ export const SANDBOX_SMS_RECIPIENTS: Readonly<Record<string, SandboxSmsBehaviour
   '+15555550175': { kind: 'undelivered', errorCode: '30005', meaning: 'undelivered: the number does not exist (30005)' },
   '+15555550176': { kind: 'slow', meaning: 'sent at once, delivered only after the sandbox delay' },
   '+15555550177': { kind: 'unavailable', meaning: 'Twilio answers 503 on every try (retried, then failed)' },
+  '+15555550178': { kind: 'silent', meaning: 'sent, and no delivery report ever comes (a carrier that sends none)' },
 };
 
 export function sandboxSmsBehaviour(to: string): SandboxSmsBehaviour {

@@ -154,6 +154,7 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
           const callback = (status: string, extra: Record<string, string> = {}) => ({
             MessageSid: sid, SmsSid: sid, MessageStatus: status, SmsStatus: status, To: request.to, ApiVersion: '2010-04-01', ...extra,
           });
+          if (behaviour.kind === 'silent') return;
           if (behaviour.kind === 'undelivered') return hooks.simulateStatusCallback(callback('undelivered', { ErrorCode: behaviour.errorCode }));
           if (behaviour.kind === 'slow') return hooks.simulateStatusCallback(callback('delivered'), config.sandboxSlowDeliveryMs);
           return hooks.simulateStatusCallback(callback('delivered'));

@@ -222,6 +222,8 @@ export interface MessageDoc {
   fallback?: { of?: string | null; next: string | null; tried: string[] } | null;
   /** Set while the message waits in the outbox for the delivery worker. */
   outboxDueAt: Date | null;
+  /** Channel fallback on time (DELIVERY_FALLBACK_AFTER_MINUTES): when it falls back unless a delivery report came first. */
+  fallbackDueAt?: Date | null;
   attempts: number;
   createdAt: Date;
 }

@@ -220,6 +220,7 @@ const messageSchema = new Schema<MessageDoc>(
     },
     fallback: { type: { of: String, next: String, tried: [String], _id: false }, default: null },
     outboxDueAt: { type: Date, default: null },
+    fallbackDueAt: { type: Date, default: null },
     attempts: { type: Number, default: 0 },
     createdAt: Date,
   },
@@ -229,6 +230,7 @@ messageSchema.index({ providerKey: 1 }, { unique: true });
 messageSchema.index({ seqKey: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, seq: 1 });
 messageSchema.index({ outboxDueAt: 1 });
+messageSchema.index({ fallbackDueAt: 1 });
 messageSchema.index({ providerMessageId: 1 });
 messageSchema.index({ emailMessageId: 1 });
 messageSchema.index({ senderIdentityId: 1 });

@@ -109,6 +109,8 @@ function statusUpdate(status: DeliveryStatus, at: Date, extra: StatusExtra) {
       'delivery.status': status,
       ...(extra.error !== undefined ? { 'delivery.error': extra.error } : {}),
       ...(extra.providerMessageId ? { providerMessageId: extra.providerMessageId } : {}),
+      // A delivery report (or a failure, which falls back at once) ends the wait for one.
+      ...(RANK[status] >= RANK.undelivered ? { fallbackDueAt: null } : {}),
     },
     push: { 'delivery.history': { status, at, ...(extra.errorCode ? { errorCode: extra.errorCode } : {}) } },
   };

@@ -65,6 +65,8 @@ export interface DeliveryWorkerOptions {
    * sticky sender), stored on it with the provider's id; and told of each text handed over from a number (its reputation).
    */
   smsSender?: { from(message: MessageDoc): Promise<string | null>; sent(number: string): Promise<void> };
+  /** When a message the provider took falls back unless a delivery report comes first (delivery-fallback.ts); null: never. */
+  fallbackDueAt?: (message: MessageDoc, channel: ChannelId) => Date | null;
 }
 
 export const OUTBOX_DEFAULTS = { leaseMs: 60_000, maxAttempts: 6, sendTimeoutMs: 15_000, backoffBaseMs: 1000, backoffMaxMs: 5 * 60_000 } as const;
@@ -106,6 +108,7 @@ export class DeliveryWorker {
   private readonly content: OutboundContent;
   private readonly extras: EnvelopeExtras;
   private readonly smsSender: DeliveryWorkerOptions['smsSender'];
+  private readonly fallbackDueAt: NonNullable<DeliveryWorkerOptions['fallbackDueAt']>;
   /** Provider calls the worker stopped waiting for that may still answer (their outcome is recorded if it can be). */
   private readonly lateAnswers = new Set<Promise<void>>();
   /** Messages queued in this process since the last drain: claimed by `_id`, without a look for due ones. */
@@ -135,6 +138,7 @@ export class DeliveryWorker {
     this.content = options.content ?? ((_message, _channel, body) => ({ body }));
     this.extras = options.extras ?? (async () => ({}));
     this.smsSender = options.smsSender;
+    this.fallbackDueAt = options.fallbackDueAt ?? (() => null);
   }
 
   start(): void {
@@ -347,7 +351,11 @@ export class DeliveryWorker {
       late ? { outboxDueAt: { $ne: null } } : {},
       // The retry state (an earlier attempt's error) goes with it: the message is with the provider now.
       // The number it went from, so its status callbacks count against that number's reputation.
-      { outboxDueAt: null, providerMessageId: outcome.providerMessageId, 'delivery.error': null, ...(adapter.id === 'sms' && message.fromNumber ? { fromNumber: message.fromNumber } : {}) },
+      // And, with a fallback deadline, when it falls back if no delivery report comes first.
+      {
+        outboxDueAt: null, providerMessageId: outcome.providerMessageId, 'delivery.error': null, fallbackDueAt: this.fallbackDueAt(message, adapter.id),
+        ...(adapter.id === 'sms' && message.fromNumber ? { fromNumber: message.fromNumber } : {}),
+      },
       outcome.status,
     );
     if (!recorded) {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { attachIdentity } from '../../../server/timeline/ingest/resolve-identity.ts';
+import { postTwilio } from '../../support/fake-twilio.ts';
 import { patientWrites, startTestHub, waitFor, type TestHub } from '../../support/test-hub.ts';
 
 type Outbox = { messageId: string; request: Record<string, any> }[];
@@ -47,6 +48,72 @@ describe('channel fallback (DELIVERY_FALLBACK): a message that failed for good g
     await waitFor(async () => (await history(conversationId)).some((m) => /no other channel of the clinic's fallback policy reaches the patient$/.test(m.body)));
     expect((await history(conversationId)).filter((m) => m.channelReason === 'fallback')).to.deep.equal([]);
     expect((await outbox('email')).some((e) => JSON.stringify(e.request).includes('thread.only@example.org'))).to.equal(false);
+  });
+
+  describe('a message with no delivery report past DELIVERY_FALLBACK_AFTER_MINUTES (30 by default)', () => {
+    const message = (id: string) => t.hub.services.db.models.Message.findById(id).lean();
+    /** An agent's SMS reply to a new patient at `phone` (with a verified, consented email), once the provider took it. */
+    async function replied(phone: string, email: string, body: string) {
+      const conversationId = await patient(phone, email, 'agent_promotion');
+      const reply = await t.api.post(`/api/conversations/${conversationId}/messages`, { body, channel: 'sms' }, (await t.admin()).token);
+      expect(reply.status).to.equal(201);
+      const sent = await waitFor(async () => {
+        const m = await message(reply.body.id);
+        return m?.providerMessageId ? m : null;
+      });
+      return { conversationId, id: reply.body.id as string, sid: sent.providerMessageId! };
+    }
+
+    it('sends an SMS the carrier never reported by email once the deadline passes, and one that was delivered not at all', async () => {
+      const delivered = await replied('+15555550188', 'dana.delivered@example.org', 'See you Tuesday.');
+      await waitFor(async () => (await message(delivered.id))?.delivery.status === 'delivered');
+      // Two texts to the number whose carrier sends no reports; a report does come for the first.
+      const reported = await replied('+15555550178', 'sam.silent@example.org', 'Please call us back.');
+      const silent = await replied('+15555550178', 'sam.silent@example.org', 'Your lab results are in.');
+      expect(silent.conversationId).to.equal(reported.conversationId);
+      expect((await postTwilio(t, '/webhooks/twilio/status', { MessageSid: reported.sid, SmsSid: reported.sid, MessageStatus: 'delivered', SmsStatus: 'delivered', To: '+15555550178', ApiVersion: '2010-04-01' })).status).to.equal(200);
+      await t.hub.settled();
+      expect((await message(silent.id))!.delivery.status, 'before the deadline it only waits').to.equal('sent');
+      expect((await history(silent.conversationId)).filter((m) => m.channelReason === 'fallback')).to.deep.equal([]);
+
+      t.clock.advance(31 * 60_000);
+      const instead = await waitFor(async () => (await history(silent.conversationId)).find((m) => m.channelReason === 'fallback'));
+      expect(instead).to.include({ channel: 'email', body: 'Your lab results are in.' });
+      expect(instead.fallback).to.deep.equal({ of: silent.id, next: null });
+      expect((await history(silent.conversationId)).some((m) => m.direction === 'system' && m.body === 'SMS not delivered after 30 min → sent by Email')).to.equal(true);
+      const mail = await waitFor(async () => (await outbox('email')).find((e) => e.messageId === instead.id));
+      expect(JSON.stringify(mail.request)).to.include('sam.silent@example.org');
+
+      await t.hub.settled();
+      expect((await history(delivered.conversationId)).filter((m) => m.channelReason === 'fallback' || m.direction === 'system'), 'no fallback for a delivered message').to.deep.equal([]);
+      expect((await history(reported.conversationId)).filter((m) => m.channelReason === 'fallback').map((m) => m.fallback?.of)).to.deep.equal([silent.id]);
+      // The SMS waits no more; a late report still moves it forward, and nothing falls back twice.
+      expect((await message(silent.id))!.fallbackDueAt).to.equal(null);
+      expect((await postTwilio(t, '/webhooks/twilio/status', { MessageSid: silent.sid, SmsSid: silent.sid, MessageStatus: 'undelivered', SmsStatus: 'undelivered', ErrorCode: '30003', To: '+15555550178', ApiVersion: '2010-04-01' })).status).to.equal(200);
+      await t.hub.settled();
+      expect((await history(silent.conversationId)).filter((m) => m.channelReason === 'fallback')).to.have.length(1);
+    });
+
+    it('never falls back on time with the deadline at 0, nor for the hub’s own texts', async () => {
+      const off = await startTestHub({ label: 'fallback-no-deadline', env: { DELIVERY_FALLBACK: 'sms,email', DELIVERY_FALLBACK_AFTER_MINUTES: '0' } });
+      try {
+        const inbound = await patientWrites(off, { channel: 'sms', from: '+15555550178', body: 'hello' });
+        const reply = await off.api.post(`/api/conversations/${inbound.conversation.id}/messages`, { body: 'hello back', channel: 'sms' }, (await off.admin()).token);
+        expect(reply.status).to.equal(201);
+        await off.hub.settled();
+        const sent = await off.hub.services.db.models.Message.findById(reply.body.id).lean();
+        expect(sent!.delivery.status).to.equal('sent');
+        expect(sent!.fallbackDueAt).to.equal(null);
+      } finally {
+        await off.close();
+      }
+      // With the deadline on, a text the hub wrote by itself (no agent, no schedule) has none.
+      const inbound = await patientWrites(t, { channel: 'sms', from: '+15555550178', body: 'I have chest pain' });
+      await t.hub.settled();
+      const own = await t.hub.services.db.models.Message.find({ conversationId: inbound.conversation.id, direction: 'outbound', 'author.type': 'system' }).lean();
+      expect(own.length, 'the hub sent its safety reply').to.be.above(0);
+      for (const m of own) expect(m.fallbackDueAt ?? null).to.equal(null);
+    });
   });
 
   it('is off by default', async () => {

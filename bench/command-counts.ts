@@ -157,7 +157,8 @@ export async function countCommandsPerOperation({ hub, url, adminToken }: CountT
     if (!replySid) throw new Error('the reply was not handed to Twilio');
 
     await count('status callback (delivered)', () =>
-      signedPost('/webhooks/twilio/status', { MessageSid: replySid, SmsSid: replySid, MessageStatus: 'delivered', SmsStatus: 'delivered', AccountSid: account, ApiVersion: '2010-04-01' }));
+      // To the StatusCallback URL the hub gave Twilio (our id in it).
+      signedPost(`/webhooks/twilio/status?m=${replyId}`, { MessageSid: replySid, SmsSid: replySid, MessageStatus: 'delivered', SmsStatus: 'delivered', AccountSid: account, ApiVersion: '2010-04-01' }));
 
     await count('inbox first page (25)', async () => {
       await api('GET', '/api/conversations?limit=25');

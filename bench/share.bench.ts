@@ -110,13 +110,13 @@ async function run(ctx: BenchContext): Promise<BenchReport> {
     };
     await measure('ingest seq', () => timeOps(sizes.ingest, 1, cap, (i) => postTwilioWebhook(hub!.url, '/webhooks/twilio/sms', inboundSmsForm(phones[i % phones.length]!, `bench message ${i}`)).then(okIf(200))));
     await measure('ingest par', () => timeOps(sizes.ingest, IN_FLIGHT, cap, (i) => postTwilioWebhook(hub!.url, '/webhooks/twilio/sms', inboundSmsForm(phones[i % phones.length]!, `bench message p${i}`)).then(okIf(200))));
-    let sids: string[] = [];
+    let sids: { sid: string; path: string }[] = [];
     await measure('reply', async () => {
       const replies = await timeReplies(hub!.url, token, setup.conversationIds, fake, sizes.replies, cap, ctx.store.uri, databaseName);
       sids = replies.sids;
       return replies.figures;
     });
-    await measure('status', () => timeOps(Math.min(sizes.callbacks, sids.length), 1, cap, (i) => postTwilioWebhook(hub!.url, '/webhooks/twilio/status', statusCallbackForm(sids[i]!, 'delivered')).then(okIf(200))));
+    await measure('status', () => timeOps(Math.min(sizes.callbacks, sids.length), 1, cap, (i) => postTwilioWebhook(hub!.url, sids[i]!.path, statusCallbackForm(sids[i]!.sid, 'delivered')).then(okIf(200))));
     await measure('inbox', () => timeOps(sizes.pages, 1, cap, async () => {
       const res = await fetch(`${hub!.url}/api/conversations?limit=25`, { headers: { authorization: `Bearer ${token}` } });
       await res.arrayBuffer();
@@ -395,7 +395,9 @@ async function timeReplies(url: string, token: string, conversationIds: string[]
     await client.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const sids = fake.requests.filter((r) => r.status === 201 && r.form.Body?.startsWith(`bench reply ${run} `)).map((r) => r.sid!);
+  // Each callback goes where Twilio would post it: the StatusCallback URL the hub gave (its path and query).
+  const sids = fake.requests.filter((r) => r.status === 201 && r.form.Body?.startsWith(`bench reply ${run} `))
+    .map((r) => ({ sid: r.sid!, path: new URL(r.form.StatusCallback!).pathname + new URL(r.form.StatusCallback!).search }));
   const p = percentiles(latencies);
   return { figures: { rate: n / seconds, p50: p.p50, p95: p.p95, n, errors, ownCommands: polls }, sids };
 }

@@ -32,7 +32,8 @@ export const DEFAULT_SEND_TIMEOUT_MS = 15_000;
 
 export interface SmsAdapterHooks {
   /** Sandbox mode: deliver a status callback (Twilio's form fields) to the hub's own signed webhook. */
-  simulateStatusCallback(params: Record<string, string>, delayMs?: number): Promise<void>;
+  /** Posts `params` to the message's StatusCallback URL, signed, as Twilio would. */
+  simulateStatusCallback(statusCallback: string, params: Record<string, string>, delayMs?: number): Promise<void>;
 }
 
 
@@ -50,7 +51,10 @@ function createRequest(config: SmsAdapterConfig, envelope: OutboundEnvelope) {
     ...(envelope.from ? { from: envelope.from } : config.messagingServiceSid ? {} : { from: config.fromNumber ?? '+15005550006' }),
     body: envelope.body,
     ...(envelope.mediaUrls?.length ? { mediaUrl: envelope.mediaUrls } : {}),
-    statusCallback: `${config.publicBaseUrl}/webhooks/twilio/status`,
+    // Our message id rides in the (signed) URL: the callback finds its message by _id, not by Twilio's sid (an
+    // index seek either way on MongoDB, but a scan of every message on the embedded store), and even when it
+    // comes before the hub has recorded the sid.
+    statusCallback: `${config.publicBaseUrl}/webhooks/twilio/status?m=${encodeURIComponent(envelope.messageId)}`,
   };
 }
 
@@ -155,9 +159,10 @@ export function createSmsAdapter(config: SmsAdapterConfig, outbox: SandboxOutbox
             MessageSid: sid, SmsSid: sid, MessageStatus: status, SmsStatus: status, To: request.to, ApiVersion: '2010-04-01', ...extra,
           });
           if (behaviour.kind === 'silent') return;
-          if (behaviour.kind === 'undelivered') return hooks.simulateStatusCallback(callback('undelivered', { ErrorCode: behaviour.errorCode }));
-          if (behaviour.kind === 'slow') return hooks.simulateStatusCallback(callback('delivered'), config.sandboxSlowDeliveryMs);
-          return hooks.simulateStatusCallback(callback('delivered'));
+          const post = (params: Record<string, string>, delayMs?: number) => hooks.simulateStatusCallback(request.statusCallback, params, delayMs);
+          if (behaviour.kind === 'undelivered') return post(callback('undelivered', { ErrorCode: behaviour.errorCode }));
+          if (behaviour.kind === 'slow') return post(callback('delivered'), config.sandboxSlowDeliveryMs);
+          return post(callback('delivered'));
         },
       };
     },

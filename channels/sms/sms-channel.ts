@@ -6,14 +6,13 @@ import { smsWebhookRoutes, type SmsWebhookConfig } from './twilio-webhooks.ts';
 
 export type SmsChannelConfig = SmsAdapterConfig & SmsWebhookConfig;
 
-const STATUS_PATH = '/webhooks/twilio/status';
-
 export function createSmsChannel(config: SmsChannelConfig, ports: HubPorts, outbox: SandboxOutbox): Channel {
   // The sandbox signs its callbacks with the auth token, as Twilio does: they pass the same check as real ones.
-  const simulateStatusCallback = async (params: Record<string, string>, delayMs = 0) => {
+  const simulateStatusCallback = async (statusCallback: string, params: Record<string, string>, delayMs = 0) => {
+    const path = statusCallback.slice(config.publicBaseUrl.length);
     const post = () => {
-      const signature = twilio.getExpectedTwilioSignature(config.authToken, `${config.publicBaseUrl}${STATUS_PATH}`, params);
-      return ports.postWebhook(STATUS_PATH, {
+      const signature = twilio.getExpectedTwilioSignature(config.authToken, statusCallback, params);
+      return ports.postWebhook(path, {
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
         body: new URLSearchParams(params).toString(),
       });

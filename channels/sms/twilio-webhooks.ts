@@ -52,7 +52,8 @@ export function smsWebhookRoutes(config: SmsWebhookConfig, ports: HubPorts): Cha
       responses: { 200: { description: 'Accepted' }, 403: { description: 'Signature missing or wrong' } },
       handler: async ({ req, res, body }) => {
         verifySignature(config, ports, req, body as Form);
-        await applyTwilioStatus(ports, flatten(body as Form));
+        const m = req.query.m;
+        await applyTwilioStatus(ports, flatten(body as Form), typeof m === 'string' ? m : undefined);
         res.status(200).type('text/xml').send(EMPTY_TWIML);
         return undefined;
       },
@@ -117,8 +118,11 @@ async function receiveSms(config: SmsWebhookConfig, ports: HubPorts, f: Record<s
 /** Twilio answered the keyword itself when it labelled it (OptOutType) or handles keywords for the account. */
 const answersHelp = (config: SmsWebhookConfig, f: Record<string, string>) => !config.advancedOptOut && !f.OptOutType;
 
+/** Our message ids (an ObjectId, or "m" and 24 hex digits for a keyed one), as the adapter puts them in the StatusCallback URL. */
+const MESSAGE_ID = /^m?[a-f0-9]{24}$/;
+
 /** A status callback's effect; sandbox mode calls it directly with the same fields Twilio posts. */
-export async function applyTwilioStatus(ports: HubPorts, f: Record<string, string>): Promise<void> {
+export async function applyTwilioStatus(ports: HubPorts, f: Record<string, string>, messageId?: string): Promise<void> {
   const sid = f.MessageSid ?? f.SmsSid ?? '';
   const twilioStatus = (f.MessageStatus ?? f.SmsStatus ?? '').toLowerCase();
   const status = mapTwilioStatus(twilioStatus);
@@ -126,7 +130,8 @@ export async function applyTwilioStatus(ports: HubPorts, f: Record<string, strin
   const errorCode = f.ErrorCode || undefined;
   const failed = status === 'failed' || status === 'undelivered';
   const receipt = await ports.applyDelivery({
-    message: { providerMessageId: sid },
+    // Our id from the signed StatusCallback URL when it has one (messages sent since it does); Twilio's sid otherwise.
+    message: messageId && MESSAGE_ID.test(messageId) ? { id: messageId } : { providerMessageId: sid },
     channel: 'sms',
     status,
     // Twilio may post the same status twice; the pair is the event.

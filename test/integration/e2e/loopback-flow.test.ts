@@ -33,7 +33,7 @@ describe('end to end: inbound, live push, reply by the continuity rules, outboun
     const outbox = await t.api.get('/api/dev/outbox?channel=sms', (await t.admin()).token);
     const entry = outbox.body.items.find((e: { messageId: string }) => e.messageId === reply.body.id);
     expect(entry.id).to.match(/^SM[0-9a-f]{32}$/);
-    expect(entry.request).to.deep.include({ To: '+14155550601', Body: 'Yes — which day suits you?', StatusCallback: `${t.config.publicBaseUrl}/webhooks/twilio/status` });
+    expect(entry.request).to.deep.include({ To: '+14155550601', Body: 'Yes — which day suits you?', StatusCallback: `${t.config.publicBaseUrl}/webhooks/twilio/status?m=${reply.body.id}` });
 
     const history = await t.api.get(`/api/conversations/${inbound.conversation.id}/messages`, agent.token);
     const stored = history.body.items.find((m: { id: string }) => m.id === reply.body.id);

@@ -1,3 +1,4 @@
+import twilio from 'twilio';
 import { expect } from 'chai';
 import nock from 'nock';
 import { fakeSid, inboundSms, postTwilio, twilioFixture } from '../../support/fake-twilio.ts';
@@ -48,7 +49,8 @@ describe('SMS outbound over the Twilio SDK (HTTP intercepted)', () => {
       To: '+14155551401',
       From: '+15555550100',
       Body: 'Yes, fast for 8 hours.',
-      StatusCallback: 'https://hub.example.com/webhooks/twilio/status',
+      // Our message id rides in the signed URL: the callback finds the message by it.
+      StatusCallback: `https://hub.example.com/webhooks/twilio/status?m=${reply.body.id}`,
     });
     expect(authorization).to.equal(`Basic ${Buffer.from(`${ACCOUNT}:${t.config.twilio.authToken}`).toString('base64')}`);
   });
@@ -155,6 +157,20 @@ describe('SMS status callbacks (POST /webhooks/twilio/status)', () => {
   it('accepts a callback for an unknown MessageSid with 200 and logs it', async () => {
     expect((await status(fakeSid(), 'delivered')).status).to.equal(200);
     expect(t.logs.join('\n')).to.include('status callback for a message we did not send');
+  });
+
+  it('finds the message by our id in the signed StatusCallback URL, even before Twilio’s sid is recorded; a URL changed after signing is refused', async () => {
+    const id = await sentMessage('+14155551504', fakeSid());
+    const other = await sentMessage('+14155551505', fakeSid());
+    // Twilio's callback can beat the hub recording the sid: the id in the URL still finds the message.
+    const early = fakeSid();
+    const fields = { MessageSid: early, SmsSid: early, MessageStatus: 'delivered', SmsStatus: 'delivered', AccountSid: ACCOUNT, ApiVersion: '2010-04-01' };
+    expect((await postTwilio(t, `/webhooks/twilio/status?m=${id}`, fields)).status).to.equal(200);
+    expect((await t.hub.services.db.models.Message.findById(id).lean().orFail()).delivery.status).to.equal('delivered');
+    // The signature covers the query: signed for one message, posted for another, it is refused and changes nothing.
+    const signed = twilio.getExpectedTwilioSignature(t.config.twilio.authToken, `${t.config.publicBaseUrl}/webhooks/twilio/status?m=${id}`, { ...fields, MessageStatus: 'failed', SmsStatus: 'failed' });
+    expect((await postTwilio(t, `/webhooks/twilio/status?m=${other}`, { ...fields, MessageStatus: 'failed', SmsStatus: 'failed' }, { signature: signed })).status).to.equal(403);
+    expect((await t.hub.services.db.models.Message.findById(other).lean().orFail()).delivery.status).to.equal('queued');
   });
 
   it('refuses an unsigned callback with 403', async () => {

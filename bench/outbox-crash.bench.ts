@@ -5,8 +5,8 @@
  *
  *   BENCH_CRASH_RUNS           runs, each on a fresh database (default 10)
  *   BENCH_CRASH_KILLS          kill -9 per run, at random points of the burst (default 3)
- *   BENCH_CRASH_MESSAGES       outbound messages per run (default 200)
- *   BENCH_CRASH_CONVERSATIONS  conversations they are spread over (default 50)
+ *   BENCH_CRASH_MESSAGES       outbound messages per run (default 500)
+ *   BENCH_CRASH_CONVERSATIONS  conversations they are spread over (default 100)
  *   MONGODB_URI                measure a MongoDB instead of the embedded FerretDB
  *
  * Prints, per run and in all: messages, kills, duplicates (messages in the
@@ -24,8 +24,8 @@ import { measureRecordWindow, runOutboxCrash, type CrashRunResult } from '../tes
 
 const RUNS = positiveInt(process.env.BENCH_CRASH_RUNS, 10);
 const KILLS = positiveInt(process.env.BENCH_CRASH_KILLS, 3);
-const MESSAGES = positiveInt(process.env.BENCH_CRASH_MESSAGES, 200);
-const CONVERSATIONS = positiveInt(process.env.BENCH_CRASH_CONVERSATIONS, 50);
+const MESSAGES = positiveInt(process.env.BENCH_CRASH_MESSAGES, 500);
+const CONVERSATIONS = positiveInt(process.env.BENCH_CRASH_CONVERSATIONS, 100);
 
 function positiveInt(raw: string | undefined, fallback: number): number {
   const n = Number(raw);

@@ -7,21 +7,22 @@
  * are counted and printed, not hidden: README "Delivery: the outbox" explains
  * the window and `npm run bench:crash` measures it over many kills.
  *
- * The burst is bounded: on the embedded FerretDB every conditional update
- * scans the messages collection (README "The database"), so one hub sends
- * ~10 messages a second with 200 queued and ~3 with 500. 200 keep the test
- * near half a minute here.
+ * The burst is the 500 messages the clinic's case asks for. On the embedded
+ * FerretDB every read and write scans its collection (README "The database"),
+ * so one hub sends about 6 messages a second with 500 queued (measured by
+ * `npm run bench:crash`): the test takes about two minutes here, more on a
+ * loaded machine, hence its generous time limit (nothing waits a fixed time).
  */
 import { expect } from 'chai';
 import { testDatabaseUri, uniqueDatabaseName } from '../../support/embedded-db.ts';
 import { runOutboxCrash } from './crash-scenario.ts';
 
-const BURST = 200;
-const CONVERSATIONS = 50;
+const BURST = 500;
+const CONVERSATIONS = 100;
 
 describe('outbox crash safety: kill -9 mid-burst, restart, every message sent', function () {
   // Generous: two hub starts (tsx), the lease of the killed hub, the burst; nothing here waits on a fixed time.
-  this.timeout(240_000);
+  this.timeout(900_000);
 
   it(`sends all ${BURST} queued replies across a kill -9 and a restart; a duplicate only where the killed hub held the message`, async () => {
     const result = await runOutboxCrash({
@@ -31,7 +32,7 @@ describe('outbox crash safety: kill -9 mid-burst, restart, every message sent', 
       conversations: CONVERSATIONS,
       // Mid-burst: some but not all sent when it dies.
       killAt: [Math.floor(BURST / 3)],
-      timeoutMs: 220_000,
+      timeoutMs: 870_000,
       progress: (line) => console.log(`      ${line}`),
     });
 

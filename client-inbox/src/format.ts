@@ -54,6 +54,7 @@ export function channelReasonLabel(reason: string | null, channel: string): stri
   if (reason === 'triage_safety_reply') return `${channelLabel(channel)}, sent automatically: safety instructions for a possible emergency`;
   if (reason === 'after_hours_reply') return `${channelLabel(channel)}, sent automatically: the team is closed now`;
   if (reason === 'department_menu') return `${channelLabel(channel)}, sent automatically: the choice of departments`;
+  if (reason === 'fallback') return `${channelLabel(channel)}, sent automatically: the clinic's fallback channel, the first one did not deliver`;
   if (reason === 'faq_answer') return `${channelLabel(channel)}, answered automatically from the clinic's answers to common questions`;
   return `Auto: ${autoReason(reason, channel)}`;
 }

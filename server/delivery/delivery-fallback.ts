@@ -22,6 +22,7 @@
 import { IDENTITY_KIND_OF, type ChannelId } from '../../channels/channel-id.ts';
 import type { MessageDoc } from '../db/documents.ts';
 import { appendMessage, messageIdFor } from '../timeline/append-message.ts';
+import { publishMessageUpdate } from './delivery-status.ts';
 import { toConversationRecord, toMessageRecord } from '../timeline/records.ts';
 import { unavailability } from '../timeline/reply/choose-reply-channel.ts';
 import { loadReachability, queueOutbound, replyFacts } from '../timeline/reply/send-reply.ts';
@@ -138,6 +139,8 @@ export class DeliveryFallback {
       body: ctx.cipher.decrypt(failed.bodyEnc), author: failed.author, providerKey: `fallback:${failed._id}`,
       fallback: { of: failed._id, next: null, tried },
     });
+    // Agents see the failed message lead to the one sent instead (once that one is theirs to see).
+    await publishMessageUpdate(ctx, claimed);
     await this.event(conversation._id, `${why} → sent by ${LABEL[next]}`);
     ctx.logger.info({ messageId: failed._id, fallbackMessageId: message.id, from: failed.channel, to: next }, 'delivery fell back to another channel');
   }

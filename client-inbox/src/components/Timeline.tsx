@@ -65,15 +65,29 @@ export function Timeline(props: {
       {!props.loaded && <p class="timeline-loading">Loading messages…</p>}
       <ol class="messages" aria-label="Messages">
         {messages.map((m) => (
-          <MessageItem key={m.id} m={m} {...props} />
+          <MessageItem key={m.id} m={m} linked={fallbackLinks(messages, m)} {...props} />
         ))}
       </ol>
     </div>
   );
 }
 
-function MessageItem(props: { m: MessageRecord; api: Api; conversationId: string; directory: Directory; agentId: string }) {
-  const { m, directory } = props;
+/** A channel fallback's chain around `m` (DELIVERY_FALLBACK): the message it stands in for, and the one sent instead of it. */
+function fallbackLinks(messages: MessageRecord[], m: MessageRecord): FallbackLinks {
+  const find = (id: string | null | undefined) => (id ? messages.find((other) => other.id === id) : undefined);
+  return { of: find(m.fallback?.of), next: find(m.fallback?.next) };
+}
+type FallbackLinks = { of: MessageRecord | undefined; next: MessageRecord | undefined };
+
+/** Moves the reader (and focus, for the keyboard and screen readers) to a message of the timeline. */
+function showMessage(id: string): void {
+  const item = document.querySelector<HTMLElement>(`li[data-message-id="${CSS.escape(id)}"]`);
+  item?.scrollIntoView({ block: 'center' });
+  item?.focus();
+}
+
+function MessageItem(props: { m: MessageRecord; linked: FallbackLinks; api: Api; conversationId: string; directory: Directory; agentId: string }) {
+  const { m, directory, linked } = props;
   if (m.direction === 'system' && m.kind === 'automatic_reply') {
     // A machine's mail (out-of-office, auto-reply): shown apart, never as the patient's words.
     return (
@@ -115,7 +129,7 @@ function MessageItem(props: { m: MessageRecord; api: Api; conversationId: string
   const problem = isDeliveryProblem(m.delivery.status);
   const reason = m.direction === 'outbound' ? channelReasonLabel(m.channelReason, m.channel) : null;
   return (
-    <li class={`msg msg-${m.direction}${m.kind === 'vcard' ? ' msg-vcard' : ''}`} data-seq={m.seq} data-message-id={m.id}>
+    <li class={`msg msg-${m.direction}${m.kind === 'vcard' ? ' msg-vcard' : ''}`} data-seq={m.seq} data-message-id={m.id} tabIndex={-1}>
       <div class="msg-meta">
         {isNote ? (
           <span class="badge badge-note">Internal note</span>
@@ -156,7 +170,7 @@ function MessageItem(props: { m: MessageRecord; api: Api; conversationId: string
           ))}
         </ul>
       )}
-      {(delivery || reason) && (
+      {(delivery || reason || linked.of || linked.next) && (
         <div class="msg-foot">
           {delivery && (
             <span class={`delivery delivery-${m.delivery.status}`} data-testid="delivery">
@@ -166,6 +180,16 @@ function MessageItem(props: { m: MessageRecord; api: Api; conversationId: string
             </span>
           )}
           {reason && <span class="msg-reason">{reason}</span>}
+          {linked.next && (
+            <button type="button" class="link" data-testid="fallback-next" onClick={() => showMessage(linked.next!.id)}>
+              Sent again by {channelLabel(linked.next.channel)} <span aria-hidden="true">↓</span>
+            </button>
+          )}
+          {linked.of && (
+            <button type="button" class="link" data-testid="fallback-of" onClick={() => showMessage(linked.of!.id)}>
+              Instead of the {channelLabel(linked.of.channel)} message <span aria-hidden="true">↑</span>
+            </button>
+          )}
         </div>
       )}
     </li>

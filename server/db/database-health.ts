@@ -37,6 +37,24 @@ export function databaseUnavailable(): AppError {
   return new AppError('DATABASE_UNAVAILABLE', 'The database is not answering; try again shortly', { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
 }
 
+/**
+ * The embedded FerretDB (SQLite) gives up on a write that waited 10 s for SQLite's write lock with InternalError
+ * "database is locked (5) (SQLITE_BUSY)" (measured: a findAndModify behind a long updateMany; seen at 20,000
+ * conversations by `npm run bench -- inbound`). Nothing is wrong with the request and nothing is down: it is
+ * answered 503 with Retry-After, so the provider (or the client) tries again; the steps it did are idempotent.
+ */
+export function isStoreBusy(error: unknown): boolean {
+  const { name, code, message } = (error ?? {}) as { name?: string; code?: unknown; message?: unknown };
+  return name === 'MongoServerError' && code === 1 && typeof message === 'string' && /SQLITE_BUSY|database is locked/.test(message);
+}
+
+/** The store's own failures as the answer a route or socket gives: an outage, or a store too busy to answer; else null. */
+export function storeFailure(error: unknown): AppError | null {
+  if (isDatabaseOutage(error)) return databaseUnavailable();
+  if (isStoreBusy(error)) return new AppError('DATABASE_BUSY', 'The database is too busy to answer now; try again shortly', { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
+  return null;
+}
+
 const { MongoNetworkError, MongoServerSelectionError, MongoNotConnectedError, MongoTopologyClosedError } = mongoose.mongo;
 /** By name too: an error from another copy of the driver (or mongoose's wrapper of the first connect) is the same failure. */
 const OUTAGE_ERROR_NAMES = new Set([

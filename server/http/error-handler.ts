@@ -1,6 +1,6 @@
 /** Turns every failure into `{error: {code, message, field?}}` with the right status. */
 import type { NextFunction, Request, Response } from 'express';
-import { databaseUnavailable, isDatabaseOutage } from '../db/database-health.ts';
+import { storeFailure } from '../db/database-health.ts';
 import { AppError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
@@ -55,8 +55,10 @@ function asAppError(error: unknown, req: Request): AppError | null {
   if (error instanceof URIError) {
     return new AppError('INVALID_INPUT', `The URL path ${JSON.stringify(clip(req.path))} is not valid percent-encoded UTF-8`, { field: 'path' });
   }
-  // Refused, reset, no server to select, pool cleared: an outage is 503 with Retry-After on every route, never a 500.
-  if (isDatabaseOutage(error)) return databaseUnavailable();
+  // Refused, reset, no server to select, pool cleared: an outage is 503 with Retry-After on every route, never a 500;
+  // so is a store too busy to take a write in time (the embedded store's SQLite lock).
+  const store = storeFailure(error);
+  if (store) return store;
   // Anything else the HTTP layer rejected as the client's fault (a corrupt gzip body, a wrong Content-Length): a 4xx, never a 500.
   if (e?.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return new AppError(CODE_FOR_STATUS[e.status] ?? 'INVALID_INPUT', 'The request could not be read: check its encoding, length and Content-Type');

@@ -4,7 +4,7 @@
  * `{ok: true, ...}` or `{ok: false, error: {code, message, field?}}`, the
  * REST error shape; unexpected failures are logged and answered generically.
  */
-import { databaseUnavailable, isDatabaseOutage } from '../db/database-health.ts';
+import { storeFailure } from '../db/database-health.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
@@ -12,7 +12,7 @@ export type SocketAckError = { ok: false; error: { code: string; message: string
 
 export function handshakeError(error: unknown, fallback = 'The connection could not be authenticated'): Error {
   // A database outage is not a bad token: the client must wait and retry, not send the agent to the login screen.
-  const appError = error instanceof AppError ? error : isDatabaseOutage(error) ? databaseUnavailable() : new AppError('UNAUTHENTICATED', fallback);
+  const appError = error instanceof AppError ? error : (storeFailure(error) ?? new AppError('UNAUTHENTICATED', fallback));
   const refused = new Error(appError.message) as Error & { data: unknown };
   refused.data = { code: appError.code, message: appError.message };
   return refused;
@@ -24,7 +24,7 @@ export function answerAck<T extends object>(ack: unknown, work: () => Promise<T>
   work().then(
     (result) => ack({ ok: true, ...result }),
     (failure: unknown) => {
-      const error = isDatabaseOutage(failure) ? databaseUnavailable() : failure;
+      const error = storeFailure(failure) ?? failure;
       if (!(error instanceof AppError)) logger.error({ err: error }, 'socket handler failed');
       const answer: SocketAckError =
         error instanceof AppError

@@ -24,7 +24,7 @@ export async function postTwilio(t: TestHub, path: string, params: Record<string
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(signature ? { 'x-twilio-signature': signature } : {}) },
     body: new URLSearchParams(params).toString(),
   });
-  return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') ?? '' };
+  return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') ?? '', retryAfter: res.headers.get('retry-after') };
 }
 
 /** An inbound SMS as Twilio posts it, from the recorded fixture with our own values. */

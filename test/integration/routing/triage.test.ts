@@ -120,7 +120,10 @@ describe('emergency triage: a safety reply at once, the conversation urgent, sup
     const token = (await t.admin()).token;
     for (const s of [nurse, clerk]) expect((await t.api.patch(`/api/agents/${s.agent.id}`, { status: 'online' }, s.token)).status).to.equal(200);
     expect((await t.api.patch(`/api/agents/${nurse.agent.id}`, { skills: ['triage'] }, token)).status).to.equal(200);
-    expect((await t.api.put('/api/teams/front-desk/routing', { mode: 'least_busy', maxOpenPerAgent: 5, escalateAfterMinutes: 5 }, token)).status).to.equal(200);
+    // Turning assignment on hands out the conversations earlier cases left waiting (urgent ones to the nurse): room
+    // enough that the nurse is not full, and done before the patient writes (under load it could come either way).
+    expect((await t.api.put('/api/teams/front-desk/routing', { mode: 'least_busy', maxOpenPerAgent: 50, escalateAfterMinutes: 5 }, token)).status).to.equal(200);
+    await t.hub.settled();
     const conversationId = await texts('+14155553120', 'my daughter is having a seizure');
     expect((await t.hub.services.db.models.Conversation.findById(conversationId).lean().orFail()).assigneeId).to.equal(nurse.agent.id);
     expect((await t.api.put('/api/teams/front-desk/routing', { mode: 'manual', maxOpenPerAgent: 5, escalateAfterMinutes: 5 }, token)).status).to.equal(200);

@@ -85,6 +85,7 @@ export class DeliveryFallback {
     const ctx = this.ctx();
     for (;;) {
       const due = await ctx.models.Message.find({ fallbackDueAt: { $lte: ctx.clock() } }, { _id: 1 }).sort({ fallbackDueAt: 1 }).limit(SWEEP_BATCH).lean();
+      // Each offer takes its message off the list (claimed, or no longer waiting), so every page is new.
       for (const { _id } of due) await this.offer(_id, 'overdue');
       if (due.length < SWEEP_BATCH) return;
     }
@@ -102,17 +103,21 @@ export class DeliveryFallback {
     const failed = await ctx.models.Message.findById(messageId).lean();
     if (!failed) return;
     const late = overdue && UNREPORTED.includes(failed.delivery.status) && failed.outboxDueAt === null && !failed.fallback?.next;
+    // An overdue message the sweep found stops waiting whatever comes of it, so the next sweep moves on.
+    const stopWaiting = () => ctx.models.Message.updateOne({ _id: failed._id, fallbackDueAt: failed.fallbackDueAt ?? null }, { $set: { fallbackDueAt: null } });
     if (overdue && !late) {
       // A report came first (or it already fell back): nothing is overdue.
-      await ctx.models.Message.updateOne({ _id: failed._id, fallbackDueAt: failed.fallbackDueAt ?? null }, { $set: { fallbackDueAt: null } });
+      await stopWaiting();
       return;
     }
     if (!late && ((failed.delivery.status !== 'failed' && failed.delivery.status !== 'undelivered') || failed.fallback?.next)) return;
     const { patient, identities } = await loadReachability(ctx, failed.patientId);
-    // A message for a guardian or caregiver is theirs: it never falls back to the patient.
-    if (identities.find((i) => i._id === failed.recipientIdentityId)?.relation) return;
     const conversation = await ctx.models.Conversation.findById(failed.conversationId).lean();
-    if (!conversation) return;
+    // A message for a guardian or caregiver is theirs: it never falls back to the patient.
+    if (!conversation || identities.find((i) => i._id === failed.recipientIdentityId)?.relation) {
+      if (late) await stopWaiting();
+      return;
+    }
     const tried = [...(failed.fallback?.tried ?? []), failed.channel as ChannelId];
     const facts = replyFacts(ctx, patient, identities, conversation);
     const next = this.policy.find((c) => !tried.includes(c) && unavailability(facts, c) === null && identities.some((i) => i.kind === IDENTITY_KIND_OF[c]));

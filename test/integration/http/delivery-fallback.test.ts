@@ -95,6 +95,28 @@ describe('channel fallback (DELIVERY_FALLBACK): a message that failed for good g
       expect((await history(silent.conversationId)).filter((m) => m.channelReason === 'fallback')).to.have.length(1);
     });
 
+    it('never sends a guardian’s overdue text to the patient, and stops waiting for it', async () => {
+      const own = await startTestHub({ label: 'fallback-guardian', env: { DELIVERY_FALLBACK: 'sms,email' } });
+      try {
+        const child = await patientWrites(own, { channel: 'sms', from: '+15555550189', body: 'hi, it is Tom' });
+        await attachIdentity(own.hub.services.timeline, child.patientId, { kind: 'email', value: 'tom.child@example.org' }, { evidence: 'agent_promotion' });
+        const admin = await own.admin();
+        const guardian = await own.api.post(`/api/patients/${child.patientId}/related-contacts`, {
+          kind: 'phone', value: '+15555550178', relation: 'guardian', name: 'Gina Guardian', consent: true, reason: 'Mother of the patient, who is 9',
+        }, admin.token);
+        expect(guardian.status, JSON.stringify(guardian.body)).to.equal(201);
+        const reply = await own.api.post(`/api/conversations/${child.conversation.id}/messages`, { body: 'Tom’s results are in.', channel: 'sms', recipientId: guardian.body.id }, admin.token);
+        expect(reply.status, JSON.stringify(reply.body)).to.equal(201);
+        await waitFor(async () => (await own.hub.services.db.models.Message.findById(reply.body.id).lean())?.providerMessageId);
+        own.clock.advance(31 * 60_000);
+        await waitFor(async () => (await own.hub.services.db.models.Message.findById(reply.body.id).lean())?.fallbackDueAt === null);
+        await own.hub.settled();
+        expect(await own.hub.services.db.models.Message.countDocuments({ conversationId: child.conversation.id, channelReason: 'fallback' })).to.equal(0);
+      } finally {
+        await own.close();
+      }
+    });
+
     it('never falls back on time with the deadline at 0, nor for the hub’s own texts', async () => {
       const off = await startTestHub({ label: 'fallback-no-deadline', env: { DELIVERY_FALLBACK: 'sms,email', DELIVERY_FALLBACK_AFTER_MINUTES: '0' } });
       try {

@@ -31,8 +31,7 @@ export interface SmsAdapterConfig {
 export const DEFAULT_SEND_TIMEOUT_MS = 15_000;
 
 export interface SmsAdapterHooks {
-  /** Sandbox mode: deliver a status callback (Twilio's form fields) to the hub's own signed webhook. */
-  /** Posts `params` to the message's StatusCallback URL, signed, as Twilio would. */
+  /** Sandbox mode: posts a status callback (Twilio's form fields) to the message's StatusCallback URL, signed as Twilio signs. */
   simulateStatusCallback(statusCallback: string, params: Record<string, string>, delayMs?: number): Promise<void>;
 }
 

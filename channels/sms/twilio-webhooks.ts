@@ -48,7 +48,7 @@ export function smsWebhookRoutes(config: SmsWebhookConfig, ports: HubPorts): Cha
     },
     {
       method: 'post', path: '/webhooks/twilio/status', bodyParsing: 'form', body: formBody,
-      summary: 'Twilio status callbacks (signed): delivery status only moves forward; unknown MessageSid is accepted and logged',
+      summary: 'Twilio status callbacks (signed, query included): `?m=` is our message id, as the hub put it in StatusCallback; delivery status only moves forward; an unknown message is accepted and logged',
       responses: { 200: { description: 'Accepted' }, 403: { description: 'Signature missing or wrong' } },
       handler: async ({ req, res, body }) => {
         verifySignature(config, ports, req, body as Form);

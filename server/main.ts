@@ -1,5 +1,6 @@
 /** `npm start`: read config, bring up the database (embedded unless MONGODB_URI), serve. */
 import { ConfigError, loadConfig } from './config.ts';
+import { EmbeddedStoreInUseError } from './db/embedded/ferretdb-process.ts';
 import { startHubStore } from './db/hub-store.ts';
 import { buildHub } from './hub.ts';
 import { createLogger } from './logger.ts';
@@ -16,7 +17,11 @@ try {
 }
 const logger = createLogger({ level: config.logLevel });
 
-const store = await startHubStore(config, (line) => logger.info(line));
+const store = await startHubStore(config, (line) => logger.info(line)).catch((error: unknown) => {
+  if (!(error instanceof EmbeddedStoreInUseError)) throw error;
+  console.error(`CareThread cannot start.\n${error.message}`);
+  process.exit(1);
+});
 const hub = await buildHub({ config, mongoUri: store.uri, logger });
 const { port } = await hub.listen(config.port);
 const { engine, version, isolatedUpdates } = hub.services.db.capabilities;

@@ -1,9 +1,16 @@
 /**
  * Runs the embedded FerretDB (SQLite backend) on a free loopback port, with
  * its data under `<dataDir>/ferretdb`, and stops it with the hub.
+ *
+ * The embedded store is one process's: FerretDB does not isolate updates and
+ * the hub's document locks live in its own process, so a second hub (or an
+ * operator script) on the same DATA_DIR would lose updates. `<dataDir>/ferretdb.lock`
+ * names the process that holds it; another one is refused, saying which. A
+ * lock whose process is gone (kill -9, a lost machine) is taken over.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensureFerretDbBinary } from './ferretdb-binary.ts';
@@ -30,6 +37,9 @@ export interface EmbeddedDatabaseOptions {
 const BIND_ATTEMPTS = 3;
 const FIXED_PORT_BIND_ATTEMPTS = 20;
 
+/** Another live process holds the embedded store of this DATA_DIR. */
+export class EmbeddedStoreInUseError extends Error {}
+
 export async function startEmbeddedFerretDb({ dataDir, port: fixedPort, log = () => {} }: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
   const binary = await ensureFerretDbBinary(log);
   const root = resolve(dataDir);
@@ -37,7 +47,18 @@ export async function startEmbeddedFerretDb({ dataDir, port: fixedPort, log = ()
   const stateDir = join(root, 'ferretdb-state');
   await mkdir(sqliteDir, { recursive: true });
   await mkdir(stateDir, { recursive: true });
+  const releaseLock = await lockDataDir(root, log);
+  try {
+    return await startProcess(binary, sqliteDir, stateDir, fixedPort, log, releaseLock);
+  } catch (error) {
+    await releaseLock();
+    throw error;
+  }
+}
 
+async function startProcess(
+  binary: string, sqliteDir: string, stateDir: string, fixedPort: number | undefined, log: (line: string) => void, releaseLock: () => Promise<void>,
+): Promise<EmbeddedDatabase> {
   for (let attempt = 1; ; attempt++) {
     const port = fixedPort ?? (await freeLoopbackPort());
     const child = spawn(
@@ -79,6 +100,7 @@ export async function startEmbeddedFerretDb({ dataDir, port: fixedPort, log = ()
       stop: async () => {
         process.removeListener('exit', killOnExit);
         await stopChild(child);
+        await releaseLock();
       },
     };
   }
@@ -127,4 +149,53 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * Takes `<root>/ferretdb.lock` for this process (created exclusively), or refuses when a live process holds it.
+ * Returns its release, also run if this process exits without stopping the store.
+ */
+async function lockDataDir(root: string, log: (line: string) => void): Promise<() => Promise<void>> {
+  const path = join(root, 'ferretdb.lock');
+  const mine = JSON.stringify({ pid: process.pid, since: new Date().toISOString() });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const file = await open(path, 'wx', 0o600);
+      await file.writeFile(mine);
+      await file.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw error;
+      const holder = await readFile(path, 'utf8').then((text) => JSON.parse(text) as { pid?: unknown; since?: unknown }, () => ({}) as { pid?: unknown; since?: unknown });
+      if (typeof holder.pid === 'number' && isAlive(holder.pid)) {
+        throw new EmbeddedStoreInUseError(
+          `The embedded database in ${root} is in use by another process (pid ${holder.pid}, since ${String(holder.since)}): it serves one process at a time. ` +
+            'Stop that hub or script first; to run several hub nodes, set MONGODB_URI to a MongoDB replica set (and REDIS_URL).',
+        );
+      }
+      log(`taking over the embedded database lock of a process that is gone (pid ${String(holder.pid)})`);
+      await unlink(path).catch(() => undefined);
+    }
+  }
+  const releaseOnExit = () => {
+    try {
+      if (readFileSync(path, 'utf8') === mine) unlinkSync(path);
+    } catch {
+      // Already gone.
+    }
+  };
+  process.once('exit', releaseOnExit);
+  return async () => {
+    process.removeListener('exit', releaseOnExit);
+    if ((await readFile(path, 'utf8').catch(() => null)) === mine) await unlink(path).catch(() => undefined);
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -1,6 +1,6 @@
 /** The hub as a newcomer runs it: its own embedded database under DATA_DIR, restarts, bad settings. */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -82,6 +82,40 @@ describe('configuration', () => {
     expect(problemsOf(embedded)).to.match(/MONGODB_URI: required in production\. The embedded database .* has no authentication/);
     expect(problemsOf({ ...embedded, ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION: 'true' })).to.equal('');
     expect(problemsOf({ ...production, AUDIT_CHAIN_KEY: `dev1:${Buffer.alloc(32, 3).toString('base64')}` })).to.include('AUDIT_CHAIN_KEY: development keys are refused');
+  });
+
+  it('refuses a second process on the same embedded database: `npm start` exits 1 naming the one that holds it; a lock left by a dead process is taken over', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'carethread-one-node-'));
+    try {
+      const held = await startEmbeddedFerretDb({ dataDir: dir });
+      try {
+        // In this process too: a second store on the same files is refused before FerretDB starts.
+        const refused = await startEmbeddedFerretDb({ dataDir: dir }).then(() => null, (error: Error) => error);
+        expect(refused?.message).to.match(new RegExp(`in use by another process \\(pid ${process.pid}`));
+        const env = { ...process.env, ...TEST_ENV, DATA_DIR: dir, PORT: '0' } as NodeJS.ProcessEnv;
+        delete env.MONGODB_URI;
+        const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+        expect(code, stderr).to.equal(1);
+        expect(stderr).to.include('CareThread cannot start');
+        expect(stderr).to.include(`in use by another process (pid ${process.pid}`);
+        expect(stderr).to.include('set MONGODB_URI to a MongoDB replica set');
+      } finally {
+        await held.stop();
+      }
+      // Stopped: free again. A lock a killed process left behind (its pid gone) does not keep the store closed.
+      const gone = spawn(process.execPath, ['-e', '']);
+      await new Promise((resolve) => gone.on('exit', resolve));
+      await writeFile(join(dir, 'ferretdb.lock'), JSON.stringify({ pid: gone.pid, since: new Date().toISOString() }));
+      const again = await startEmbeddedFerretDb({ dataDir: dir });
+      expect(JSON.parse(await readFile(join(dir, 'ferretdb.lock'), 'utf8')).pid).to.equal(process.pid);
+      await again.stop();
+      expect(await stat(join(dir, 'ferretdb.lock')).then(() => 'still there', () => 'released')).to.equal('released');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses several nodes (REDIS_URL) on the embedded database: `npm start` exits 1 saying to set MONGODB_URI', async () => {

@@ -336,14 +336,18 @@ describe('contact-center figures, live from the timeline', function () {
     const before = await Promise.all(queries.map((q) => kpis(q)));
     const models = t.hub.services.db.models;
     const bucketsBefore = await models.KpiDaily.countDocuments();
-    // The operator's command, as a separate process against the same database.
+    // The operator's command, as a separate process against the same database, at a quiet time (README: events
+    // recorded during a rebuild may be counted off until the next one; nothing may be left in flight here).
+    await t.hub.settled();
     const run = await runScript('scripts/rebuild-kpis.ts', { ...TEST_ENV, MONGODB_URI: testDatabaseUri(), MONGODB_DATABASE: t.databaseName });
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.match(/contact-center figures rebuilt: 7 conversations/);
     expect(await models.KpiDaily.countDocuments()).to.equal(bucketsBefore);
     expect(await Promise.all(queries.map((q) => kpis(q)))).to.deep.equal(before);
     // Twice: the same again.
-    expect((await runScript('scripts/rebuild-kpis.ts', { ...TEST_ENV, MONGODB_URI: testDatabaseUri(), MONGODB_DATABASE: t.databaseName })).code).to.equal(0);
+    await t.hub.settled();
+    const again = await runScript('scripts/rebuild-kpis.ts', { ...TEST_ENV, MONGODB_URI: testDatabaseUri(), MONGODB_DATABASE: t.databaseName });
+    expect(again.code, again.stderr).to.equal(0);
     expect(await Promise.all(queries.map((q) => kpis(q)))).to.deep.equal(before);
   });
 });

@@ -33,6 +33,7 @@ import { ingestInbound } from '../server/timeline/ingest/ingest-inbound.ts';
 import { listInbox, type InboxFilters } from '../server/timeline/inbox-list.ts';
 import type { TimelineContext } from '../server/timeline/timeline-context.ts';
 import { BENCH_ENV } from './bench-env.ts';
+import { prng } from './seed.ts';
 
 
 const CONVERSATIONS = positiveInt(process.env.BENCH_CONVERSATIONS, 2000);
@@ -54,18 +55,6 @@ function positiveInt(raw: string | undefined, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_CONVERSATIONS must be a positive integer, not "${raw}"`);
   return n;
-}
-
-/** Deterministic data from run to run (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -56,9 +56,9 @@ describe('agents’ inbox: a channel fallback’s chain, in a real browser', fun
 
     // Each link takes the keyboard to the message it names.
     await email.getByRole('button', { name: 'Instead of the SMS message' }).press('Enter');
-    await waitFor(async () => (await sms.evaluate((el) => el === document.activeElement)) || null, 5000);
+    await waitFor(async () => (await sms.evaluate((el) => el === document.activeElement)) || null);
     await sms.getByRole('button', { name: 'Sent again by Email' }).press('Enter');
-    await waitFor(async () => (await email.evaluate((el) => el === document.activeElement)) || null, 5000);
+    await waitFor(async () => (await email.evaluate((el) => el === document.activeElement)) || null);
 
     expect(await seriousViolations(page)).to.deep.equal([]);
     await page.screenshot({ path: artifactPath('inbox-fallback.png') });
